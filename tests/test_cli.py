@@ -1,0 +1,144 @@
+"""The commands through click's CliRunner, and the real binary for start-up and hostile input."""
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_help_lists_commands(run_cli):
+    r = run_cli("--help")
+    assert r.exit_code == 0
+    assert "grad" in r.output and "equiv" in r.output
+
+
+def test_grad_text(run_cli):
+    r = run_cli("grad", "3*a^3 - b^2", "--at", "a=2,3", "--at", "b=6,4", "--gradient", "1,1")
+    assert r.exit_code == 0, r.output
+    assert "d/da = 9*a^2" in r.output
+    assert "[36, 81]" in r.output and "[-12, -8]" in r.output
+    assert "\x1b[" not in r.output, "no colours when not on a terminal"
+
+
+def test_grad_json(run_cli):
+    r = run_cli("grad", "3*a^3 - b^2", "--at", "a=2,3", "--at", "b=6,4", "--gradient", "1,1", "--json")
+    data = json.loads(r.stdout)
+    assert data["agree"] is True
+    a = data["gradients"]["a"]
+    assert a["sympy"] == a["torch"] == [36.0, 81.0]
+    assert a["finite_difference"] == pytest.approx([36, 81])
+    assert data["gradients"]["b"]["torch"] == [-12.0, -8.0]
+
+
+def test_grad_invalid_input_exit_2(run_cli):
+    r = run_cli("grad", "x^2", "--at", "x=1,2,3")
+    assert r.exit_code == 2
+    assert "grad can be implicitly created only for scalar outputs" in r.stderr
+    assert "--gradient" in r.stderr
+    r = run_cli("grad", "x +", "--at", "x=1")
+    assert r.exit_code == 2 and "ends too early" in r.stderr
+    r = run_cli("grad", "x^2", "--at", "x=1", "--dtype", "int8")
+    assert r.exit_code == 2
+
+
+def test_grad_disagreement_exit_1(run_cli):
+    r = run_cli("grad", "tanh(x)", "--at", "x=10", "--dtype", "float32")
+    assert r.exit_code == 1
+    assert "saturation" in r.output
+
+
+def test_grad_kink_reported(run_cli):
+    r = run_cli("grad", "relu(x)", "--at", "x=0")
+    assert r.exit_code == 0
+    assert "torch uses the slope 0" in r.output
+
+
+@pytest.mark.parametrize("ref,ans,code", [
+    ("sin(x)^2 + cos(x)^2", "1", 0),
+    ("2x cos(x^2)", "cos(x^2)", 1),
+    ("x", "x +", 2),
+])
+def test_equiv_exit_codes(run_cli, ref, ans, code):
+    r = run_cli("equiv", ref, ans)
+    assert r.exit_code == code, r.output
+
+
+def test_equiv_json(run_cli):
+    r = run_cli("equiv", "e^x", "exp(x)", "--json")
+    data = json.loads(r.stdout)
+    assert data["verdict"] == "equivalent" and data["equivalent"] is True
+
+
+def test_equiv_vars_option(run_cli):
+    assert run_cli("equiv", "x", "x + 0 y", "--vars", "x,y").exit_code == 0
+    r = run_cli("equiv", "x", "x", "--vars", "x,sin")
+    assert r.exit_code == 2 and "reserved" in r.stderr
+
+
+def _tutor(*args, **kw):
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    return subprocess.run([sys.executable, "-m", "tutor", *args], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=60, **kw)
+
+
+HOSTILE = [
+    '__import__("os").system("touch /tmp/tutor-pwned")',
+    "().__class__.__bases__[0].__subclasses__()",
+    "x.__class__",
+    "9**9**9",
+    "factorial(10**8)",
+    "(9**99)**99",
+    "x" * 100_000,
+    "(" * 5000 + "x" + ")" * 5000,
+    "-" * 50_000 + "x",
+    "lambda: 0",
+    "open('/etc/passwd')",
+    "eval('1')",
+    "[x for x in range(10**9)]",
+    "exp(exp(exp(10)))",
+    "(x+1)^1000000",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=lambda t: t[:24])
+def test_hostile_input_refused_quickly(text):
+    start = time.monotonic()
+    r = _tutor("equiv", "x", text)
+    elapsed = time.monotonic() - start
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:")
+    assert elapsed < 3.0, f"took {elapsed:.2f}s"
+    assert not os.path.exists("/tmp/tutor-pwned")
+
+
+def test_hostile_input_in_grad_too():
+    r = _tutor("grad", "9**9**9 * x", "--at", "x=1")
+    assert r.returncode == 2
+    r = _tutor("grad", "x", "--at", "x=__import__('os')")
+    assert r.returncode == 2
+
+
+def test_help_imports_neither_torch_nor_sympy():
+    code = (
+        "import sys\n"
+        "from tutor.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "for cmd in (['grad', '--help'], ['equiv', '--help']):\n"
+        "    try:\n        main(cmd)\n    except SystemExit:\n        pass\n"
+        "print('torch' in sys.modules, 'sympy' in sys.modules, 'numpy' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         env=dict(os.environ, PYTHONPATH=ROOT), timeout=60)
+    assert out.stdout.strip().splitlines()[-1] == "False False False"
+
+
+def test_math_starting_with_minus_is_an_argument(run_cli):
+    assert run_cli("equiv", "-sin(x)", "-sin(x)").exit_code == 0
+    assert run_cli("equiv", "-sin(x)", "sin(x)").exit_code == 1
+    r = run_cli("grad", "-x^2", "--at", "x=-3", "--json")
+    assert json.loads(r.stdout)["gradients"]["x"]["torch"] == [6.0]

@@ -1,0 +1,182 @@
+"""Three witnesses (sympy, torch autograd, finite differences) on the same expressions."""
+import math
+
+import pytest
+
+from tutor.errors import TutorError
+from tutor.gradients import compute
+
+
+def grads(report, name):
+    return report.gradients[name]
+
+
+def test_pytorch_tutorial_Q():
+    # PyTorch's autograd tutorial: Q = 3a^3 - b^2, Q.backward(gradient=ones)
+    r = compute("3*a^3 - b^2", ["a=2,3", "b=6,4"], gradient="1,1")
+    a, b = grads(r, "a"), grads(r, "b")
+    for w, expected in ((a, [36, 81]), (b, [-12, -8])):
+        assert w.sympy == expected
+        assert w.torch == expected
+        assert w.finite_difference == pytest.approx(expected, rel=1e-7)
+    assert a.symbolic == "9*a^2" and b.symbolic == "-2*b"
+    assert r.agree and r.output_shape == [2]
+
+
+def test_d2l_dot_product():
+    # d2l: y = 2 x.x with x = arange(4) -> x.grad = 4x
+    r = compute("2 dot(x, x)", ["x=0,1,2,3"])
+    w = grads(r, "x")
+    assert w.sympy == [0, 4, 8, 12] and w.torch == [0, 4, 8, 12]
+    assert w.symbolic == "4*x"
+    assert r.output_shape == [] and r.agree
+
+
+def test_scalar_square():
+    r = compute("x^2", ["x=3"])
+    assert grads(r, "x").torch == [6.0] and r.agree
+
+
+@pytest.mark.parametrize("expr,point,expected", [
+    ("sin(x) exp(x)", ["x=0.5"], math.exp(0.5) * (math.sin(0.5) + math.cos(0.5))),
+    ("sigmoid(x)", ["x=1"], (1 / (1 + math.exp(-1))) * (1 - 1 / (1 + math.exp(-1)))),
+    ("tanh(x)", ["x=1"], 1 - math.tanh(1) ** 2),
+    ("log(1 + x^2)", ["x=2"], 4 / 5),
+    ("x / (1 + x)", ["x=2"], 1 / 9),
+    ("sqrt(x) * x", ["x=4"], 1.5 * 2),
+    ("exp(x) sin(x^2)", ["x=10.1"], math.exp(10.1) * (math.sin(10.1**2) + 2 * 10.1 * math.cos(10.1**2))),
+])
+def test_chain_product_quotient_rules(expr, point, expected):
+    r = compute(expr, point)
+    w = grads(r, "x")
+    assert w.sympy[0] == pytest.approx(expected, rel=1e-12)
+    assert w.torch[0] == pytest.approx(expected, rel=1e-9)
+    assert r.agree
+
+
+def test_vector_jacobian_product_with_non_uniform_v():
+    r = compute("x^2", ["x=1,2,3"], gradient="0.1,1,0.0001")
+    w = grads(r, "x")
+    assert w.sympy == pytest.approx([0.2, 4.0, 0.0006], rel=1e-12)
+    assert w.torch == pytest.approx([0.2, 4.0, 0.0006], rel=1e-12)
+    assert r.agree
+
+
+def test_scalar_variable_in_vector_output_gets_sum_of_weights():
+    r = compute("a*x", ["a=2", "x=1,2,3"], gradient="1,10,100")
+    assert grads(r, "a").sympy == [321.0]
+    assert grads(r, "a").torch == [321.0]
+    assert grads(r, "x").sympy == [2.0, 20.0, 200.0]
+
+
+def test_mean_divides_by_n():
+    s = compute("sum(x^2)", ["x=1,2,3,4"])
+    m = compute("mean(x^2)", ["x=1,2,3,4"])
+    assert grads(s, "x").torch == [2, 4, 6, 8]
+    assert grads(m, "x").torch == [0.5, 1, 1.5, 2]
+    assert grads(m, "x").symbolic == "x/2"
+
+
+def test_reductions_inside_nonlinear_functions():
+    r = compute("sum(x)^2 + a*mean(x)", ["x=1,2,3", "a=2"])
+    assert grads(r, "x").sympy == pytest.approx([12 + 2 / 3] * 3)
+    assert grads(r, "a").sympy == [2.0]
+    assert r.agree
+
+
+def test_non_scalar_output_needs_gradient_in_torch_terms():
+    with pytest.raises(TutorError, match="grad can be implicitly created only for scalar outputs"):
+        compute("x^2", ["x=1,2,3"])
+
+
+def test_gradient_of_wrong_shape_is_torch_mismatch():
+    with pytest.raises(TutorError, match=r"Mismatch in shape: grad_output\[0\] has a shape of torch.Size\(\[2\]\)"):
+        compute("x^2", ["x=1,2,3"], gradient="1,1")
+    # a single number is a 0-dim tensor: no broadcasting, as in torch
+    with pytest.raises(TutorError, match=r"torch.Size\(\[\]\)"):
+        compute("x^2", ["x=1,2,3"], gradient="1")
+
+
+def test_shape_one_output_is_a_scalar_for_backward():
+    r = compute("x^2", ["x=3,"])
+    assert r.output_shape == [1] and grads(r, "x").torch == [6.0]
+
+
+def test_unused_variable_keeps_grad_none():
+    r = compute("x^2", ["x=3", "y=1"])
+    assert grads(r, "y").torch is None
+    assert grads(r, "y").status == ["unused"]
+    assert r.agree
+
+
+def test_constant_expression_cannot_backward():
+    with pytest.raises(TutorError, match="does not require grad"):
+        compute("2 + 3", ["x=1"])
+
+
+def test_missing_and_bad_values():
+    with pytest.raises(TutorError, match="no value for y"):
+        compute("x y", ["x=1"])
+    with pytest.raises(TutorError, match="different lengths"):
+        compute("x + y", ["x=1,2", "y=1,2,3"])
+    with pytest.raises(TutorError, match="VAR=VALUES"):
+        compute("x", ["x"])
+    with pytest.raises(TutorError):
+        compute("x", ["x=__import__('os')"])
+
+
+@pytest.mark.parametrize("expr,point,function,torch_value", [
+    ("abs(x)", "x=0", "abs", 0.0),
+    ("relu(x)", "x=0", "relu", 0.0),
+    ("sqrt(x)", "x=0", "sqrt", math.inf),
+    ("sqrt(x^2)", "x=0", "sqrt", math.nan),
+    ("abs(x - 1)", "x=1", "abs", 0.0),
+])
+def test_non_differentiable_points_report_torch_convention(expr, point, function, torch_value):
+    r = compute(expr, [point])
+    w = grads(r, "x")
+    assert w.status == ["nondifferentiable"]
+    assert r.agree, "a kink is a convention, not a mismatch"
+    (nd,) = r.nondifferentiable
+    assert nd["function"] == function
+    got = w.torch[0]
+    assert (math.isnan(got) and math.isnan(torch_value)) or got == torch_value
+
+
+def test_kink_only_marks_the_element_at_the_kink():
+    r = compute("sum(abs(x))", ["x=-1,0,2"])
+    assert grads(r, "x").status == ["agree", "nondifferentiable", "agree"]
+    assert grads(r, "x").torch == [-1.0, 0.0, 1.0]
+
+
+def test_float32_within_its_tolerance():
+    r = compute("exp(x) sin(x^2)", ["x=0.7"], dtype="float32")
+    assert r.agree
+    assert r.dtype == "float32"
+
+
+def test_float32_saturation_is_not_called_agreement():
+    # tanh'(10) = 8.2e-9, float32 autograd returns exactly 0 (reference notes, item 11)
+    r = compute("tanh(x)", ["x=10"], dtype="float32")
+    w = grads(r, "x")
+    assert w.torch == [0.0] and w.sympy[0] == pytest.approx(8.2446e-9, rel=1e-4)
+    assert w.status == ["saturated"] and not r.agree
+    # float64 gets it right
+    assert compute("tanh(x)", ["x=10"]).agree
+
+
+def test_zero_gradient_is_not_passed_by_an_absolute_tolerance():
+    from tutor.gradients import _compare
+
+    # a true gradient of 1e-9 and a wrong answer of 0 must not agree
+    assert _compare(1e-9, 0.0, 1e-9, 1e-9, 1.0, "float64") == "mismatch"
+    assert _compare(6.0, 6.0, 6.0, 6.0, 9.0, "float64") == "agree"
+    assert _compare(6.0, 12.0, 6.0, 6.0, 9.0, "float64") == "mismatch"
+
+
+def test_json_shape():
+    data = compute("3*a^3 - b^2", ["a=2,3", "b=6,4"], gradient="1,1").to_json()
+    assert data["agree"] is True
+    for var in ("a", "b"):
+        assert set(data["gradients"][var]) >= {"symbolic", "sympy", "torch", "finite_difference"}
+    assert data["gradients"]["a"]["torch"] == [36.0, 81.0]

@@ -1,0 +1,103 @@
+"""The ``tutor`` command line: click options, then one call into tutor.commands.
+
+Nothing heavy is imported here: torch and sympy load inside the commands that
+need them, so ``tutor --help`` starts instantly.
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import __version__
+from .i18n import _
+
+MATH_HELP = _(
+    "Math is typed as on a calculator: + - * / and ^ (or **) for powers; 2x, x y and 2(x+1) multiply; "
+    "functions sin cos tan exp log ln sqrt abs sinh cosh tanh sigmoid relu (and asin acos atan cot sec csc); "
+    "constants pi and e; sum(...), mean(...) and dot(u, v) reduce vectors.")
+
+
+def _emit(outcome) -> None:
+    if outcome.stdout:
+        click.echo(outcome.stdout)
+    if outcome.stderr:
+        click.echo(outcome.stderr, err=True)
+    sys.exit(outcome.exit_code)
+
+
+def _color() -> bool:
+    ctx = click.get_current_context()
+    if ctx.obj and ctx.obj.get("color") is not None:
+        return ctx.obj["color"]
+    return sys.stdout.isatty()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="tutor")
+@click.option("--color/--no-color", default=None, help=_("Force colours on or off (default: on a terminal)."))
+@click.pass_context
+def main(ctx, color):
+    """Autograd Tutor: learn PyTorch's automatic differentiation by comparing the
+    gradient sympy derives with the .grad torch computes.
+
+    \b
+    Examples:
+      tutor grad "3*a^3 - b^2" --at a=2,3 --at b=6,4 --gradient 1,1
+      tutor grad "2 dot(x, x)" --at x=0,1,2,3
+      tutor equiv "2x cos(x^2)" "2 x cos(x²)"
+    """
+    ctx.obj = {"color": color}
+
+
+# Math often starts with '-' ("-sin(x)"): such words are arguments, not options.
+MATH_ARGS = {"ignore_unknown_options": True}
+
+
+@main.command(context_settings=MATH_ARGS)
+@click.argument("expression")
+@click.option("--at", "at", multiple=True, required=True, metavar="VAR=VALUES",
+              help=_("A variable's value: a number (x=3) or a comma-separated vector (x=1,2,3). Repeat per variable."))
+@click.option("--gradient", metavar="V",
+              help=_("The gradient argument of backward(V) for a non-scalar output (comma-separated)."))
+@click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True,
+              help=_("The dtype torch computes in."))
+@click.option("--json", "as_json", is_flag=True, help=_("Print one JSON object."))
+def grad(expression, at, gradient, dtype, as_json):
+    """Show the gradient of EXPRESSION three ways: sympy's exact derivative,
+    torch autograd's .grad and a central finite difference.
+
+    \b
+    Exit status: 0 all agree, 1 they disagree, 2 invalid input.
+    """
+    from .commands import grad as run
+
+    _emit(run(expression, list(at), gradient=gradient, dtype=dtype, as_json=as_json, color=_color()))
+
+
+grad.help = (grad.help or "") + "\n\n" + MATH_HELP
+
+
+@main.command(context_settings=MATH_ARGS)
+@click.argument("reference")
+@click.argument("answer")
+@click.option("--vars", "variables", metavar="x,y", help=_("The variables (default: the reference's names)."))
+@click.option("--timeout", type=click.FloatRange(0.1, 60), default=3.0, show_default=True,
+              help=_("Seconds allowed for the symbolic proof."))
+@click.option("--json", "as_json", is_flag=True, help=_("Print one JSON object."))
+def equiv(reference, answer, variables, timeout, as_json):
+    """Decide whether ANSWER equals REFERENCE for every real value of the variables.
+
+    \b
+    Exit status: 0 equivalent, 1 not equivalent, 2 invalid input, 3 undecided.
+    """
+    from .commands import equiv as run
+
+    _emit(run(reference, answer, variables, as_json=as_json, timeout=timeout, color=_color()))
+
+
+equiv.help = (equiv.help or "") + "\n\n" + MATH_HELP
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

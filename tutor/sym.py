@@ -1,0 +1,147 @@
+"""sympy pieces the math language needs beyond sympy's own functions.
+
+``sigmoid`` and ``relu`` are kept as named functions (not rewritten to
+``1/(1+exp(-x))`` and ``Max(0, x)``) so that torch evaluates them with
+``torch.sigmoid`` / ``torch.relu`` and their conventions, exactly as a learner's
+program would.  ``VSum`` and ``VMean`` reduce a vector variable's elementwise
+expression to a scalar; they only get a numeric meaning once the length of the
+vectors is known (see :mod:`tutor.gradients`).
+
+This module imports sympy at import time: import it lazily.
+"""
+from __future__ import annotations
+
+import sympy
+
+
+class Sigmoid(sympy.Function):
+    """The logistic function 1/(1+exp(-x))."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_zero:
+            return sympy.Rational(1, 2)
+        return None
+
+    def fdiff(self, argindex=1):
+        s = Sigmoid(self.args[0])
+        return s * (1 - s)
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_is_positive(self):
+        if self.args[0].is_real:
+            return True
+        return None
+
+    def _eval_rewrite_as_exp(self, arg, **kwargs):
+        return 1 / (1 + sympy.exp(-arg))
+
+    def _eval_evalf(self, prec):
+        return (1 / (1 + sympy.exp(-self.args[0])))._eval_evalf(prec)
+
+    def _latex(self, printer):
+        return r"\sigma\left(%s\right)" % printer._print(self.args[0])
+
+    def _sympystr(self, printer):
+        return "sigmoid(%s)" % printer._print(self.args[0])
+
+
+class ReLU(sympy.Function):
+    """max(0, x).  Its derivative at 0 is a convention (torch uses 0)."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_number and arg.is_real:
+            return sympy.Max(0, arg)
+        return None
+
+    def fdiff(self, argindex=1):
+        # Heaviside(x, 0): torch's convention relu'(0) = 0.
+        return sympy.Heaviside(self.args[0], 0)
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_is_nonnegative(self):
+        if self.args[0].is_real:
+            return True
+        return None
+
+    def _eval_rewrite_as_Max(self, arg, **kwargs):
+        return sympy.Max(0, arg)
+
+    def _eval_evalf(self, prec):
+        return sympy.Max(0, self.args[0])._eval_evalf(prec)
+
+    def _latex(self, printer):
+        return r"\operatorname{relu}\left(%s\right)" % printer._print(self.args[0])
+
+    def _sympystr(self, printer):
+        return "relu(%s)" % printer._print(self.args[0])
+
+
+class VSum(sympy.Function):
+    """sum(u): the sum over the elements of a vector expression."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_zero:
+            return sympy.Integer(0)
+        return None
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _latex(self, printer):
+        return r"\sum_i\left(%s\right)" % printer._print(self.args[0])
+
+    def _sympystr(self, printer):
+        return "sum(%s)" % printer._print(self.args[0])
+
+
+class VMean(sympy.Function):
+    """mean(u): the mean over the elements of a vector expression."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_zero:
+            return sympy.Integer(0)
+        return None
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _latex(self, printer):
+        return r"\operatorname{mean}\left(%s\right)" % printer._print(self.args[0])
+
+    def _sympystr(self, printer):
+        return "mean(%s)" % printer._print(self.args[0])
+
+
+def elementary(expr):
+    """Rewrite the tutor's own functions into sympy's elementary ones.
+
+    Used before symbolic simplification, never for evaluation in torch.
+    """
+    return expr.replace(Sigmoid, lambda a: 1 / (1 + sympy.exp(-a))).replace(
+        ReLU, lambda a: sympy.Max(0, a)
+    )
+
+
+def has_reduction(expr) -> bool:
+    return bool(expr.atoms(VSum, VMean))
+
+
+def to_text(expr) -> str:
+    """The expression in the tutor's math language (readable, re-parseable)."""
+    return sympy.sstr(expr).replace("**", "^")
