@@ -209,7 +209,7 @@ def to_python(tree) -> str:
     if kind == "const":
         return "math.pi" if tree[1] == "pi" else "math.e"
     if kind == "neg":
-        return f"-({to_python(tree[1])})"
+        return f"(-{to_python(tree[1])})"
     if kind == "call":
         args = ", ".join(to_python(a) for a in tree[2])
         name = {"relu": "torch.relu", "sigmoid": "torch.sigmoid", "sum": "torch.sum", "mean": "torch.mean",
@@ -220,3 +220,40 @@ def to_python(tree) -> str:
         return f"{name}({args})"
     ops = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
     return f"({to_python(tree[1])} {ops[kind]} {to_python(tree[2])})"
+
+
+_PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
+
+
+def tree_text(tree, parent: int = 0) -> str:
+    """The tree in the math language, with only the parentheses it needs."""
+    kind = tree[0]
+    if kind == "num":
+        value = tree[1]
+        text = str(value)
+        if not value.is_Integer and float(value).is_integer() is False and _exact_decimal(value):
+            text = repr(float(value))
+        return f"({text})" if ("/" in text or value < 0) and parent else text
+    if kind in ("var", "const"):
+        return tree[1]
+    if kind == "call":
+        return f"{tree[1]}({', '.join(tree_text(a) for a in tree[2])})"
+    prec = _PRECEDENCE[kind]
+    if kind == "neg":
+        text = f"-{tree_text(tree[1], prec)}"
+    else:
+        op = {"add": " + ", "sub": " - ", "mul": "*", "div": "/", "pow": "^"}[kind]
+        # left-associative operators need parentheses on the right at equal precedence
+        left_prec = prec + 1 if kind == "pow" else prec
+        right_prec = prec if kind == "pow" else prec + 1
+        text = f"{tree_text(tree[1], left_prec)}{op}{tree_text(tree[2], right_prec)}"
+    return f"({text})" if prec < parent else text
+
+
+def _exact_decimal(value) -> bool:
+    """Does the rational have a short decimal that reads back exactly (1/2 -> 0.5)?"""
+    q = int(value.q)
+    for p in (2, 5):
+        while q % p == 0:
+            q //= p
+    return q == 1 and len(repr(float(value))) < 20 and "e" not in repr(float(value))

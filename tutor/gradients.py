@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 
 from .errors import TutorError
-from .evaluate import NumpyBackend, TorchBackend, evaluate, walk
+from .evaluate import NumpyBackend, TorchBackend, evaluate, tree_text, walk
 from .i18n import _
 from .mathlang import MathError, check_name, parse, parse_number
 
@@ -497,8 +497,6 @@ def _kinks(parsed, point, stored, n):
     """{(variable, index): {...}} for components at non-differentiable points."""
     import numpy as np
 
-    from .sym import to_text
-
     backend = NumpyBackend("float64")
     env = {name: np.array([float(x) for x in stored[name]]) if point[name].vector else float(stored[name][0])
            for name in point}
@@ -520,11 +518,7 @@ def _kinks(parsed, point, stored, n):
         zero = value == 0
         if not zero.any():
             continue
-        try:
-            arg_text = to_text(_tree_to_sympy(arg))
-        except Exception:  # pragma: no cover - display only
-            arg_text = "u"
-        message = _(KINK_MESSAGES[kind]).format(arg=arg_text)
+        message = _(KINK_MESSAGES[kind]).format(arg=tree_text(arg))
         idx = set(np.flatnonzero(zero.reshape(-1)).tolist()) if value.ndim else None
         depends = {n[1] for n in walk(arg) if n[0] == "var"}
         for name, val in point.items():
@@ -534,27 +528,3 @@ def _kinks(parsed, point, stored, n):
                 if idx is None or not val.vector or i in idx:
                     found.setdefault((name, i), {"function": kind, "message": message})
     return found
-
-
-def _tree_to_sympy(tree):
-    from .evaluate import to_python  # noqa: F401
-
-    from .mathlang import parse as _parse
-
-    return _parse(_tree_text(tree)).expr
-
-
-def _tree_text(tree) -> str:
-    kind = tree[0]
-    if kind == "num":
-        return f"({tree[1]})"
-    if kind == "var":
-        return tree[1]
-    if kind == "const":
-        return tree[1]
-    if kind == "neg":
-        return f"(-{_tree_text(tree[1])})"
-    if kind == "call":
-        return f"{tree[1]}({', '.join(_tree_text(a) for a in tree[2])})"
-    ops = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^"}
-    return f"({_tree_text(tree[1])}{ops[kind]}{_tree_text(tree[2])})"
