@@ -189,6 +189,8 @@ def _prove_zero(diff):
         lambda e: e,
         lambda e: sympy.expand(e),
         lambda e: sympy.cancel(sympy.together(e)),
+        # cheap and strong for tanh/sigmoid/hyperbolic forms; simplify() can take 400 ms on them
+        lambda e: sympy.cancel(sympy.together(sympy.expand(e.rewrite(sympy.exp)))),
         lambda e: sympy.simplify(e),
         lambda e: sympy.simplify(e.rewrite(sympy.exp)),
         lambda e: sympy.simplify(sympy.piecewise_fold(e.rewrite(sympy.Piecewise))),
