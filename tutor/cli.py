@@ -36,8 +36,11 @@ def _color() -> bool:
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="tutor")
 @click.option("--color/--no-color", default=None, help=_("Force colours on or off (default: on a terminal)."))
+@click.option("--exercises", "exercises", envvar="TUTOR_EXERCISES", metavar="DIR",
+              type=click.Path(file_okay=False, path_type=str),
+              help=_("The exercise bank to use (default: the bundled one; also TUTOR_EXERCISES)."))
 @click.pass_context
-def main(ctx, color):
+def main(ctx, color, exercises):
     """Autograd Tutor: learn PyTorch's automatic differentiation by comparing the
     gradient sympy derives with the .grad torch computes.
 
@@ -46,8 +49,14 @@ def main(ctx, color):
       tutor grad "3*a^3 - b^2" --at a=2,3 --at b=6,4 --gradient 1,1
       tutor grad "2 dot(x, x)" --at x=0,1,2,3
       tutor equiv "2x cos(x^2)" "2 x cos(x²)"
+      tutor list --topic accumulation
+      tutor --exercises ./mybank/exercises check
     """
-    ctx.obj = {"color": color}
+    ctx.obj = {"color": color, "exercises": exercises}
+
+
+def _bank_dir():
+    return click.get_current_context().obj.get("exercises")
 
 
 # Math often starts with '-' ("-sin(x)"): such words are arguments, not options.
@@ -97,6 +106,57 @@ def equiv(reference, answer, variables, timeout, as_json):
 
 
 equiv.help = (equiv.help or "") + "\n\n" + MATH_HELP
+
+
+TOPIC_CHOICE = click.Choice(["requires-grad", "graph-leaves", "backward", "scalar-gradients", "vector-gradients",
+                             "no-grad", "accumulation", "zeroing", "retain-graph", "case-study", "derivatives"])
+KIND_CHOICE = click.Choice(["derive", "predict", "concept", "code"])
+
+
+@main.command(name="list")
+@click.option("--topic", "topics", multiple=True, type=TOPIC_CHOICE, help=_("Only this topic (repeatable)."))
+@click.option("--kind", "kinds", multiple=True, type=KIND_CHOICE, help=_("Only this kind (repeatable)."))
+@click.option("--json", "as_json", is_flag=True, help=_("Print a JSON list of {id, title, topic, kind, file}."))
+def list_command(topics, kinds, as_json):
+    """List the exercises of the bank, grouped by topic."""
+    from .commands import list_exercises
+
+    _emit(list_exercises(_bank_dir(), topics, kinds, as_json=as_json, color=_color()))
+
+
+@main.command(name="check")
+@click.option("--seeds", type=click.IntRange(1, 200), default=5, show_default=True,
+              help=_("Variants verified per exercise."))
+@click.option("--solutions", type=click.Path(file_okay=False), metavar="DIR",
+              help=_("Where the completed stubs are (default: ../solutions next to the bank)."))
+@click.option("--json", "as_json", is_flag=True, help=_("Print one JSON report."))
+def check_command(seeds, solutions, as_json):
+    """Validate and verify an exercise bank.
+
+    \b
+    For every exercise and seed: the format; sympy = torch = finite differences
+    (derive); the answer computed with sympy = what the rendered program prints
+    (predict); misconception answers distinct from the right one and each
+    other; every code stub fails and every solution passes.
+    Exit status: 0 all good, 1 a problem (file and reason are printed).
+    """
+    from .commands import check as run
+
+    bar = None
+
+    def progress(done, total, label):
+        nonlocal bar
+        if as_json or not sys.stderr.isatty():
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label=_("checking"), file=sys.stderr,
+                                    item_show_func=lambda item: item)
+            bar.__enter__()
+        bar.update(done - bar.pos, label)
+        if done >= total:
+            bar.__exit__(None, None, None)
+
+    _emit(run(_bank_dir(), seeds=seeds, solutions=solutions, as_json=as_json, color=_color(), progress=progress))
 
 
 if __name__ == "__main__":  # pragma: no cover

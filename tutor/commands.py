@@ -114,3 +114,53 @@ def equiv(reference: str, answer: str, variables: str | None = None, as_json: bo
         verdict.verdict, (_("undecided"), "yellow"))
     text = style(word[0], word[1], "bold", enabled=color) + ": " + verdict.reason
     return Outcome(stdout=text, exit_code=verdict.exit_code)
+
+
+def list_exercises(directory=None, topics=(), kinds=(), as_json: bool = False, color: bool = False) -> Outcome:
+    """``tutor list``: the bank's exercises, optionally filtered."""
+    from . import bank
+
+    try:
+        chosen = bank.select(bank.load(directory), topics=topics, kinds=kinds)
+    except USER_ERRORS as exc:
+        return _invalid(exc, as_json)
+    if as_json:
+        return Outcome(stdout=json.dumps([ex.summary() for ex in chosen], indent=2))
+    if not chosen:
+        return Outcome(stdout=_("No exercises match."))
+    width = max(len(ex.id) for ex in chosen)
+    lines = []
+    for topic, label in bank.TOPICS.items():
+        rows = [ex for ex in chosen if ex.topic == topic]
+        if not rows:
+            continue
+        lines.append(style(f"{topic}  ({label})", "bold", enabled=color))
+        for ex in rows:
+            lines.append(f"  {ex.id:<{width}}  {style(f'{ex.kind:<8}', 'cyan', enabled=color)}  {ex.title}")
+        lines.append("")
+    lines.append(_("{n} exercises").format(n=len(chosen)))
+    return Outcome(stdout="\n".join(lines))
+
+
+def check(directory=None, seeds: int = 5, solutions=None, as_json: bool = False, color: bool = False,
+          progress=None) -> Outcome:
+    """``tutor check``: validate and verify a bank; exit 1 with file and reason on any failure."""
+    from .checkbank import check_bank
+
+    report = check_bank(directory, seeds=seeds, solutions=solutions, progress=progress)
+    code = EXIT_OK if report.ok else EXIT_FAIL
+    if as_json:
+        return Outcome(stdout=json.dumps(report.to_json(), indent=2), exit_code=code)
+    lines = []
+    for p in report.problems:
+        lines.append(style("✗ ", "red", enabled=color) + p.line())
+    for note in report.notes:
+        lines.append(style("! ", "yellow", enabled=color) + note)
+    rate = report.variants / report.seconds if report.seconds else 0.0
+    summary = _("{n} exercises, {v} variants verified in {s:.1f} s ({r:.1f} variants/s)").format(
+        n=report.exercises, v=report.variants, s=report.seconds, r=rate)
+    if report.ok:
+        lines.append(style("✓ ", "green", enabled=color) + summary)
+    else:
+        lines.append(style(_("{p} problem(s); ").format(p=len(report.problems)), "red", enabled=color) + summary)
+    return Outcome(stdout="\n".join(lines), exit_code=code)

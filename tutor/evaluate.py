@@ -198,28 +198,36 @@ def walk(tree):
         yield from walk(tree[2])
 
 
-def to_python(tree) -> str:
-    """The expression as PyTorch code (``torch.sin(x)``, ``x ** 2``...)."""
+def to_python(tree, parent: int = 0) -> str:
+    """The expression as PyTorch code (``torch.sin(x)``, ``x ** 2 + 1.75 * x``...),
+    with only the parentheses Python needs."""
     kind = tree[0]
     if kind == "num":
         value = tree[1]
-        return str(value) if value.is_Integer else repr(float(value))
+        text = str(value) if value.is_Integer else repr(float(value))
+        if value.is_Rational and not value.is_Integer and not _exact_decimal(value):
+            text = f"({value.p} / {value.q})"
+        return f"({text})" if value < 0 and parent else text
     if kind == "var":
         return tree[1]
     if kind == "const":
         return "math.pi" if tree[1] == "pi" else "math.e"
-    if kind == "neg":
-        return f"(-{to_python(tree[1])})"
     if kind == "call":
         args = ", ".join(to_python(a) for a in tree[2])
-        name = {"relu": "torch.relu", "sigmoid": "torch.sigmoid", "sum": "torch.sum", "mean": "torch.mean",
-                "asin": "torch.asin", "acos": "torch.acos", "atan": "torch.atan"}.get(tree[1], f"torch.{tree[1]}")
         if tree[1] in ("cot", "sec", "csc"):
             base = {"cot": "tan", "sec": "cos", "csc": "sin"}[tree[1]]
-            return f"1 / torch.{base}({args})"
-        return f"{name}({args})"
-    ops = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
-    return f"({to_python(tree[1])} {ops[kind]} {to_python(tree[2])})"
+            text = f"1 / torch.{base}({args})"
+            return f"({text})" if parent > 2 else text
+        return f"torch.{tree[1]}({args})"
+    prec = _PRECEDENCE[kind]
+    if kind == "neg":
+        text = f"-{to_python(tree[1], prec)}"
+    else:
+        op = {"add": " + ", "sub": " - ", "mul": " * ", "div": " / ", "pow": " ** "}[kind]
+        left_prec = prec + 1 if kind == "pow" else prec
+        right_prec = prec if kind == "pow" else prec + 1
+        text = f"{to_python(tree[1], left_prec)}{op}{to_python(tree[2], right_prec)}"
+    return f"({text})" if prec < parent else text
 
 
 _PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
