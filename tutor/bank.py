@@ -35,7 +35,7 @@ TOPICS = {
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 COMMON_FIELDS = ("id", "title", "topic", "kind", "hints", "explanation", "params", "misconceptions", "question")
 KIND_FIELDS = {
-    "derive": ("function", "variables", "wrt"),
+    "derive": ("function", "variables", "wrt", "answer"),
     "predict": ("scenario",),
     "concept": ("choices", "answer", "why"),
     "code": ("file", "function", "call", "scenario"),
@@ -211,6 +211,16 @@ def _validate(item, path, root) -> Exercise:
             parse(item["function"], variables=set(variables) | set(item.get("params", {})))
         except MathError as exc:
             fail("function", exc.one_line())
+        stated = item.get("answer")
+        if stated is not None:
+            stated = [stated] if isinstance(stated, str) else stated
+            if not isinstance(stated, list) or len(stated) != len(wrt) or not all(isinstance(a, str) for a in stated):
+                fail("answer", _("give one derivative per variable in wrt"))
+            for a in stated:
+                try:
+                    parse(a, variables=set(variables) | set(item.get("params", {})))
+                except MathError as exc:
+                    fail("answer", exc.one_line())
     elif kind in ("predict", "code"):
         if not isinstance(item.get("scenario"), dict):
             fail("scenario", _("must be a table (leaves, steps, ask)"))

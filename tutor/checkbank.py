@@ -149,6 +149,7 @@ def _check_derive(v, seed):
                 any(x != x or x in (float("inf"), float("-inf")) for x in w.sympy)
                 for w in report.gradients.values()):
             continue
+        _check_stated_answer(v, seed)
         for wrt, derivative in v.answer.items():
             w = report.gradients[wrt]
             if not w.agree:
@@ -162,6 +163,30 @@ def _check_derive(v, seed):
                     seed=seed, wrt=wrt, a=exact, b=w.torch[0]))
         return
     raise TutorError(_("seed {seed}: no point found where the function is differentiable").format(seed=seed))
+
+
+def _check_stated_answer(v, seed):
+    """A derive exercise may state its answer; it must equal sympy's derivative."""
+    import sympy
+
+    from .equivalence import EQUIVALENT, check
+    from .sym import to_text
+
+    data = v.exercise.data
+    stated = data.get("answer")
+    if stated is None:
+        return
+    stated = [stated] if isinstance(stated, str) else stated
+    params = {sympy.Symbol(k, real=True): val for k, val in v.params.items()}
+    from .mathlang import parse
+
+    for (wrt, derivative), text in zip(v.answer.items(), stated):
+        expr = parse(text, variables=set(data["variables"]) | set(v.params)).expr.xreplace(params)
+        verdict = check(to_text(derivative), to_text(expr), data["variables"])
+        if verdict.verdict != EQUIVALENT:
+            raise TutorError(_("field 'answer': seed {seed}: the stated d/d{wrt} = {stated} is not sympy's "
+                               "{exact} ({reason})").format(seed=seed, wrt=wrt, stated=to_text(expr),
+                                                            exact=to_text(derivative), reason=verdict.reason))
 
 
 def _derive_expr(v):
