@@ -198,64 +198,57 @@ def walk(tree):
         yield from walk(tree[2])
 
 
-def to_python(tree, parent: int = 0) -> str:
-    """The expression as PyTorch code (``torch.sin(x)``, ``x ** 2 + 1.75 * x``...),
-    with only the parentheses Python needs."""
+_PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
+_OPS = {
+    "math": {"add": " + ", "sub": " - ", "mul": "*", "div": "/", "pow": "^"},
+    "python": {"add": " + ", "sub": " - ", "mul": " * ", "div": " / ", "pow": " ** "},
+}
+
+
+def _print(tree, parent: int, style: str) -> str:
+    """Print a tree with only the parentheses it needs ("math" or "python" style)."""
     kind = tree[0]
     if kind == "num":
         value = tree[1]
-        text = str(value) if value.is_Integer else repr(float(value))
-        if value.is_Rational and not value.is_Integer and not _exact_decimal(value):
-            text = f"({value.p} / {value.q})"
-        return f"({text})" if value < 0 and parent else text
+        if value.is_Integer:
+            text = str(value)
+        elif _exact_decimal(value):
+            text = repr(float(value))
+        else:
+            text = str(value) if style == "math" else f"({value.p} / {value.q})"
+        return f"({text})" if parent and (value < 0 or (style == "math" and "/" in text)) else text
     if kind == "var":
         return tree[1]
     if kind == "const":
-        return "math.pi" if tree[1] == "pi" else "math.e"
+        return tree[1] if style == "math" else f"math.{tree[1]}"
     if kind == "call":
-        args = ", ".join(to_python(a) for a in tree[2])
+        args = ", ".join(_print(a, 0, style) for a in tree[2])
+        if style == "math":
+            return f"{tree[1]}({args})"
         if tree[1] in ("cot", "sec", "csc"):
             base = {"cot": "tan", "sec": "cos", "csc": "sin"}[tree[1]]
             text = f"1 / torch.{base}({args})"
-            return f"({text})" if parent > 2 else text
+            return f"({text})" if parent > _PRECEDENCE["div"] else text
         return f"torch.{tree[1]}({args})"
     prec = _PRECEDENCE[kind]
     if kind == "neg":
-        text = f"-{to_python(tree[1], prec)}"
+        text = f"-{_print(tree[1], prec, style)}"
     else:
-        op = {"add": " + ", "sub": " - ", "mul": " * ", "div": " / ", "pow": " ** "}[kind]
-        left_prec = prec + 1 if kind == "pow" else prec
-        right_prec = prec if kind == "pow" else prec + 1
-        text = f"{to_python(tree[1], left_prec)}{op}{to_python(tree[2], right_prec)}"
-    return f"({text})" if prec < parent else text
-
-
-_PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
-
-
-def tree_text(tree, parent: int = 0) -> str:
-    """The tree in the math language, with only the parentheses it needs."""
-    kind = tree[0]
-    if kind == "num":
-        value = tree[1]
-        text = str(value)
-        if not value.is_Integer and float(value).is_integer() is False and _exact_decimal(value):
-            text = repr(float(value))
-        return f"({text})" if ("/" in text or value < 0) and parent else text
-    if kind in ("var", "const"):
-        return tree[1]
-    if kind == "call":
-        return f"{tree[1]}({', '.join(tree_text(a) for a in tree[2])})"
-    prec = _PRECEDENCE[kind]
-    if kind == "neg":
-        text = f"-{tree_text(tree[1], prec)}"
-    else:
-        op = {"add": " + ", "sub": " - ", "mul": "*", "div": "/", "pow": "^"}[kind]
         # left-associative operators need parentheses on the right at equal precedence
         left_prec = prec + 1 if kind == "pow" else prec
         right_prec = prec if kind == "pow" else prec + 1
-        text = f"{tree_text(tree[1], left_prec)}{op}{tree_text(tree[2], right_prec)}"
+        text = f"{_print(tree[1], left_prec, style)}{_OPS[style][kind]}{_print(tree[2], right_prec, style)}"
     return f"({text})" if prec < parent else text
+
+
+def to_python(tree) -> str:
+    """The expression as PyTorch code (``torch.sin(x)``, ``x ** 2 + 1.75 * x``...)."""
+    return _print(tree, 0, "python")
+
+
+def tree_text(tree) -> str:
+    """The tree in the math language, with only the parentheses it needs."""
+    return _print(tree, 0, "math")
 
 
 def _exact_decimal(value) -> bool:

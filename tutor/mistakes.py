@@ -324,19 +324,9 @@ def classify(answer, candidates, dtype="float32"):
 
 def answers_match(expected, got) -> bool:
     """Learner answers are compared at print precision: 1e-3 relative."""
-    if expected.kind != got.kind:
-        return False
-    if expected.kind == "none":
-        return True
-    if expected.kind == "bool":
-        return expected.flag == got.flag
-    if expected.kind == "error":
-        return expected.error[0] == got.error[0]
-    if len(expected.values) != len(got.values):
-        return False
-    a, b = expected.floats(), got.floats()
-    scale = max((abs(x) for x in a), default=0.0)
-    return all(abs(x - y) <= 1e-3 * abs(x) + 1e-4 * scale + 5e-5 for x, y in zip(a, b))
+    from .scenarios import answers_close
+
+    return answers_close(expected, got, rtol=1e-3, floor=1e-4, absolute=5e-5, strict=False)
 
 
 def distinct(answers) -> bool:
