@@ -223,16 +223,22 @@ def _check_code(ex, seeds, sol_root, report) -> int:
             flags.append(same_answer(v.answer, got, v.scenario.dtype))
         return flags
 
+    from concurrent.futures import ThreadPoolExecutor
+
     stub = ex.root / ex.data["file"]
-    stub_flags = passes(run_function(stub, function, calls))
-    if all(stub_flags):
+    solution = sol_root / ex.data["file"] if sol_root is not None else None
+    if solution is not None and not solution.is_file():
+        raise TutorError(_("no solution at {path}").format(path=solution))
+    with ThreadPoolExecutor(max_workers=2) as pool:      # each run is its own process
+        stub_run = pool.submit(run_function, stub, function, calls)
+        sol_run = pool.submit(run_function, solution, function, calls) if solution is not None else None
+        stub_results = stub_run.result()
+        sol_results = sol_run.result() if sol_run is not None else None
+    if all(passes(stub_results)):
         raise TutorError(_("the stub {file} already passes: it must leave the TODO for the learner").format(
             file=ex.data["file"]))
-    if sol_root is not None:
-        solution = sol_root / ex.data["file"]
-        if not solution.is_file():
-            raise TutorError(_("no solution at {path}").format(path=solution))
-        results = run_function(solution, function, calls)
+    if sol_results is not None:
+        results = sol_results
         flags = passes(results)
         if not all(flags):
             bad = next(i for i, f in enumerate(flags) if not f)
