@@ -504,6 +504,13 @@ def explanation_values(v: Variant, mid: str, wrong: str = "") -> dict:
         loops = [s for s in v.scenario.steps if s["kind"] == "repeat"]
         if loops:
             values["count"] = loops[0]["count"]
+        values["sum_text"] = values["correct"]
+        single = simulate(v.scenario, ["overwrite"]).answer
+        k = run.backward_calls
+        if (mid == "accumulation.overwrite" and k > 1 and single.kind == "number" and v.answer.kind == "number"
+                and not single.vector and abs(float(single.values[0]) * k - float(v.answer.values[0]))
+                <= 1e-9 * max(1.0, abs(float(v.answer.values[0])))):
+            values["sum_text"] = f"{k} × {single.text()} = {v.answer.text()}"
     return values
 
 

@@ -159,5 +159,64 @@ def check_command(seeds, solutions, as_json):
     _emit(run(_bank_dir(), seeds=seeds, solutions=solutions, as_json=as_json, color=_color(), progress=progress))
 
 
+@main.command(name="quiz")
+@click.option("--topic", "topics", multiple=True, type=TOPIC_CHOICE, help=_("Only this topic (repeatable)."))
+@click.option("--exercise", metavar="ID", help=_("Only this exercise."))
+@click.option("--count", type=click.IntRange(1, 500), default=None,
+              help=_("Questions in the session (default 10, or 1 with --exercise)."))
+@click.option("--seed", type=int, help=_("Seed for the choice of questions and their variants."))
+@click.option("--attempts", type=click.IntRange(1, 10), default=2, show_default=True, help=_("Attempts per question."))
+@click.option("--new", "fresh", is_flag=True, help=_("Start a new session instead of resuming an unfinished one."))
+@click.option("--json", "as_json", is_flag=True, help=_("One JSON object per line for each event."))
+def quiz_command(topics, exercise, count, seed, attempts, fresh, as_json):
+    """Answer questions and get feedback that explains your mistakes.
+
+    \b
+    At the prompt: an answer, or hint, skip, quit.  Answers are saved as you
+    give them; an interrupted session resumes where it stopped.  With stdin
+    not a terminal, answers are read one per line.
+    Exit status: 0 finished, 1 stopped early (progress saved), 2 invalid options.
+    """
+    from .commands import quiz as run
+    from .quiz import Options
+
+    interactive = sys.stdin.isatty()
+
+    def read(prompt):
+        try:
+            if interactive and not as_json:
+                return input(prompt)
+            line = sys.stdin.readline()
+            return None if line == "" else line
+        except EOFError:
+            return None
+
+    def write(text):
+        click.echo(text)
+
+    if count is None:
+        count = 1 if exercise else 10
+    options = Options(topics=tuple(topics), exercise=exercise, count=count, seed=seed, attempts=attempts,
+                      fresh=fresh, bank_dir=_bank_dir())
+    try:
+        code = run(options, read, write, as_json=as_json, color=_color() and not as_json)
+    except KeyboardInterrupt:
+        click.echo("\n" + _("Stopped. Your answers are saved: run the same command to continue."), err=True)
+        code = 130
+    sys.exit(code)
+
+
+@main.command(name="progress")
+@click.option("--json", "as_json", is_flag=True, help=_("Print mastery per topic and the review schedule as JSON."))
+@click.option("--reset", is_flag=True, help=_("Erase all saved progress."))
+def progress_command(as_json, reset):
+    """Show your mastery per topic (from every answer saved by tutor quiz)."""
+    from .commands import progress as run
+
+    if reset and sys.stdin.isatty() and not click.confirm(_("Erase all saved progress?")):
+        sys.exit(1)
+    _emit(run(as_json=as_json, reset=reset, color=_color()))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

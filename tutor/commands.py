@@ -164,3 +164,54 @@ def check(directory=None, seeds: int = 5, solutions=None, as_json: bool = False,
     else:
         lines.append(style(_("{p} problem(s); ").format(p=len(report.problems)), "red", enabled=color) + summary)
     return Outcome(stdout="\n".join(lines), exit_code=code)
+
+
+def quiz(options, read, write, as_json: bool = False, color: bool = False, store=None) -> int:
+    """``tutor quiz``: run the loop; events go to ``write`` as text or JSON lines."""
+    from .progress import Store
+    from .quiz import render_event, run
+
+    def emit(event):
+        if as_json:
+            write(json.dumps(event, ensure_ascii=False))
+        else:
+            write(render_event(event, color))
+
+    own = store is None
+    store = store or Store()
+    try:
+        return run(options, read, emit, store)
+    except USER_ERRORS as exc:
+        if as_json:
+            write(json.dumps({"event": "error", "error": exc.one_line()}))
+        else:
+            write(_("error: {reason}").format(reason=exc.one_line()))
+        return EXIT_INVALID
+    finally:
+        if own:
+            store.close()
+
+
+def progress(as_json: bool = False, reset: bool = False, color: bool = False) -> Outcome:
+    """``tutor progress``: mastery per topic from the saved answers."""
+    from .progress import Store
+    from .quiz import render_progress
+
+    store = Store()
+    try:
+        if reset:
+            path = store.path
+            store.close()
+            for suffix in ("", "-wal", "-shm"):
+                target = path.with_name(path.name + suffix)
+                if target.exists():
+                    target.unlink()
+            return Outcome(stdout=_("Progress erased ({path}).").format(path=path))
+        mastery, boxes = store.mastery(), store.boxes()
+        if as_json:
+            return Outcome(stdout=json.dumps({"topics": mastery, "exercises": boxes, "database": str(store.path)},
+                                             indent=2))
+        return Outcome(stdout=render_progress(mastery, boxes, color))
+    finally:
+        if not reset:
+            store.close()

@@ -37,7 +37,7 @@ CATALOGUE: dict[str, Misconception] = {m.id: m for m in [
     Misconception(
         "accumulation.overwrite", _("backward() adds into .grad"),
         _("backward() adds into .grad; it never overwrites it. Here backward runs {k} times without zeroing, "
-          "so {target} holds the sum of {k} gradients: {correct}, not the single gradient {wrong}."),
+          "so {target} holds the sum of {k} gradients: {sum_text}, not the single gradient {wrong}."),
         "x.grad.zero_()      # or opt.zero_grad(), before each backward\ny.backward()", "M1"),
     Misconception(
         "accumulation.no-zero", _("the gradient is never zeroed"),
