@@ -1,0 +1,185 @@
+"""The quiz loop: scripted sessions through the CLI, saved progress, kill and resume."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BANK = os.path.join(ROOT, "tests", "fixtures", "quiz", "exercises")
+
+
+@pytest.fixture
+def data(tmp_path, monkeypatch):
+    monkeypatch.setenv("TUTOR_DATA", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def quiz(run_cli, *args, input_text):
+    from click.testing import CliRunner
+
+    from tutor.cli import main
+
+    return CliRunner().invoke(main, ["--exercises", BANK, "quiz", *args], input=input_text,
+                              catch_exceptions=False)
+
+
+def events(result):
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+def test_accumulation_single_backward_value_gets_the_accumulation_explanation(run_cli, data):
+    # x**2 - 1.25x at 3: one backward gives 4.75; three give 14.25
+    r = quiz(run_cli, "--exercise", "acc-k-backward", "--json", input_text="4.75\n14.25\n")
+    evs = events(r)
+    fb = [e for e in evs if e["event"] == "feedback"]
+    assert fb[0]["correct"] is False
+    assert fb[0]["misconception"] == "accumulation.overwrite"
+    assert "3 × 4.75 = 14.25" in fb[0]["explanation"]
+    assert fb[0]["table"]["rows"] == [[1, "4.75", "4.75"], [2, "9.5", "4.75"], [3, "14.25", "4.75"]]
+    assert fb[1]["correct"] is True and fb[1]["misconception"] is None
+    assert evs[-1]["event"] == "summary" and r.exit_code == 0
+
+
+def test_text_mode_shows_table_and_fix(run_cli, data):
+    r = quiz(run_cli, "--exercise", "acc-k-backward", input_text="4.75\n14.25\n")
+    out = r.stdout
+    assert "y.backward()" in out and "print(x.grad)" in out
+    assert "✗ Not quite." in out and "x.grad.zero_()" in out
+    assert "backward call" in out and "✓ Right." in out
+    assert "\x1b[" not in out
+
+
+def test_zero_after_backward_with_moved_parameters_gets_the_zeroing_explanation(run_cli, data):
+    # the learner expects gradient descent to move x: 3 * (1 - 2*0.25)^4 = 0.1875
+    r = quiz(run_cli, "--exercise", "zero-after-backward", "--json", input_text="0.1875\n3\n")
+    fb = [e for e in events(r) if e["event"] == "feedback"]
+    assert fb[0]["misconception"] == "zeroing.placement"
+    assert "before the update" in fb[0]["explanation"]
+    assert fb[1]["correct"] is True
+
+
+@pytest.mark.parametrize("answer", ["2x cos(x^2)", "cos(x^2)*2*x", "2 x cos(x²)", "x cos(x^2) + x cos(x^2)"])
+def test_correct_derivative_in_any_equivalent_form(run_cli, data, answer):
+    r = quiz(run_cli, "--exercise", "chain-cos-square", "--json", input_text=answer + "\n")
+    fb = [e for e in events(r) if e["event"] == "feedback"]
+    assert fb[0]["correct"] is True
+
+
+@pytest.mark.parametrize("answer", ["14.25", "3*4.75", "tensor(14.2500)", "57/4"])
+def test_correct_prediction_in_any_form(run_cli, data, answer):
+    r = quiz(run_cli, "--exercise", "acc-k-backward", "--json", input_text=answer + "\n")
+    assert [e for e in events(r) if e["event"] == "feedback"][0]["correct"] is True
+
+
+def test_missing_chain_factor_is_named(run_cli, data):
+    r = quiz(run_cli, "--exercise", "chain-cos-square", "--json", input_text="cos(x^2)\nskip\n")
+    fb = [e for e in events(r) if e["event"] == "feedback"][0]
+    assert fb["misconception"] == "derive.missing-chain-factor"
+    assert [e for e in events(r) if e["event"] == "skipped"][0]["expected"] == "2*x*cos(x^2)"
+
+
+def test_invalid_math_costs_no_attempt(run_cli, data):
+    r = quiz(run_cli, "--exercise", "chain-cos-square", "--json", "--attempts", "1",
+             input_text="2x cos(x^2\n2x cos(x^2)\n")
+    evs = events(r)
+    invalid = [e for e in evs if e["event"] == "invalid"]
+    assert invalid and "never closed" in invalid[0]["reason"]
+    fb = [e for e in evs if e["event"] == "feedback"]
+    assert len(fb) == 1 and fb[0]["correct"] is True and fb[0]["attempt"] == 1
+
+
+def test_hint_skip_quit(run_cli, data):
+    r = quiz(run_cli, "--exercise", "acc-k-backward", "--count", "2", "--json", input_text="hint\nskip\nquit\n")
+    evs = events(r)
+    assert [e["event"] for e in evs] == ["question", "hint", "skipped", "question", "quit"]
+    assert evs[1]["text"] == "Does backward() replace .grad or add to it?"
+    assert r.exit_code == 1
+
+
+def test_attempts_then_answer_shown(run_cli, data):
+    r = quiz(run_cli, "--exercise", "acc-k-backward", "--json", input_text="1\n2\n")
+    fb = [e for e in events(r) if e["event"] == "feedback"]
+    assert fb[0]["attempts_left"] == 1 and "expected" not in fb[0]
+    assert fb[1]["attempts_left"] == 0 and fb[1]["expected"] == "14.25"
+
+
+def test_every_feedback_event_has_the_contract_fields(run_cli, data):
+    r = quiz(run_cli, "--topic", "accumulation", "--topic", "zeroing", "--count", "2", "--seed", "1", "--json",
+             input_text="1\n2\n3\n4\n")
+    for e in events(r):
+        if e["event"] == "feedback":
+            assert {"correct", "misconception", "explanation"} <= set(e)
+
+
+def test_progress_after_answers(run_cli, data):
+    quiz(run_cli, "--exercise", "acc-k-backward", input_text="14.25\n")
+    r = run_cli("progress", "--json")
+    topics = json.loads(r.stdout)["topics"]
+    assert topics["accumulation"]["right"] == 1 and topics["accumulation"]["seen"] == 1
+
+
+def _spawn(data_dir, *args):
+    env = dict(os.environ, TUTOR_DATA=str(data_dir), PYTHONPATH=ROOT)
+    return subprocess.Popen([sys.executable, "-m", "tutor", "--exercises", BANK, "quiz", "--json", *args],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, cwd=ROOT)
+
+
+def _read_event(proc, kind, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        event = json.loads(line)
+        if event["event"] == kind:
+            return event
+    raise AssertionError(f"no {kind} event")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_killed_mid_session_loses_no_answered_question(tmp_path, sig):
+    data_dir = tmp_path / "data"
+    args = ("--topic", "accumulation", "--topic", "zeroing", "--count", "2", "--seed", "5")
+    proc = _spawn(data_dir, *args)
+    first = _read_event(proc, "question")
+    answer = "14.25" if first["id"] == "acc-k-backward" else "3"
+    proc.stdin.write(answer + "\n")
+    proc.stdin.flush()
+    assert _read_event(proc, "feedback")["correct"] is True
+    _read_event(proc, "question")          # waiting on the second question
+    proc.send_signal(sig)
+    proc.wait(timeout=30)
+    # the answered question is saved ...
+    import sqlite3
+
+    db = sqlite3.connect(str(data_dir / "progress.sqlite3"))
+    rows = db.execute("SELECT exercise, answer, correct FROM answers").fetchall()
+    assert rows == [(first["id"], answer, 1)]
+    # ... and the same command resumes at the second question
+    proc = _spawn(data_dir, *args)
+    resume = _read_event(proc, "resume")
+    assert resume["answered"] == 1 and resume["total"] == 2
+    question = _read_event(proc, "question")
+    assert question["position"] == 2 and question["id"] != first["id"]
+    proc.kill()
+    proc.wait()
+
+
+def test_choose_prefers_due_and_weak_topics():
+    from types import SimpleNamespace
+
+    from tutor.progress import choose
+
+    exs = [SimpleNamespace(id=f"e{i}", topic=t) for i, t in enumerate(["a", "a", "b", "b"])]
+    now = 1000.0
+    boxes = {"e0": {"box": 5, "due": now + 99999, "topic": "a"}, "e1": {"box": 5, "due": now + 99999, "topic": "a"},
+             "e2": {"box": 1, "due": now - 1, "topic": "b"}}
+    order = [e.id for e in choose(exs, boxes, 0, seed=1, now=now)]
+    assert order[0] == "e2"            # due for review
+    assert order[1] == "e3"            # unseen, weak topic
+    assert set(order[2:]) == {"e0", "e1"}
