@@ -191,9 +191,14 @@ def _validate(item, path, root) -> Exercise:
 
         if not isinstance(mis, list) or not all(isinstance(m, str) for m in mis):
             fail("misconceptions", _("must be a list of misconception ids"))
+        from .mistakes import allowed_for
+
         for m in mis:
             if m not in CATALOGUE:
                 fail("misconceptions", _("unknown misconception id '{id}'").format(id=m))
+            if m not in allowed_for(kind):
+                fail("misconceptions", _("'{id}' cannot be detected in a {kind} exercise (it can: {ids})").format(
+                    id=m, kind=kind, ids=", ".join(allowed_for(kind)) or "-"))
     if kind == "derive":
         if not isinstance(item.get("function"), str):
             fail("function", _("must be an expression in the math language"))
@@ -260,7 +265,7 @@ def _check_params(params, fail):
     for name, spec in params.items():
         f = f"params.{name}"
         if not isinstance(spec, dict):
-            fail(f, _("expected {{ min = ..., max = ... }} or {{ choices = [...] }}"))
+            fail(f, _("expected { min = ..., max = ... } or { choices = [...] }"))
         if "choices" in spec:
             if not isinstance(spec["choices"], list) or not spec["choices"]:
                 fail(f, _("choices must be a non-empty list"))
@@ -271,7 +276,7 @@ def _check_params(params, fail):
             if not isinstance(step, (int, float)) or step <= 0:
                 fail(f, _("step must be a positive number"))
         else:
-            fail(f, _("expected {{ min = ..., max = ... }} or {{ choices = [...] }}"))
+            fail(f, _("expected { min = ..., max = ... } or { choices = [...] }"))
 
 
 def find(exercises, ex_id) -> Exercise:
@@ -497,6 +502,9 @@ def explanation_values(v: Variant, mid: str, wrong: str = "") -> dict:
     from .scenarios import ASK, simulate
 
     values = {"wrong": wrong, "correct": expected_text(v)}
+    if v.scenario is not None and v.answer.kind == "error":
+        values["correct"] = _("never printed: the program raises {error}").format(
+            error=v.answer.text().rstrip("."))
     if v.scenario is not None:
         run = simulate(v.scenario)
         m = ASK.match(v.scenario.ask)
@@ -504,14 +512,26 @@ def explanation_values(v: Variant, mid: str, wrong: str = "") -> dict:
         loops = [s for s in v.scenario.steps if s["kind"] == "repeat"]
         if loops:
             values["count"] = loops[0]["count"]
-        values["sum_text"] = values["correct"]
-        single = simulate(v.scenario, ["overwrite"]).answer
-        k = run.backward_calls
-        if (mid == "accumulation.overwrite" and k > 1 and single.kind == "number" and v.answer.kind == "number"
-                and not single.vector and abs(float(single.values[0]) * k - float(v.answer.values[0]))
-                <= 1e-9 * max(1.0, abs(float(v.answer.values[0])))):
-            values["sum_text"] = f"{k} × {single.text()} = {v.answer.text()}"
+        if mid == "accumulation.overwrite":
+            values["consequence"] = _overwrite_consequence(v, run.backward_calls, values)
     return values
+
+
+def _overwrite_consequence(v, k, values) -> str:
+    """Accumulation in the learner's numbers: '3 × 7.75 = 23.25' when x stays fixed."""
+    from .scenarios import ASK, simulate
+
+    if ASK.match(v.scenario.ask).group("attr") != ".grad":
+        return _("each update uses the running sum of the gradients so far: {target} is {correct}, "
+                 "not {wrong}.").format(**values)
+    total = values["correct"]
+    single = simulate(v.scenario, ["overwrite"]).answer
+    if (k > 1 and single.kind == "number" and v.answer.kind == "number" and not single.vector
+            and abs(float(single.values[0]) * k - float(v.answer.values[0]))
+            <= 1e-9 * max(1.0, abs(float(v.answer.values[0])))):
+        total = f"{k} × {single.text()} = {v.answer.text()}"
+    return _("{target} holds the sum of {k} gradients: {total}, not the single gradient {wrong}.").format(
+        target=values["target"], k=k, total=total, wrong=values["wrong"])
 
 
 def _grade_derive(v, text, wrt, expected):

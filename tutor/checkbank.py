@@ -91,6 +91,9 @@ def check_bank(directory=None, seeds: int = 5, solutions=None, progress=None) ->
             progress(i, len(exercises), ex.id)
         try:
             report.variants += _check_exercise(ex, seeds, sol_root, report)
+        except bank.BankError as exc:
+            reason = f"field '{exc.field}': {exc.reason}" if exc.field else exc.reason
+            report.problems.append(Problem(str(ex.path), ex.id, reason))
         except TutorError as exc:
             report.problems.append(Problem(str(ex.path), ex.id, exc.one_line()))
         except Exception as exc:  # a bug in an exercise must not hide the others

@@ -59,6 +59,19 @@ def _bank_dir():
     return click.get_current_context().obj.get("exercises")
 
 
+def bank_option(command):
+    """``--exercises DIR`` after the command too (``tutor check --exercises DIR``); it wins over the global one."""
+
+    def remember(ctx, _param, value):
+        if value is not None:
+            ctx.find_root().obj["exercises"] = value
+        return value
+
+    return click.option("--exercises", "bank_dir", metavar="DIR", expose_value=False, callback=remember,
+                        type=click.Path(file_okay=False, path_type=str),
+                        help=_("The exercise bank to use (same as the global option)."))(command)
+
+
 # Math often starts with '-' ("-sin(x)"): such words are arguments, not options.
 MATH_ARGS = {"ignore_unknown_options": True}
 
@@ -114,6 +127,7 @@ KIND_CHOICE = click.Choice(["derive", "predict", "concept", "code"])
 
 
 @main.command(name="list")
+@bank_option
 @click.option("--topic", "topics", multiple=True, type=TOPIC_CHOICE, help=_("Only this topic (repeatable)."))
 @click.option("--kind", "kinds", multiple=True, type=KIND_CHOICE, help=_("Only this kind (repeatable)."))
 @click.option("--json", "as_json", is_flag=True, help=_("Print a JSON list of {id, title, topic, kind, file}."))
@@ -125,6 +139,7 @@ def list_command(topics, kinds, as_json):
 
 
 @main.command(name="check")
+@bank_option
 @click.option("--seeds", type=click.IntRange(1, 200), default=5, show_default=True,
               help=_("Variants verified per exercise."))
 @click.option("--solutions", type=click.Path(file_okay=False), metavar="DIR",
@@ -160,6 +175,7 @@ def check_command(seeds, solutions, as_json):
 
 
 @main.command(name="quiz")
+@bank_option
 @click.option("--topic", "topics", multiple=True, type=TOPIC_CHOICE, help=_("Only this topic (repeatable)."))
 @click.option("--exercise", metavar="ID", help=_("Only this exercise."))
 @click.option("--count", type=click.IntRange(1, 500), default=None,

@@ -37,7 +37,7 @@ CATALOGUE: dict[str, Misconception] = {m.id: m for m in [
     Misconception(
         "accumulation.overwrite", _("backward() adds into .grad"),
         _("backward() adds into .grad; it never overwrites it. Here backward runs {k} times without zeroing, "
-          "so {target} holds the sum of {k} gradients: {sum_text}, not the single gradient {wrong}."),
+          "so {consequence}"),
         "x.grad.zero_()      # or opt.zero_grad(), before each backward\ny.backward()", "M1"),
     Misconception(
         "accumulation.no-zero", _("the gradient is never zeroed"),
@@ -78,7 +78,7 @@ CATALOGUE: dict[str, Misconception] = {m.id: m for m in [
     Misconception(
         "retain-graph.needed", _("backward() frees the graph"),
         _("backward() frees the saved tensors of the graph, so a second backward() through it raises "
-          "unless the first call passed retain_graph=True: the program prints {correct}."),
+          "unless the first call passed retain_graph=True: {target} is {correct}."),
         "y.backward(retain_graph=True)\ny.backward()", "M12"),
     Misconception(
         "retain-graph.always-raises", _("a graph with no saved tensors can be backwarded twice"),
@@ -160,6 +160,11 @@ DERIVE = ("derive.not-differentiated", "derive.integrated", "derive.missing-chai
           "derive.power-rule", "derive.product-rule", "derive.wrong-variable")
 
 
+def allowed_for(kind: str) -> tuple:
+    """The misconception ids an exercise of this kind can detect."""
+    return {"predict": tuple(BELIEF_OF) + SLIPS, "code": MUTATIONS, "derive": DERIVE}.get(kind, ())
+
+
 @dataclass
 class Candidate:
     id: str
@@ -221,7 +226,7 @@ def _slip(scenario, mid, correct):
         other.ask = roots[-1]
         got = simulate(other).answer
         return got if got.kind == "number" else None
-    return None if mid in SLIPS else Answer("none")
+    return None
 
 
 def _flatten(steps):
@@ -402,7 +407,7 @@ def _mis_diff(e, x, mistake):
                 if mistake == "power" and n.is_Integer and n > 1:
                     used = True
                     return n * base ** n * inner
-                if mistake == "chain" and base != x:
+                if mistake == "chain" and base != x and inner != 1:
                     used = True
                     return n * base ** (n - 1)
                 return n * base ** (n - 1) * inner

@@ -188,7 +188,7 @@ def build(spec: dict, params: dict, where: str = "scenario") -> Scenario:
     if spec.get("optimizer"):
         opt = spec["optimizer"]
         if not isinstance(opt, dict) or "params" not in opt or "lr" not in opt:
-            fail("optimizer", _("expected {{ params = [...], lr = ... }}"))
+            fail("optimizer", _("expected { params = [...], lr = ... }"))
         for p in opt["params"]:
             if p not in names:
                 fail("optimizer.params", _("'{name}' is not a leaf").format(name=p))
@@ -204,7 +204,7 @@ def build(spec: dict, params: dict, where: str = "scenario") -> Scenario:
         for i, step in enumerate(steps):
             p = f"{path}[{i}]"
             if not isinstance(step, dict):
-                fail(p, _("each step is a table such as {{ forward = \"y\", expr = \"x^2\" }}"))
+                fail(p, _("each step is a table such as { forward = \"y\", expr = \"x^2\" }"))
             kinds = [k for k in STEP_KINDS if k in step]
             if len(kinds) != 1:
                 fail(p, _("a step has exactly one of: {kinds}").format(kinds=", ".join(STEP_KINDS)))
@@ -312,6 +312,8 @@ class _Tensor:
     saves: bool = False              # its graph saves tensors (a second backward raises)
     freed: bool = False
     retains: bool = False
+    inputs: set = field(default_factory=set)    # non-leaf tensors it was computed from (directly)
+    leaves: set = field(default_factory=set)    # leaves requiring grad it depends on (through the graph)
 
 
 @dataclass
@@ -425,6 +427,12 @@ class _Simulator:
             t.saves = _saves_tensors(step["tree"])
             # keep, per non-leaf input, its own expression for retain_grad
             t.inputs = {name for name in used if not self.tensors[name].leaf and self.tensors[name].requires_grad}
+            for name in used:
+                u = self.tensors[name]
+                if u.leaf and u.requires_grad:
+                    t.leaves.add(name)
+                elif u.requires_grad:
+                    t.leaves |= u.leaves
         self.tensors[step["name"]] = t
 
     def do_backward(self, step):
@@ -446,19 +454,25 @@ class _Simulator:
                 shape_y = f"torch.Size([{len(y.values)}])" if y.vector else "torch.Size([])"
                 raise ScenarioError("RuntimeError", f"Mismatch in shape: grad_output[0] has a shape of "
                                                     f"{shape_g} and output[0] has a shape of {shape_y}.")
-        if y.freed:
-            raises = y.saves or "second_backward_raises" in self.beliefs
-            if raises and "graph_kept" not in self.beliefs:
+        if y.leaf:
+            # backward of a leaf that requires grad: its .grad receives the gradient itself
+            self.backward_calls += 1
+            self._accumulate(y, list(v))
+            self.events.append(Event("backward", {"of": y.name, "grads": self._leaf_grads()}))
+            return
+        graph = [y] + self._ancestors(y)
+        if any(t.freed for t in graph) and "graph_kept" not in self.beliefs:
+            raises = any(t.freed and t.saves for t in graph) or "second_backward_raises" in self.beliefs
+            if raises:
                 raise ScenarioError("RuntimeError", ERR_SECOND_BACKWARD)
         self.backward_calls += 1
         L = sum((vi * e for vi, e in zip(v, y.expr)), start=sp.Integer(0))
-        for name, t in self.tensors.items():
-            if t.leaf and t.requires_grad:
-                elems = [self.sym(name, i) for i in range(len(t.values))]
-                if not any(L.has(e) for e in elems):
-                    continue
-                g = [sp.diff(L, e).xreplace(y.at) for e in elems]
-                self._accumulate(t, g)
+        for name in sorted(y.leaves):
+            t = self.tensors[name]
+            # every leaf in the graph gets a .grad, even an identically zero one (x - x)
+            elems = [self.sym(name, i) for i in range(len(t.values))]
+            g = [sp.diff(L, e).xreplace(y.at) for e in elems]
+            self._accumulate(t, g)
         # non-leaf tensors that retain their grad (or all, under the nonleaf_grad belief)
         for name, t in self.tensors.items():
             if t.leaf or t is y or not t.requires_grad:
@@ -471,13 +485,23 @@ class _Simulator:
         if y.retains or "nonleaf_grad" in self.beliefs:
             self._accumulate(y, list(v))
         if not step.get("retain_graph"):
-            y.freed = True
-            for t in self.tensors.values():
-                if not t.leaf and t is not y and t.expr is not None and _depends(y, t):
-                    t.freed = True
-        self.events.append(Event("backward", {
-            "of": y.name, "grads": {n: (None if t.grad is None else list(t.grad))
-                                    for n, t in self.tensors.items() if t.leaf and t.requires_grad}}))
+            for t in graph:
+                t.freed = True
+        self.events.append(Event("backward", {"of": y.name, "grads": self._leaf_grads()}))
+
+    def _leaf_grads(self):
+        return {n: (None if t.grad is None else list(t.grad))
+                for n, t in self.tensors.items() if t.leaf and t.requires_grad}
+
+    def _ancestors(self, y):
+        """The non-leaf tensors y was computed from, through the whole graph."""
+        seen, stack = [], list(y.inputs)
+        while stack:
+            t = self.tensors[stack.pop()]
+            if t not in seen:
+                seen.append(t)
+                stack.extend(t.inputs)
+        return seen
 
     def _accumulate(self, t, g):
         if t.grad is None or "overwrite" in self.beliefs:
@@ -616,10 +640,6 @@ def _saves_tensors(tree) -> bool:
         if node[0] == "call" and node[1] not in ("sum", "mean"):
             return True
     return False
-
-
-def _depends(y, t) -> bool:
-    return bool(getattr(y, "inputs", set()) & {t.name})
 
 
 def _expand_tree(tree, env, vector_of, n, mean_is_sum=False):

@@ -1,0 +1,613 @@
+"""The exercise bank: loading and validation errors, `tutor check` on fixture
+banks, the bank options of the CLI, seeded variants and grading."""
+import json
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tutor import bank
+from tutor.bank import BankError, parse_prediction
+from tutor.errors import TutorError
+
+BANKS = Path(__file__).parent / "fixtures" / "banks"
+
+
+def bank_dir(name):
+    return str(BANKS / name / "exercises")
+
+
+@pytest.fixture
+def good():
+    return {ex.id: ex for ex in bank.load(bank_dir("good"))}
+
+
+# ----------------------------------------------------------------- loading
+
+def test_good_bank_loads_in_file_order(good):
+    assert list(good) == ["good-derive-power", "good-predict-accumulate", "good-concept-default",
+                          "good-code-descend"]
+    assert [ex.kind for ex in good.values()] == ["derive", "predict", "concept", "code"]
+    ex = good["good-predict-accumulate"]
+    assert ex.topic == "accumulation" and ex.title == "k backward calls"
+    assert ex.hints == ["Does backward() replace .grad or add to it?"]
+    assert ex.path == BANKS / "good" / "exercises" / "good.toml"
+    assert ex.summary()["kind"] == "predict"
+
+
+def _load_error(path_dir):
+    with pytest.raises(BankError) as info:
+        bank.load(path_dir)
+    return info.value
+
+
+@pytest.mark.parametrize("fixture,file,exercise,field,reason", [
+    ("malformed", "broken.toml", None, None, "not valid TOML"),
+    ("bad-field", "essay.toml", "write-an-essay", "kind",
+     "must be one of derive, predict, concept, code, got 'essay'"),
+    ("unknown-misconception", "unknown.toml", "accumulate-twice", "misconceptions",
+     "unknown misconception id 'accumulation.overwritten'"),
+    ("duplicate-id", "b-second.toml", "same-id", "id", "duplicate id (also in"),
+])
+def test_fixture_load_errors_name_file_exercise_and_field(fixture, file, exercise, field, reason):
+    err = _load_error(bank_dir(fixture))
+    msg = str(err)
+    assert msg.startswith(str(BANKS / fixture / "exercises" / file))
+    assert reason in msg
+    assert err.exercise == exercise and err.field == field
+    if exercise:
+        assert f"exercise '{exercise}'" in msg
+    if field:
+        assert f"field '{field}'" in msg
+
+
+def test_duplicate_id_names_both_files():
+    msg = str(_load_error(bank_dir("duplicate-id")))
+    assert "b-second.toml" in msg and "a-first.toml" in msg
+
+
+def test_malformed_toml_gives_line_and_column():
+    assert "line 5" in str(_load_error(bank_dir("malformed")))
+
+
+BASE = """\
+    id = "my-exercise"
+    title = "A title"
+    topic = "accumulation"
+    kind = "concept"
+    question = "Q?"
+    answer = true
+    hints = ["a hint"]
+    explanation = "why"
+"""
+
+
+def _write_bank(tmp_path, body, header="format_version = 1\n\n[[exercise]]\n"):
+    d = tmp_path / "exercises"
+    d.mkdir(exist_ok=True)
+    f = d / "bank.toml"
+    f.write_text(header + textwrap.dedent(body))
+    return d, f
+
+
+def _without(line_start):
+    return "\n".join(line for line in BASE.splitlines() if not line.strip().startswith(line_start)) + "\n"
+
+
+@pytest.mark.parametrize("body,field,reason", [
+    (_without("hints"), "hints", "must be a non-empty list of non-empty texts"),
+    (BASE.replace('hints = ["a hint"]', "hints = []"), "hints", "must be a non-empty list"),
+    (_without("explanation"), "explanation", "must be non-empty text"),
+    (BASE.replace('"accumulation"', '"gradients"'), "topic", "must be one of"),
+    (BASE.replace('question = "Q?"', 'question = "Q?"\nfunction = "x"'), "function",
+     "unknown field for a concept exercise"),
+    (BASE.replace("answer = true", 'answer = "yes"'), "answer", "answer = true or false"),
+    (BASE.replace("answer = true", 'choices = ["a", "b"]\nanswer = 2'), "answer",
+     "0-based index of the right choice"),
+    (BASE.replace("answer = true", 'choices = ["a", "b"]\nanswer = 0\nwhy = ["only one"]'), "why",
+     "one explanation per choice"),
+    (_without("question"), "question", "needs the question text"),
+    (BASE + "misconceptions = \"accumulation.overwrite\"\n", "misconceptions", "must be a list"),
+    (BASE + "[exercise.params]\na = { min = 5, max = 2 }\n", "params.a", "min <= max"),
+    (BASE + "[exercise.params]\na = { low = 1 }\n", "params.a", "choices = [...]"),
+], ids=["no-hints", "empty-hints", "no-explanation", "bad-topic", "unknown-field", "tf-answer", "choice-index",
+        "why-length", "no-question", "misconceptions-not-list", "params-min-max", "params-shape"])
+def test_field_errors(tmp_path, body, field, reason):
+    d, f = _write_bank(tmp_path, body)
+    err = _load_error(d)
+    msg = str(err)
+    assert msg.startswith(str(f) + ": exercise 'my-exercise'")
+    assert f"field '{field}'" in msg
+    assert reason in msg
+
+
+def test_brace_messages_are_formatted(tmp_path):
+    from tutor.scenarios import build
+
+    d, _f = _write_bank(tmp_path, BASE + "[exercise.params]\na = { low = 1 }\n")
+    assert str(_load_error(d)).endswith("field 'params.a': expected { min = ..., max = ... } or { choices = [...] }")
+    with pytest.raises(TutorError) as info:
+        build({"leaves": [{"name": "x", "value": "1"}], "steps": ["oops"], "ask": "x"}, {})
+    assert str(info.value) == 'scenario.steps[0]: each step is a table such as { forward = "y", expr = "x^2" }'
+
+
+def test_bad_or_missing_id(tmp_path):
+    d, f = _write_bank(tmp_path, BASE.replace('"my-exercise"', '"My_Exercise"'))
+    err = _load_error(d)
+    assert str(err) == (f"{f}: exercise 'My_Exercise', field 'id': must be kebab-case (lowercase letters, digits "
+                        "and single hyphens), got 'My_Exercise'")
+    d, f = _write_bank(tmp_path, _without("id ="))
+    err = _load_error(d)
+    assert str(err).startswith(f"{f}, field 'id': must be kebab-case")
+    assert err.exercise is None and err.field == "id"
+
+
+@pytest.mark.parametrize("body,field,reason", [
+    ('function = "x^"\nvariables = ["x"]\n', "function", "ends too early"),
+    ('function = "x^2"\nvariables = []\n', "variables", "non-empty list of names"),
+    ('function = "x^2"\nvariables = ["x"]\nwrt = ["y"]\n', "wrt", "must list some of the variables"),
+    ('function = "x^2"\nvariables = ["x"]\nanswer = ["2x", "3"]\n', "answer", "one derivative per variable"),
+    ('function = "x^2"\nvariables = ["x"]\nanswer = "2 z"\n', "answer", "unknown name 'z'"),
+])
+def test_derive_field_errors(tmp_path, body, field, reason):
+    text = ('id = "my-derive"\ntitle = "T"\ntopic = "derivatives"\nkind = "derive"\nhints = ["h"]\n'
+            'explanation = "e"\n' + body)
+    d, f = _write_bank(tmp_path, text)
+    msg = str(_load_error(d))
+    assert msg.startswith(f"{f}: exercise 'my-derive', field '{field}'")
+    assert reason in msg
+
+
+def test_code_exercise_without_stub(tmp_path):
+    text = ('id = "my-code"\ntitle = "T"\ntopic = "zeroing"\nkind = "code"\nhints = ["h"]\nexplanation = "e"\n'
+            'file = "code/missing.py"\nfunction = "f"\n[exercise.scenario]\nleaves = [{name = "x", value = "1"}]\n'
+            'steps = []\nask = "x"\n')
+    d, f = _write_bank(tmp_path, text)
+    msg = str(_load_error(d))
+    assert msg.startswith(f"{f}: exercise 'my-code', field 'file': no stub at")
+    assert "missing.py" in msg
+
+
+def test_file_level_errors(tmp_path):
+    d, f = _write_bank(tmp_path, BASE, header="[[exercise]]\n")
+    assert str(_load_error(d)) == f"{f}, field 'format_version': format_version must be 1 (got None)"
+    f.write_text("format_version = 1\n")
+    assert str(_load_error(d)) == f"{f}, field 'exercise': expected one or more [[exercise]] tables"
+    f.write_text("format_version = 1\nauthor = 'me'\n\n[[exercise]]\n" + textwrap.dedent(BASE))
+    assert "unknown top-level key(s): author" in str(_load_error(d))
+
+
+def test_duplicate_id_in_one_file(tmp_path):
+    d, f = _write_bank(tmp_path, BASE + "\n[[exercise]]\n" + textwrap.dedent(BASE))
+    err = _load_error(d)
+    assert err.exercise == "my-exercise" and err.field == "id"
+    assert f"duplicate id (also in {f})" in str(err)
+
+
+def test_missing_and_empty_bank(tmp_path):
+    with pytest.raises(TutorError, match="no exercise bank at"):
+        bank.load(tmp_path / "nowhere")
+    with pytest.raises(TutorError, match=r"no exercise files \(\*\.toml\)"):
+        bank.load(tmp_path)
+
+
+def test_bad_scenario_loads_but_fails_to_build():
+    (ex,) = bank.load(bank_dir("bad-scenario"))
+    with pytest.raises(TutorError) as info:
+        bank.variant(ex, 0)
+    assert str(info.value) == ("backward-of-nothing.scenario.steps[1].backward: "
+                               "'z' is not defined before this step")
+
+
+def test_colliding_misconceptions_cannot_be_kept_apart():
+    (ex,) = bank.load(bank_dir("colliding-misconceptions"))
+    # verify the collision itself: f(2) = 4 = f'(2) in the only draw there is
+    assert bank.draw_params(ex, 0) == {"x0": 2}
+    with pytest.raises(BankError) as info:
+        bank.variant(ex, 0)
+    err = info.value
+    assert err.exercise == "square-at-two" and err.field == "params"
+    assert "no parameter draw keeps the misconception answers apart (seed 0): answer.value-as-grad" in str(err)
+
+
+# ------------------------------------------------------------ tutor check
+
+def test_check_good_bank_passes(run_cli):
+    r = run_cli("--exercises", bank_dir("good"), "check", "--seeds", "2")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("✓ 4 exercises, ")
+    assert "problem" not in r.stdout
+
+
+def test_check_accepts_exercises_after_the_subcommand(run_cli):
+    from click.testing import CliRunner
+
+    from tutor.cli import main
+
+    r = CliRunner().invoke(main, ["check", "--exercises", bank_dir("bad-field")])
+    assert r.exit_code == 1
+    assert "essay.toml" in r.output
+
+
+BROKEN = [
+    ("wrong-gradient", "power.toml", "stated-power-rule",
+     ["field 'answer': seed ", "the stated d/dx = 3*x^2 is not sympy's"]),
+    ("duplicate-id", "b-second.toml", "same-id", ["field 'id': duplicate id (also in", "a-first.toml"]),
+    ("colliding-misconceptions", "collide.toml", "square-at-two",
+     ["no parameter draw keeps the misconception answers apart", "answer.value-as-grad"]),
+    ("stub-passes", "stub.toml", "stub-already-right",
+     ["the stub code/grad_square.py already passes: it must leave the TODO for the learner"]),
+    ("malformed", "broken.toml", None, ["not valid TOML"]),
+    ("bad-field", "essay.toml", "write-an-essay", ["field 'kind': must be one of derive, predict, concept, code"]),
+    ("unknown-misconception", "unknown.toml", "accumulate-twice",
+     ["field 'misconceptions': unknown misconception id 'accumulation.overwritten'"]),
+    ("bad-scenario", "undefined.toml", "backward-of-nothing",
+     ["scenario.steps[1].backward: 'z' is not defined before this step"]),
+]
+
+
+@pytest.mark.parametrize("fixture,file,exercise,reasons", BROKEN, ids=[b[0] for b in BROKEN])
+def test_check_fails_precisely_on_broken_banks(run_cli, fixture, file, exercise, reasons):
+    r = run_cli("--exercises", bank_dir(fixture), "check", "--seeds", "3")
+    assert r.exit_code == 1, r.output
+    problems = [line for line in r.stdout.splitlines() if line.startswith("✗ ")]
+    assert len(problems) == 1, r.stdout
+    where = str(BANKS / fixture / "exercises" / file) + (f": {exercise}: " if exercise else ": ")
+    assert problems[0].startswith("✗ " + where)
+    for reason in reasons:
+        assert reason in problems[0]
+    assert "1 problem(s); " in r.stdout
+
+
+def test_check_json_problem_fields(run_cli):
+    r = run_cli("--exercises", bank_dir("wrong-gradient"), "check", "--seeds", "3", "--json")
+    assert r.exit_code == 1
+    data = json.loads(r.stdout)
+    assert data["ok"] is False and data["exercises"] == 1
+    (p,) = data["problems"]
+    assert p["file"] == str(BANKS / "wrong-gradient" / "exercises" / "power.toml")
+    assert p["exercise"] == "stated-power-rule"
+    assert p["reason"].startswith("field 'answer': seed ")
+
+
+def test_wrong_gradient_is_right_for_some_seeds_only():
+    from tutor.checkbank import _check_stated_answer
+
+    (ex,) = bank.load(bank_dir("wrong-gradient"))
+    right = wrong = 0
+    for seed in range(6):
+        v = bank.variant(ex, seed)
+        if v.params["n"] == 3:
+            _check_stated_answer(v, seed)        # no error
+            right += 1
+        else:
+            with pytest.raises(TutorError, match="field 'answer'"):
+                _check_stated_answer(v, seed)
+            wrong += 1
+    assert right and wrong
+
+
+# ------------------------------------------------ TUTOR_EXERCISES and --exercises
+
+def _ids(result):
+    assert result.exit_code == 0, result.output
+    return [item["id"] for item in json.loads(result.stdout)]
+
+
+def test_list_json_with_global_option(run_cli, monkeypatch):
+    monkeypatch.delenv("TUTOR_EXERCISES", raising=False)
+    r = run_cli("--exercises", bank_dir("good"), "list", "--json")
+    data = json.loads(r.stdout)
+    assert r.exit_code == 0
+    assert data[0] == {"id": "good-derive-power", "title": "Power rule with a coefficient",
+                       "topic": "derivatives", "kind": "derive",
+                       "file": str(BANKS / "good" / "exercises" / "good.toml")}
+    assert [(d["id"], d["kind"]) for d in data] == [
+        ("good-derive-power", "derive"), ("good-predict-accumulate", "predict"),
+        ("good-concept-default", "concept"), ("good-code-descend", "code")]
+    assert all({"id", "title", "topic", "kind"} <= set(d) for d in data)
+
+
+def test_list_filters_with_global_option(run_cli):
+    r = run_cli("--exercises", bank_dir("good"), "list", "--kind", "code", "--json")
+    assert _ids(r) == ["good-code-descend"]
+    r = run_cli("--exercises", bank_dir("good"), "list", "--topic", "accumulation")
+    assert r.exit_code == 0
+    assert "good-predict-accumulate" in r.stdout and "good-derive-power" not in r.stdout
+    assert r.stdout.rstrip().endswith("1 exercises")
+
+
+def test_env_var_is_honoured_by_list_and_check(run_cli, monkeypatch):
+    monkeypatch.setenv("TUTOR_EXERCISES", bank_dir("good"))
+    assert _ids(run_cli("list", "--json"))[0] == "good-derive-power"
+    assert bank.default_dir() == Path(bank_dir("good"))
+    monkeypatch.setenv("TUTOR_EXERCISES", bank_dir("unknown-misconception"))
+    r = run_cli("check")
+    assert r.exit_code == 1
+    assert "unknown.toml: accumulate-twice: field 'misconceptions'" in r.stdout
+    r = run_cli("list")
+    assert r.exit_code == 2 and "unknown misconception id" in r.stderr
+
+
+def test_global_option_wins_over_env_var(run_cli, monkeypatch):
+    monkeypatch.setenv("TUTOR_EXERCISES", bank_dir("malformed"))
+    assert _ids(run_cli("--exercises", bank_dir("good"), "list", "--json"))[-1] == "good-code-descend"
+
+
+def test_bundled_bank_without_env_var(run_cli, monkeypatch):
+    monkeypatch.delenv("TUTOR_EXERCISES", raising=False)
+    assert "accumulate-three-backward" in _ids(run_cli("list", "--json"))
+
+
+def test_list_of_a_missing_bank_is_invalid(run_cli, tmp_path):
+    r = run_cli("--exercises", str(tmp_path / "nowhere"), "list")
+    assert r.exit_code == 2
+    assert "no exercise bank at" in r.stderr
+
+
+# --------------------------------------------------------------- variants
+
+@pytest.mark.parametrize("ex_id", ["good-derive-power", "good-predict-accumulate", "good-concept-default",
+                                   "good-code-descend"])
+def test_variants_are_deterministic(good, ex_id):
+    for seed in (0, 3, 17):
+        a, b = bank.variant(good[ex_id], seed), bank.variant(good[ex_id], seed)
+        assert a.params == b.params
+        assert a.prompt == b.prompt
+        assert a.code == b.code
+        assert bank.expected_text(a) == bank.expected_text(b)
+        assert [c.id for c in a.candidates] == [c.id for c in b.candidates]
+
+
+def test_different_seeds_differ(good):
+    ex = good["good-predict-accumulate"]
+    variants = [bank.variant(ex, seed) for seed in range(10)]
+    params = {tuple(sorted((k, int(v)) for k, v in v.params.items())) for v in variants}
+    codes = {v.code for v in variants}
+    answers = {v.answer.text() for v in variants}
+    assert len(params) >= 4 and len(codes) >= 4 and len(answers) >= 4
+    for v in variants:
+        x0, k = int(v.params["x0"]), int(v.params["k"])
+        assert 2 <= x0 <= 5 and 2 <= k <= 4
+        assert f"x = torch.tensor({x0}.0, requires_grad=True)" in v.code
+        assert f"for step in range({k}):" in v.code
+        assert v.answer.floats() == [k * (2 * x0 + 1.75)]
+    derive = good["good-derive-power"]
+    prompts = {bank.variant(derive, seed).prompt for seed in range(10)}
+    assert len(prompts) >= 3
+    assert all(p.startswith("Let f(x) = ") and p.endswith("*x^3. Type f'(x).") for p in prompts)
+
+
+def test_params_draws_respect_ranges(tmp_path):
+    text = ('id = "p"\ntitle = "T"\ntopic = "derivatives"\nkind = "derive"\nhints = ["h"]\nexplanation = "e"\n'
+            'function = "a x^2 + lr x"\nvariables = ["x"]\n'
+            '[exercise.params]\na = { choices = [2, 7] }\nlr = { min = 0.05, max = 0.2, step = 0.05 }\n')
+    d, _f = _write_bank(tmp_path, text)
+    (ex,) = bank.load(d)
+    seen_a, seen_lr = set(), set()
+    for seed in range(60):
+        p = bank.draw_params(ex, seed)
+        seen_a.add(p["a"])
+        seen_lr.add(p["lr"])
+    assert seen_a == {2, 7}
+    import sympy
+    assert seen_lr == {sympy.Rational(k, 20) for k in (1, 2, 3, 4)}
+
+
+def test_code_variant_call_args(good):
+    v = bank.variant(good["good-code-descend"], 0)
+    assert bank.code_call_args(v) == {"x0": 3, "steps": 3}
+    assert v.answer.text() == "0.375"
+    assert v.code is None and "descend()" in v.prompt
+
+
+# ---------------------------------------------------------------- grading
+
+def _derive_variant(good, a):
+    ex = good["good-derive-power"]
+    for seed in range(40):
+        v = bank.variant(ex, seed)
+        if v.params["a"] == a:
+            return v
+    raise AssertionError(f"no seed draws a = {a}")
+
+
+@pytest.mark.parametrize("typed", ["12x^2", "12 x^2", "x^2*12", "x^2 (12)", "12 x x", "x*12x", "4*3*x^2",
+                                   "12 * x ** 2", "6x * 2x^3 / x^2"])
+def test_derive_accepts_equivalent_forms(good, typed):
+    v = _derive_variant(good, 4)
+    g = bank.grade(v, typed)
+    assert g.correct and g.misconception is None and g.invalid is None
+    assert g.expected == "12*x^2"
+
+
+@pytest.mark.parametrize("typed,mid", [
+    ("4x^3", "derive.not-differentiated"),
+    ("x^4", "derive.integrated"),
+    ("-12x^2", "derive.sign"),
+    ("12x^3", "derive.power-rule"),
+])
+def test_derive_misconceptions(good, typed, mid):
+    g = bank.grade(_derive_variant(good, 4), typed)
+    assert not g.correct and g.misconception == mid and g.invalid is None
+    assert g.matches == [mid]
+
+
+def test_derive_plain_wrong_answer(good):
+    g = bank.grade(_derive_variant(good, 4), "7x")
+    assert not g.correct and g.misconception is None and g.invalid is None
+    assert g.explanation == "d/dx a x^3 = 3 a x^2."
+
+
+@pytest.mark.parametrize("typed,reason", [
+    ("12 x^", "ends too early"),
+    ("12 y", "unknown name 'y'"),
+    ("", "empty"),
+    ("sin(", "ends too early"),
+])
+def test_invalid_math_is_not_a_verdict(good, typed, reason):
+    g = bank.grade(_derive_variant(good, 4), typed)
+    assert g.invalid is not None and reason in g.invalid
+    assert g.correct is False and g.misconception is None
+
+
+@pytest.fixture
+def accumulate():
+    """The bundled exercise, at seed 1 (x0 = 3, k = 3): 3 * (2*3 + 1.75) = 23.25."""
+    ex = bank.find(bank.load(_bundled()), "accumulate-three-backward")
+    v = bank.variant(ex, 1)
+    assert {k: int(val) for k, val in v.params.items()} == {"x0": 3, "k": 3}
+    assert v.answer.text() == "23.25"
+    return v
+
+
+def _bundled():
+    from tutor.bank_paths import bundled_exercises
+
+    return bundled_exercises()
+
+
+@pytest.mark.parametrize("typed", ["23.25", "tensor(23.2500)", "3*7.75", "23.26", "[23.25]"])
+def test_predict_correct_forms(accumulate, typed):
+    g = bank.grade(accumulate, typed)
+    assert g.correct, typed
+    assert g.misconception is None
+
+
+@pytest.mark.parametrize("typed,mid", [
+    ("7.75", "accumulation.overwrite"),       # the single-backward value
+    ("14.25", "answer.value-as-grad"),        # f(x0) = 9 + 5.25
+    ("tensor(14.2500)", "answer.value-as-grad"),
+    ("15.5", "loop.one-fewer"),
+])
+def test_predict_misconceptions(accumulate, typed, mid):
+    g = bank.grade(accumulate, typed)
+    assert not g.correct and g.misconception == mid and g.invalid is None
+    assert g.expected == "23.25"
+
+
+def test_overwrite_explanation_uses_the_numbers(accumulate):
+    g = bank.grade(accumulate, "7.75")
+    assert "3 × 7.75 = 23.25" in g.explanation
+    assert "x.grad.zero_()" in g.explanation
+
+
+@pytest.mark.parametrize("typed", ["0", "None", "RuntimeError", "23.3"])
+def test_predict_wrong_without_misconception(accumulate, typed):
+    g = bank.grade(accumulate, typed)
+    assert not g.correct and g.misconception is None and g.invalid is None
+
+
+def test_predict_unreadable_answer_is_invalid(accumulate):
+    g = bank.grade(accumulate, "twenty")
+    assert g.invalid and "unknown name 'twenty'" in g.invalid
+    assert not g.correct and g.misconception is None
+
+
+def test_predict_error_answers(tmp_path):
+    d, _f = _write_bank(tmp_path, """\
+        id = "twice"
+        title = "T"
+        topic = "retain-graph"
+        kind = "predict"
+        hints = ["h"]
+        explanation = "e"
+        [exercise.scenario]
+        leaves = [ { name = "x", value = "3" } ]
+        steps = [ { forward = "y", expr = "x^2" }, { backward = "y" }, { backward = "y" } ]
+        ask = "x.grad"
+        """)
+    (ex,) = bank.load(d)
+    v = bank.variant(ex, 0)
+    assert v.answer.kind == "error" and v.answer.error[0] == "RuntimeError"
+    assert bank.grade(v, "RuntimeError").correct
+    assert bank.grade(v, "error").correct
+    g = bank.grade(v, "12")
+    assert not g.correct and g.misconception == "retain-graph.needed"
+    assert not bank.grade(v, "AttributeError").correct
+
+
+@pytest.mark.parametrize("typed,correct", [("b", True), ("B", True), ("b)", True), ("2", True),
+                                           ("a", False), ("c", False), ("3", False)])
+def test_concept_by_letter(good, typed, correct):
+    v = bank.variant(good["good-concept-default"], 0)
+    g = bank.grade(v, typed)
+    assert g.correct is correct and g.invalid is None
+    assert g.expected == "b) False"
+    if typed == "a":
+        assert g.explanation == "Tracking is off unless asked."     # the chosen option's why
+    if correct:
+        assert g.explanation == "requires_grad defaults to False."
+
+
+@pytest.mark.parametrize("typed", ["d", "z", "4", "False", ""])
+def test_concept_out_of_range_is_invalid(good, typed):
+    g = bank.grade(bank.variant(good["good-concept-default"], 0), typed)
+    assert g.invalid == "answer with a letter from a to c"
+    assert g.correct is False
+
+
+def test_true_false_concept(tmp_path):
+    d, _f = _write_bank(tmp_path, BASE)
+    (ex,) = bank.load(d)
+    v = bank.variant(ex, 0)
+    assert bank.expected_text(v) == "true"
+    for typed in ("true", "T", "yes", "1"):
+        assert bank.grade(v, typed).correct, typed
+    for typed in ("false", "n", "0"):
+        assert not bank.grade(v, typed).correct, typed
+    assert bank.grade(v, "maybe").invalid == "answer true or false"
+
+
+# -------------------------------------------------------- parse_prediction
+
+def _num(values, vector):
+    return ("number", [float(x) for x in values], vector)
+
+
+def _shape(a):
+    if a.kind == "number":
+        return _num(a.values, a.vector)
+    if a.kind == "bool":
+        return ("bool", a.flag)
+    if a.kind == "error":
+        return ("error", a.error[0])
+    return (a.kind,)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("None", ("none",)),
+    ("none", ("none",)),
+    ("True", ("bool", True)),
+    ("False", ("bool", False)),
+    ("RuntimeError", ("error", "RuntimeError")),
+    ("RuntimeError: Trying to backward", ("error", "RuntimeError")),
+    ("AttributeError", ("error", "AttributeError")),
+    ("error", ("error", "Error")),
+    ("[0.5, 1, 1.5]", _num([0.5, 1, 1.5], True)),
+    ("tensor(14.2500)", _num([14.25], False)),
+    ("3*4.75", _num([14.25], False)),
+    ("14.25", _num([14.25], False)),
+    ("tensor([2., 4.], requires_grad=True)", _num([2, 4], True)),
+    ("[6]", _num([6], True)),
+    ("1/3", _num([1 / 3], False)),
+    ("-2.42976", _num([-2.42976], False)),
+])
+def test_parse_prediction(text, expected):
+    assert _shape(parse_prediction(text)) == expected
+
+
+def test_parse_prediction_is_exact():
+    import sympy
+
+    assert parse_prediction("3*4.75").values == [sympy.Rational(57, 4)]
+    assert parse_prediction("[0.5, 1, 1.5]").values == [sympy.Rational(1, 2), 1, sympy.Rational(3, 2)]
+
+
+@pytest.mark.parametrize("text", ["abc", "[1, x]", "3 *", "tensor(1, 2"])
+def test_parse_prediction_rejects(text):
+    from tutor.mathlang import MathError
+
+    with pytest.raises(MathError):
+        parse_prediction(text)
