@@ -45,6 +45,7 @@ def main() -> None:
 
     print(f"command : {' '.join([sys.executable] + sys.argv)}")
     print(f"machine : {os.cpu_count()} cores, Python {platform.python_version()}")
+    baseline(20)                     # warm-up: first calls pay for lazy imports
     unit_before = baseline()
     report = check_bank(args.exercises, seeds=args.seeds)
     unit_after = baseline()

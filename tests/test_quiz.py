@@ -183,3 +183,25 @@ def test_choose_prefers_due_and_weak_topics():
     assert order[0] == "e2"            # due for review
     assert order[1] == "e3"            # unseen, weak topic
     assert set(order[2:]) == {"e0", "e1"}
+
+
+def test_code_question_runs_the_learners_file(run_cli, data):
+    import shutil
+
+    from tutor.cli import main
+    from click.testing import CliRunner
+
+    # the stub as copied: it forgets to zero, and the feedback names that mistake
+    r = CliRunner().invoke(main, ["quiz", "--exercise", "code-zero-before-backward", "--json", "--seed", "1"],
+                           input="check\n", catch_exceptions=False)
+    evs = events(r)
+    question = evs[0]
+    assert "TODO" in question["code"] and question["file"].endswith("code/zero_before_backward.py")
+    fb = [e for e in evs if e["event"] == "feedback"][0]
+    assert fb["correct"] is False and fb["misconception"] == "accumulation.no-zero"
+    # the learner completes the file: the same question (resumed) is now right
+    shutil.copyfile(os.path.join(ROOT, "solutions", "code", "zero_before_backward.py"), question["file"])
+    r = CliRunner().invoke(main, ["quiz", "--exercise", "code-zero-before-backward", "--json", "--seed", "1"],
+                           input="check\n", catch_exceptions=False)
+    fb = [e for e in events(r) if e["event"] == "feedback"][0]
+    assert fb["correct"] is True

@@ -100,6 +100,7 @@ class Grade:
     expected: str
     invalid: str | None = None          # the answer could not be read (costs no attempt)
     matches: list = field(default_factory=list)
+    caret: str | None = None            # the unreadable answer with a caret under the problem
 
     def to_json(self):
         return {"correct": self.correct, "misconception": self.misconception, "explanation": self.explanation,
@@ -454,11 +455,15 @@ def parse_prediction(text: str):
     body = t[1:-1] if vector else t
     parts = [p for p in body.split(",") if p.strip()] if (vector or "," in body) else [body]
     values = []
+    offset = text.find(body) if body else 0
     for p in parts:
         try:
             values.append(parse_number(p))
         except MathError as exc:
-            raise MathError(exc.reason, text, None) from None
+            # point at the character in what the learner typed
+            start = text.find(p, offset) if p else -1
+            position = None if exc.position is None or start < 0 else start + exc.position
+            raise MathError(exc.reason, text, position) from None
     return Answer("number", values=values, vector=vector or len(values) > 1)
 
 
@@ -482,7 +487,30 @@ def grade(v: Variant, text: str, wrt: str | None = None) -> Grade:
             return _wrong(v, ids, expected, got_text=got.text())
         return _grade_concept(v, text, expected)
     except USER_ERRORS as exc:
-        return Grade(False, None, "", expected, invalid=exc.one_line())
+        return Grade(False, None, "", expected, invalid=exc.one_line(), caret=exc.caret())
+
+
+def grade_code_result(v: Variant, result: dict) -> Grade:
+    """Mark what a learner's function returned ({"value": ...} or {"error": "..."}) for a code variant."""
+    import sympy
+
+    from . import mistakes
+    from .scenarios import Answer, same_answer
+
+    expected = expected_text(v)
+    if "error" in result:
+        return Grade(False, None, _("Your function raised {error}.").format(error=result["error"]), expected)
+    value = result.get("value")
+    if value is None or isinstance(value, bool) or (isinstance(value, list) and
+                                                     not all(isinstance(x, (int, float)) for x in value)):
+        return Grade(False, None, _("Your function returned {value!r}, not a number or a list of numbers.").format(
+            value=value), expected)
+    vector = isinstance(value, list)
+    got = Answer("number", values=[sympy.Float(x, 17) for x in (value if vector else [value])], vector=vector)
+    if same_answer(v.answer, got, v.scenario.dtype):
+        return Grade(True, None, v.exercise.explanation, expected)
+    ids = mistakes.classify(got, v.candidates)
+    return _wrong(v, ids, expected, got_text=got.text())
 
 
 def _wrong(v, ids, expected, got_text=""):
@@ -543,13 +571,13 @@ def _grade_derive(v, text, wrt, expected):
     answers = _split_partials(text, targets)
     from .sym import to_text
 
+    from .mathlang import parse
+
     for w, typed in answers.items():
+        got = parse(typed, variables=set(variables)).expr      # a reading error points into the answer
         verdict = check(to_text(v.answer[w]), typed, variables)
         if verdict.verdict == EQUIVALENT:
             continue
-        from .mathlang import parse
-
-        got = parse(typed, variables=set(variables)).expr
         ids = [c.id for c in v.candidates if c.wrt == w
                and mistakes.numerically_equal(got, c.answer, variables)]
         if verdict.verdict != NOT_EQUIVALENT and not ids:

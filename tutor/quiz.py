@@ -10,6 +10,7 @@ shown.
 """
 from __future__ import annotations
 
+import json
 import random
 import re
 from dataclasses import dataclass, field
@@ -114,10 +115,34 @@ def question_event(q: Question) -> dict:
     if ex.kind == "predict":
         event["expects"] = _("a number, a list such as [1, 2], None, True/False, or an error name")
     if ex.kind == "code":
-        event["file"] = ex.data["file"]
+        path = work_file(ex, create=True)
+        event["file"] = str(path)
+        event["function"] = ex.data["function"]
+        event["call"] = bank_call_args(v)
+        event["expects"] = _("check, once you have edited {path}").format(path=path)
+        event["code"] = path.read_text(encoding="utf-8")
     if ex.topic in GRAPH_TOPICS and v.scenario is not None:
         event["graph"] = graph_lines(v.scenario)
     return event
+
+
+def work_file(ex, create: bool = False):
+    """The learner's copy of a code exercise's stub, in the tutor's data folder."""
+    import shutil
+
+    from .progress import data_dir
+
+    path = data_dir() / "work" / ex.data["file"]
+    if create and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ex.root / ex.data["file"], path)
+    return path
+
+
+def bank_call_args(v):
+    from .bank import code_call_args
+
+    return code_call_args(v)
 
 
 def ask(q: Question, opts, read, emit, store, session_id) -> str:
@@ -151,14 +176,19 @@ def ask(q: Question, opts, read, emit, store, session_id) -> str:
             emit({"event": "skipped", "expected": bank.expected_text(v), "explanation": ex.explanation})
             return "skipped"
         if ex.kind == "code":
-            emit({"event": "invalid", "reason": _(
-                "Code exercises are graded from the file: edit {file} and run tutor grade on it.").format(
-                file=ex.data["file"])})
-            store.record(session_id, q.position, ex.id, ex.topic, v.seed, used + 1, "", False, None, True)
-            return "skipped"
-        grade = bank.grade(v, text)
+            if text.lower() not in ("check", "done", "run"):
+                emit({"event": "invalid", "reason": _("edit {path}, then type check").format(
+                    path=work_file(ex)), "message": _("That cost no attempt.")})
+                continue
+            from .coderun import run_function
+
+            (result,) = run_function(work_file(ex), ex.data["function"], [bank.code_call_args(v)])
+            grade = bank.grade_code_result(v, result)
+            text = json.dumps(result)[:500]
+        else:
+            grade = bank.grade(v, text)
         if grade.invalid:
-            emit({"event": "invalid", "reason": grade.invalid, "answer": text,
+            emit({"event": "invalid", "reason": grade.invalid, "answer": text, "caret": grade.caret,
                   "message": _("That cost no attempt: try again.")})
             continue
         used += 1
@@ -342,7 +372,8 @@ def render_event(event: dict, color: bool = False) -> str:
     if kind == "hint":
         return style(_("Hint {number}/{of}: {text}").format(**event), "yellow", enabled=color)
     if kind == "invalid":
-        msg = _("I could not read that: {reason}").format(reason=event["reason"])
+        detail = event.get("caret") or event["reason"]
+        msg = _("I could not read that: {reason}").format(reason=detail)
         if event.get("message"):
             msg += "\n" + event["message"]
         return style(msg, "yellow", enabled=color)
