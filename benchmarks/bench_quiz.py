@@ -32,7 +32,7 @@ def main() -> None:
 
     from bench_bank import baseline  # noqa: E402  (same folder)
 
-    from tutor import bank, mistakes
+    from tutor import bank
     from tutor.progress import Store
     from tutor.quiz import Options, ask, Question
 

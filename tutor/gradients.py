@@ -423,12 +423,11 @@ def _symbolic_display(parsed, point, syms, v, n, out_shape):
     vsym = sympy.Symbol("v", real=True)
     vector_out = bool(out_shape)
     objective = expr if not vector_out else (VSum(expr) if ones else VSum(vsym * expr))
-    reductions = [r for r in objective.atoms(VSum, VMean)]
-    outer = [r for r in reductions if not any(r != o and o.has(r) is False and r in o.args for o in reductions)]
-    # nested reductions have no short per-element form
+    reductions = sorted(objective.atoms(VSum, VMean), key=sympy.default_sort_key)
+    # nested reductions have no short per-element form; without them every reduction is outermost
     if any(r.args[0].has(VSum, VMean) for r in reductions):
         return {}
-    stand_ins = {r: sympy.Dummy(f"r{k}") for k, r in enumerate(outer)}
+    stand_ins = {r: sympy.Dummy(f"r{k}") for k, r in enumerate(reductions)}
     g = objective.xreplace(stand_ins)
     out = {}
     for name, val in point.items():

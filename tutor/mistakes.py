@@ -208,7 +208,7 @@ def scenario_candidates(scenario, ids=None, code: bool = False) -> list[Candidat
 
 def _slip(scenario, mid, correct):
     """Answer slips: the gradient for the value, or the value for the gradient."""
-    from .scenarios import ASK, Answer, simulate
+    from .scenarios import ASK, simulate
 
     m = ASK.match(scenario.ask)
     name, attr = m.group("name"), m.group("attr")
@@ -414,7 +414,6 @@ def _mis_diff(e, x, mistake):
             return sympy.diff(e, x)
         if isinstance(e, sympy.Function) and len(e.args) == 1:
             u = e.args[0]
-            outer = sympy.diff(e.func(sympy.Dummy("u", real=True)), sympy.Dummy("u", real=True))
             du = sympy.Dummy("u", real=True)
             outer = sympy.diff(e.func(du), du).xreplace({du: u})
             if mistake == "chain" and u != x and d(u) != 1:

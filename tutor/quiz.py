@@ -252,7 +252,7 @@ def _fmt(values):
 
 def graph_lines(scenario) -> list:
     """The computation graph in text: leaves, grad_fn nodes, where .grad lands."""
-    from .scenarios import simulate  # noqa: F401  (the graph follows the scenario's forwards)
+    from .evaluate import tree_text, walk
 
     names = {"add": "AddBackward0", "sub": "SubBackward0", "mul": "MulBackward0", "div": "DivBackward0",
              "pow": "PowBackward0", "neg": "NegBackward0"}
@@ -264,9 +264,7 @@ def graph_lines(scenario) -> list:
     for step in _forwards(scenario.steps):
         tree = step["tree"]
         node = names.get(tree[0]) or (f"{tree[1].capitalize()}Backward0" if tree[0] == "call" else None)
-        from .evaluate import tree_text
-
-        inputs = sorted({n[1] for n in _walk(tree) if n[0] == "var"})
+        inputs = sorted({n[1] for n in walk(tree) if n[0] == "var"})
         tracked = step["mode"] == "normal"
         label = (f"grad_fn={node}, is_leaf=False, .grad stays None" if tracked and node
                  else "no grad_fn (computed without tracking): is_leaf=True, requires_grad=False")
@@ -281,12 +279,6 @@ def _forwards(steps):
         elif s["kind"] == "repeat":
             yield from _forwards(s["body"])
             return
-
-
-def _walk(tree):
-    from .evaluate import walk
-
-    return walk(tree)
 
 
 def _pretty_function(v):

@@ -392,7 +392,6 @@ class _Simulator:
             t.retains = True
 
     def do_forward(self, step):
-        sp = self.sp
         tracking = self.grad_enabled and (step["mode"] == "normal" or "no_grad_ignored" in self.beliefs)
         env = {}
         n = 1
@@ -418,7 +417,7 @@ class _Simulator:
             if t.leaf or not t.requires_grad:
                 for i, v in enumerate(t.values):
                     at[self.sym(name, i)] = v
-        values = [sp.nsimplify(e.xreplace(at)) if False else e.xreplace(at) for e in exprs]
+        values = [e.xreplace(at) for e in exprs]
         requires = tracking and inputs_require
         t = _Tensor(step["name"], values, vector, leaf=not requires, requires_grad=requires)
         if requires:
