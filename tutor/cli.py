@@ -46,6 +46,9 @@ def main(ctx, color, exercises):
 
     \b
     Examples:
+      tutor quiz                          (start here; progress is saved)
+      tutor quiz --topic accumulation --topic zeroing
+      tutor progress
       tutor grad "3*a^3 - b^2" --at a=2,3 --at b=6,4 --gradient 1,1
       tutor grad "2 dot(x, x)" --at x=0,1,2,3
       tutor equiv "2x cos(x^2)" "2 x cos(x²)"
