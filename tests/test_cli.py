@@ -142,3 +142,18 @@ def test_math_starting_with_minus_is_an_argument(run_cli):
     assert run_cli("equiv", "-sin(x)", "sin(x)").exit_code == 1
     r = run_cli("grad", "-x^2", "--at", "x=-3", "--json")
     assert json.loads(r.stdout)["gradients"]["x"]["torch"] == [6.0]
+
+
+def test_sheet_command_writes_sheet_and_key(run_cli, tmp_path):
+    out = tmp_path / "sheet.md"
+    r = run_cli("sheet", "--topic", "accumulation", "--count", "2", "--seed", "3", "-o", str(out))
+    assert r.exit_code == 0, r.output
+    key = tmp_path / "sheet-key.md"
+    assert out.exists() and key.exists()
+    again = tmp_path / "again.md"
+    run_cli("sheet", "--topic", "accumulation", "--count", "2", "--seed", "3", "-o", str(again))
+    assert again.read_bytes() == out.read_bytes()
+    r = run_cli("sheet", "--count", "1", "--seed", "1", "--format", "pdf", "-o", str(tmp_path / "s.pdf"))
+    assert r.exit_code in (0, 2)
+    if r.exit_code == 2:
+        assert "TeX engine" in r.stderr

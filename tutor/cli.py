@@ -225,6 +225,41 @@ def quiz_command(topics, exercise, count, seed, attempts, fresh, as_json):
     sys.exit(code)
 
 
+@main.command(name="sheet")
+@bank_option
+@click.option("--topic", "topics", multiple=True, type=TOPIC_CHOICE, help=_("Only this topic (repeatable)."))
+@click.option("--exercise", "ids", multiple=True, metavar="ID", help=_("Only this exercise (repeatable)."))
+@click.option("--kind", "kinds", multiple=True, type=KIND_CHOICE, help=_("Only this kind (repeatable)."))
+@click.option("--count", type=click.IntRange(1, 1000), help=_("Questions on the sheet (default: every match)."))
+@click.option("--seed", type=int, help=_("Seed of the variants: the same seed gives the same bytes."))
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "tex", "ipynb", "json", "pdf"]),
+              help=_("Output format (default: from -o, else md)."))
+@click.option("-o", "--output", metavar="FILE", help=_("Write the sheet here (default: standard output)."))
+@click.option("--answers", metavar="FILE", help=_("Write the answer key here (default with -o: FILE-key)."))
+@click.option("--students", metavar="roster.csv", help=_("One personal variant per student (columns id[, name])."))
+@click.option("--manifest", metavar="FILE", help=_("Where to write the students' manifest for tutor grade."))
+@click.option("--title", default="", help=_("The sheet's title."))
+def sheet_cmd(topics, ids, kinds, count, seed, fmt, output, answers, students, manifest, title):
+    """Generate an exercise sheet with seeded variants and a separate answer key.
+
+    \b
+    The key gives the right answers and, for predict and code questions, the
+    common wrong answers with the mistake each reveals.
+    Formats: md and tex (LaTeX math), html (self-contained, offline, printable),
+    ipynb (one answer cell per question), json, and pdf when a TeX engine is
+    installed.  Exit status: 0 done, 1 the TeX engine failed, 2 invalid input.
+    """
+    from .sheets import sheet_command
+
+    out = sheet_command(_bank_dir(), topics=topics, ids=ids, count=count, seed=seed, fmt=fmt, output=output,
+                        answers=answers, students=students, manifest=manifest, kinds=kinds, title=title)
+    if out.stdout:
+        click.echo(out.stdout, nl=not out.stdout.endswith("\n"))
+    if out.stderr:
+        click.echo(out.stderr, err=True)
+    sys.exit(out.exit_code)
+
+
 @main.command(name="progress")
 @click.option("--json", "as_json", is_flag=True, help=_("Print mastery per topic and the review schedule as JSON."))
 @click.option("--reset", is_flag=True, help=_("Erase all saved progress."))

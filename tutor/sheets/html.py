@@ -6,7 +6,21 @@ print section, so the page prints as a handout from any browser, offline.
 """
 from __future__ import annotations
 
+import re
 from html import escape
+from html.entities import html5
+
+_NAMED = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
+_XML_ENTITIES = ("lt", "gt", "amp", "quot", "apos")
+
+
+def _numeric(m) -> str:
+    """&InvisibleTimes; -> &#x2062;: the page then parses as XML too (and in any HTML parser)."""
+    name = m.group(1)
+    chars = html5.get(name + ";")
+    if name in _XML_ENTITIES or chars is None:
+        return m.group(0)
+    return "".join(f"&#x{ord(c):x};" for c in chars)
 
 from ..i18n import _
 
@@ -46,7 +60,7 @@ table.wrong th { background: #f0f0f0; }
 def mathml(expr, display: bool = False) -> str:
     from sympy.printing.mathml import mathml as to_mathml
 
-    inner = to_mathml(expr, printer="presentation")
+    inner = _NAMED.sub(_numeric, to_mathml(expr, printer="presentation"))
     return f'<math display="{"block" if display else "inline"}">{inner}</math>'
 
 

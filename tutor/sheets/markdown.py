@@ -13,8 +13,8 @@ def _latex(expr) -> str:
 
 
 def _cell(text: str) -> str:
-    """Text safe inside a table cell."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Text safe inside a (GFM) table cell: pipes escaped, one line."""
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _code_span(text: str) -> str:

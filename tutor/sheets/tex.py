@@ -22,12 +22,10 @@ _SPECIAL = {
 }
 
 PREAMBLE = r"""\documentclass[11pt,a4paper]{article}
-\usepackage{iftex}
-\ifPDFTeX
-  \usepackage[utf8]{inputenc}
+\ifdefined\XeTeXversion\else\ifdefined\directlua\else
   \usepackage[T1]{fontenc}
-  \usepackage{lmodern}
-\fi
+  \IfFileExists{lmodern.sty}{\usepackage{lmodern}}{}
+\fi\fi
 \usepackage{amsmath,amssymb}
 \usepackage[margin=2.2cm]{geometry}
 \usepackage{listings}

@@ -1,0 +1,377 @@
+"""Exercise sheets: keys re-verified through sympy and torch, determinism, variety, formats, rosters."""
+import json
+import re
+from pathlib import Path
+
+import pytest
+import sympy
+
+from tutor import bank, sheets
+from tutor.bank_paths import bundled_exercises
+from tutor.sheets import ipynb as ipynb_fmt
+from tutor.sheets import model
+
+TEXT_FORMATS = ("md", "html", "tex", "json", "ipynb")
+MIXED = ("chain-rule-sin-power", "partials-product-and-exp", "accumulate-three-backward",
+         "retain-graph-second-backward-raises", "code-b-linreg-manual", "requires-grad-default")
+
+
+@pytest.fixture(scope="module")
+def exercises():
+    return bank.load(bundled_exercises())
+
+
+@pytest.fixture(scope="module")
+def full_sheet(exercises):
+    """Every exercise of the bundled bank, once."""
+    return sheets.make_sheet(exercises, seed=11)
+
+
+@pytest.fixture(scope="module")
+def full_key(full_sheet):
+    return json.loads(sheets.render(full_sheet, "json", key=True))
+
+
+def _ids_of_kind(exercises, kind):
+    return [ex.id for ex in exercises if ex.kind == kind]
+
+
+# ------------------------------------------------------------------ the key is right
+
+def test_every_bundled_exercise_is_on_the_full_sheet(exercises, full_key):
+    assert [q["id"] for q in full_key["questions"]] == [ex.id for ex in exercises]
+    assert {q["kind"] for q in full_key["questions"]} == set(bank.KINDS)
+
+
+def test_key_answers_are_reverified_through_sympy_and_torch(exercises, full_key):
+    """Each answer of the rendered key, recomputed from scratch: sympy's derivative, torch's print."""
+    from tutor.bank import parse_prediction
+    from tutor.mathlang import parse
+    from tutor.mistakes import answers_match
+    from tutor.scenarios import run_in_torch, same_answer
+
+    by_id = {ex.id: ex for ex in exercises}
+    for q in full_key["questions"]:
+        ex = by_id[q["id"]]
+        v = bank.variant(ex, q["seed"])              # the variant, drawn again from the key's seed
+        typed = q["answer"]["typed"]
+        if q["kind"] == "derive":
+            names = set(q["variables"])
+            f = parse(q["function"], variables=names).expr
+            parts = [p.strip() for p in typed.split(";")]
+            assert len(parts) == len(q["wrt"])
+            for w, part in zip(q["wrt"], parts):
+                x = sympy.Symbol(w, real=True)
+                assert sympy.simplify(parse(part, variables=names).expr - sympy.diff(f, x)) == 0, (q["id"], w)
+                assert sympy.simplify(v.answer[w] - sympy.diff(f, x)) == 0, (q["id"], w)
+        elif q["kind"] in ("predict", "code"):
+            torch_says = run_in_torch(v.scenario)
+            assert same_answer(v.answer, torch_says, v.scenario.dtype), q["id"]
+            assert answers_match(torch_says, parse_prediction(typed)) or torch_says.kind == "error", q["id"]
+            if torch_says.kind == "error":
+                assert typed.startswith(torch_says.error[0] + ":"), q["id"]
+        else:
+            assert typed == ("true" if v.answer is True else "false" if v.answer is False
+                             else chr(ord("a") + v.answer))
+
+
+def test_quiz_verdicts_and_sheet_keys_agree(exercises, full_key):
+    """The quiz's grader marks every key answer right, and each wrong answer as its misconception."""
+    by_id = {ex.id: ex for ex in exercises}
+    for q in full_key["questions"]:
+        v = bank.variant(by_id[q["id"]], q["seed"])
+        if q["kind"] == "code":
+            continue                                     # graded from the function's result, below
+        g = bank.grade(v, q["answer"]["typed"])
+        assert g.correct and g.invalid is None, (q["id"], q["answer"]["typed"], g)
+        for wrong in q["wrong_answers"]:
+            g = bank.grade(v, wrong["answer"], wrt=wrong.get("wrt") if len(q.get("wrt", [])) > 1 else None)
+            assert not g.correct, (q["id"], wrong)
+            assert wrong["misconception"] in g.matches, (q["id"], wrong, g.matches)
+
+
+def test_code_keys_agree_with_the_reference_solutions(exercises, full_sheet):
+    from tutor.coderun import run_function
+
+    solutions = Path(bundled_exercises()).parent / "solutions"
+    if not solutions.is_dir():
+        pytest.skip("no solutions folder next to the bank")
+    for item in full_sheet.items:
+        if item.kind != "code":
+            continue
+        (result,) = run_function(solutions / item.stub_path, item.function_name, [item.call_args()])
+        g = bank.grade_code_result(item.variant, result)
+        assert g.correct, (item.id, result, item.answer_text())
+
+
+def test_wrong_answers_name_the_catalogue_misconception(full_sheet):
+    from tutor.mistakes import CATALOGUE
+
+    seen = 0
+    for item in full_sheet.items:
+        for w in item.wrong_answers():
+            assert w.title == CATALOGUE[w.misconception].title
+            assert w.text != item.answer_text()
+            seen += 1
+    assert seen > 50
+
+
+# ------------------------------------------------------------------ determinism and variety
+
+@pytest.mark.parametrize("fmt", TEXT_FORMATS)
+def test_same_seed_gives_identical_bytes(exercises, fmt):
+    a = sheets.make_sheet(exercises, ids=MIXED, seed=5)
+    b = sheets.make_sheet(bank.load(bundled_exercises()), ids=MIXED, seed=5)
+    for key in (False, True):
+        assert sheets.render(a, fmt, key=key).encode() == sheets.render(b, fmt, key=key).encode()
+
+
+@pytest.mark.parametrize("fmt", TEXT_FORMATS)
+def test_different_seeds_give_different_sheets(exercises, fmt):
+    a = sheets.render(sheets.make_sheet(exercises, ids=MIXED, seed=1), fmt)
+    b = sheets.render(sheets.make_sheet(exercises, ids=MIXED, seed=2), fmt)
+    assert a != b
+
+
+def test_different_seeds_draw_different_parameters(exercises):
+    with_params = [ex.id for ex in exercises if ex.data.get("params")]
+    a = sheets.make_sheet(exercises, ids=with_params, seed=1)
+    b = sheets.make_sheet(exercises, ids=with_params, seed=2)
+    differ = sum(x.variant.params != y.variant.params for x, y in zip(a.items, b.items))
+    assert differ >= len(with_params) // 2
+
+
+def test_selection_by_topic_ids_and_count(exercises):
+    s = sheets.make_sheet(exercises, topics=("accumulation",), count=3, seed=4)
+    assert len(s.items) == 3 and {i.topic for i in s.items} == {"accumulation"}
+    assert [i.id for i in s.items] == [i.id for i in sheets.make_sheet(exercises, topics=("accumulation",),
+                                                                       count=3, seed=4).items]
+    picks = {tuple(i.id for i in sheets.make_sheet(exercises, count=5, seed=k).items) for k in range(6)}
+    assert len(picks) > 1
+    s = sheets.make_sheet(exercises, ids=("requires-grad-default", "chain-rule-sin-power"))
+    assert [i.id for i in s.items] == ["requires-grad-default", "chain-rule-sin-power"]
+    s = sheets.make_sheet(exercises, ids=("chain-rule-sin-power",), count=3, seed=0)
+    assert len(s.items) == 3 and len({i.seed for i in s.items}) == 3
+    with pytest.raises(Exception, match="unknown topic"):
+        sheets.make_sheet(exercises, topics=("nope",))
+    with pytest.raises(Exception, match="positive"):
+        sheets.make_sheet(exercises, count=0)
+
+
+# ------------------------------------------------------------------ formats
+
+@pytest.fixture(scope="module")
+def mixed(exercises):
+    return sheets.make_sheet(exercises, ids=MIXED, seed=9)
+
+
+def test_markdown_math_and_code(mixed):
+    sheet, key = sheets.render(mixed, "md"), sheets.render(mixed, "md", key=True)
+    assert "$f{\\left(x \\right)} = \\sin{\\left(" in sheet
+    assert "```python\nimport torch" in sheet
+    assert "12" not in sheet.split("## 2.")[0].split("Find")[1]          # no answer on the sheet
+    assert "accumulation.overwrite" in key and "backward() adds into .grad" in key
+    assert "accumulation.overwrite" not in sheet
+
+
+def test_html_is_self_contained_with_mathml(mixed):
+    for key in (False, True):
+        page = sheets.render(mixed, "html", key=key)
+        assert page.startswith("<!DOCTYPE html>")
+        assert "<script" not in page.lower() and "http" not in page.lower()
+        assert not re.search(r"\b(src|href)\s*=", page, re.I)
+        assert "<math" in page and "<mfrac>" in page or "<msup>" in page
+        assert "@media print" in page
+    assert "<table" in sheets.render(mixed, "html", key=True)
+
+
+def test_html_is_well_formed_xml_in_the_body(mixed):
+    """The generated markup nests properly (parsed as XML, with the doctype dropped)."""
+    import xml.etree.ElementTree as ET
+
+    page = sheets.render(mixed, "html", key=True).replace("<!DOCTYPE html>", "")
+    page = page.replace('<meta charset="utf-8">', '<meta charset="utf-8"/>').replace(
+        'initial-scale=1">', 'initial-scale=1"/>')
+    ET.fromstring(page)
+
+
+def test_tex_is_a_complete_article(mixed):
+    from tutor.sheets.tex import escape
+
+    for key in (False, True):
+        doc = sheets.render(mixed, "tex", key=key)
+        assert doc.startswith("\\documentclass") and doc.rstrip().endswith("\\end{document}")
+        assert "\\usepackage{amsmath" in doc and "\\begin{lstlisting}" in doc
+        for env in ("lstlisting", "enumerate", "itemize", "align*"):
+            assert doc.count("\\begin{" + env + "}") == doc.count("\\end{" + env + "}"), env
+        outside = re.sub(r"\\begin\{(lstlisting|align\*)\}.*?\\end\{\1\}", "", doc, flags=re.S)
+        outside = re.sub(r"(?<!\\)\$.*?(?<!\\)\$", "", outside)         # inline math
+        assert "∂" not in outside and not re.search(r"(?<!\\)[#&_%]", outside.split("\\begin{document}")[1])
+    assert escape("a_b & 50% #1 {x} ~ ^ \\") == ("a\\_b \\& 50\\% \\#1 \\{x\\} \\textasciitilde{} "
+                                                  "\\textasciicircum{} \\textbackslash{}")
+
+
+def test_json_questions_and_key(mixed):
+    sheet = json.loads(sheets.render(mixed, "json"))
+    key = json.loads(sheets.render(mixed, "json", key=True))
+    assert [q["id"] for q in sheet["questions"]] == list(MIXED)
+    for q in sheet["questions"]:
+        assert {"id", "kind", "topic", "prompt", "code", "choices", "seed"} <= set(q)
+        assert "answer" not in q and "wrong_answers" not in q
+    for q in key["questions"]:
+        assert "answer" in q and "wrong_answers" in q
+    predict = key["questions"][2]
+    assert predict["code"].startswith("import torch") and predict["wrong_answers"][0]["misconception"]
+
+
+def test_ipynb_is_a_valid_nbformat_4_notebook(mixed):
+    for key in (False, True):
+        nb = json.loads(sheets.render(mixed, "ipynb", key=key))
+        assert nb["nbformat"] == 4 and nb["nbformat_minor"] >= 5
+        assert "kernelspec" in nb["metadata"]
+        ids = [c["id"] for c in nb["cells"]]
+        assert len(ids) == len(set(ids)) and all(re.fullmatch(r"[A-Za-z0-9_-]{1,64}", i) for i in ids)
+        for c in nb["cells"]:
+            assert c["cell_type"] in ("markdown", "code") and isinstance(c["metadata"], dict)
+            assert isinstance(c["source"], list) and all(isinstance(s, str) for s in c["source"])
+            if c["cell_type"] == "code":
+                assert c["outputs"] == [] and c["execution_count"] is None
+        answers = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        assert len(answers) == len(MIXED)
+        for c, item in zip(answers, mixed.items):
+            assert c["source"][0].startswith(f"# answer: {item.id} seed={item.seed}")
+        try:
+            import nbformat
+        except ImportError:
+            continue
+        nbformat.validate(nbformat.reads(json.dumps(nb), as_version=4))
+
+
+def test_a_completed_notebook_reads_back_and_grades(mixed):
+    """The key notebook is a completed sheet: its answer cells grade as right."""
+    got = ipynb_fmt.read_answers(sheets.render(mixed, "ipynb", key=True))
+    assert [(a["exercise"], a["seed"]) for a in got] == [(i.id, i.seed) for i in mixed.items]
+    for a, item in zip(got, mixed.items):
+        if item.kind == "code":
+            assert a["answer"] is None and "def fit" in a["source"]
+        else:
+            assert bank.grade(item.variant, a["answer"]).correct
+    blank = ipynb_fmt.read_answers(sheets.render(mixed, "ipynb"))
+    assert all(a["answer"] in ("", None) for a in blank)
+
+
+# ------------------------------------------------------------------ command, roster, pdf
+
+def test_command_writes_sheet_and_separate_key(tmp_path):
+    out = tmp_path / "week1.md"
+    r = sheets.sheet_command(ids=MIXED, seed=3, output=str(out))
+    assert r.exit_code == 0, r.stderr
+    key = tmp_path / "week1-key.md"
+    assert out.is_file() and key.is_file()
+    assert "Answer:" in key.read_text() and "Answer:" not in out.read_text()
+    first = out.read_bytes()
+    r = sheets.sheet_command(ids=MIXED, seed=3, output=str(out), answers=str(tmp_path / "k.md"))
+    assert r.exit_code == 0 and out.read_bytes() == first
+    r = sheets.sheet_command(ids=MIXED, seed=3, fmt="json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["questions"][0]["id"] == MIXED[0]
+    assert "--answers" in r.stderr
+
+
+def test_command_errors_are_one_line_with_exit_2(tmp_path):
+    r = sheets.sheet_command(topics=("nope",), seed=1)
+    assert r.exit_code == 2 and r.stderr.startswith("error: ") and "unknown topic" in r.stderr
+    r = sheets.sheet_command(seed=1, output=str(tmp_path / "x.docx"))
+    assert r.exit_code == 2 and "--format" in r.stderr
+    r = sheets.sheet_command(seed=1, fmt="rtf")
+    assert r.exit_code == 2
+    r = sheets.sheet_command(seed=1, students=str(tmp_path / "missing.csv"), output=str(tmp_path / "s.md"))
+    assert r.exit_code == 2 and "roster" in r.stderr
+
+
+def test_roster_gives_personal_variants_and_a_manifest(tmp_path, exercises):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\ns001,Ada Lovelace\ns002,Alan Turing\ns/003,Grace Hopper\n", encoding="utf-8")
+    with_params = tuple(ex.id for ex in exercises if ex.data.get("params") and ex.kind != "code")[:6]
+    r = sheets.sheet_command(ids=with_params, seed=8, fmt="ipynb", output=str(tmp_path / "hw") + "/",
+                             students=str(roster))
+    assert r.exit_code == 0, r.stderr
+    hw = tmp_path / "hw"
+    files = sorted(p.name for p in hw.iterdir())
+    for sid in ("s001", "s002", "s_003"):
+        assert f"sheet-{sid}.ipynb" in files and f"sheet-{sid}-key.ipynb" in files
+    manifest = json.loads((hw / "sheet-manifest.json").read_text())
+    assert manifest["seed"] == 8 and set(manifest["students"]) == {"s001", "s002", "s/003"}
+    variants = set()
+    for sid, entry in manifest["students"].items():
+        assert entry["seed"] == model.student_seed(8, sid)
+        assert [q["exercise"] for q in entry["questions"]] == list(with_params)
+        variants.add(tuple(q["seed"] for q in entry["questions"]))
+        # the grader: the student's notebook and the manifest name the same variants
+        answers = ipynb_fmt.read_answers(hw / entry["sheet"])
+        assert [(a["exercise"], a["seed"]) for a in answers] == [(q["exercise"], q["seed"])
+                                                                 for q in entry["questions"]]
+        # the student's key holds the right answers for their own variants
+        key = ipynb_fmt.read_answers(hw / entry["answers"])
+        by_id = {ex.id: ex for ex in exercises}
+        for a in key:
+            assert bank.grade(bank.variant(by_id[a["exercise"]], a["seed"]), a["answer"]).correct
+    assert len(variants) == 3
+    sheets_text = {(hw / e["sheet"]).read_text() for e in manifest["students"].values()}
+    assert len(sheets_text) == 3
+    # reproducible: the same command gives the same files
+    before = {p.name: p.read_bytes() for p in hw.iterdir()}
+    sheets.sheet_command(ids=with_params, seed=8, fmt="ipynb", output=str(hw) + "/", students=str(roster))
+    assert {p.name: p.read_bytes() for p in hw.iterdir()} == before
+
+
+def test_roster_errors(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name\nAda\n", encoding="utf-8")
+    with pytest.raises(Exception, match="'id' column"):
+        sheets.read_roster(bad)
+    dup = tmp_path / "dup.csv"
+    dup.write_text("id\na\na\n", encoding="utf-8")
+    with pytest.raises(Exception, match="already on line 2"):
+        sheets.read_roster(dup)
+    ok = tmp_path / "ok.csv"
+    ok.write_text("\ufeffID\n  x1 \n\nx2\n", encoding="utf-8")
+    assert sheets.read_roster(ok) == [("x1", None), ("x2", None)]
+    r = sheets.sheet_command(seed=1, students=str(ok))
+    assert r.exit_code == 2 and "-o" in r.stderr
+
+
+def test_pdf_without_a_tex_engine_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    r = sheets.sheet_command(ids=MIXED, seed=1, output=str(tmp_path / "s.pdf"))
+    assert r.exit_code == 2
+    assert "no TeX engine" in r.stderr and "--format tex" in r.stderr
+    assert not (tmp_path / "s.pdf").exists()
+
+
+def test_pdf_is_compiled_by_the_engine_on_path(tmp_path, monkeypatch):
+    """A stand-in pdflatex proves the plumbing: .tex in, .pdf out, for the sheet and the key."""
+    import os
+    import shutil
+    import sys
+
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    fake = bindir / "pdflatex"
+    fake.write_text(f"#!{sys.executable}\nimport sys, pathlib\n"
+                    "tex = pathlib.Path(sys.argv[-1]).read_text(encoding='utf-8')\n"
+                    "assert tex.startswith('\\\\documentclass')\n"
+                    "pathlib.Path('sheet.pdf').write_bytes(b'%PDF-1.4 fake ' + str(len(tex)).encode())\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bindir) + os.pathsep + os.environ.get("PATH", ""))
+    if shutil.which("pdflatex") != str(fake):
+        pytest.skip("cannot put a stand-in pdflatex first on PATH")
+    r = sheets.sheet_command(ids=MIXED, seed=1, output=str(tmp_path / "s.pdf"))
+    assert r.exit_code == 0, r.stderr
+    assert (tmp_path / "s.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "s-key.pdf").read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.skipif(sheets.tex_engine() is None, reason="no TeX engine installed")
+def test_real_tex_engine_compiles_the_sheet_and_key(mixed):
+    for key in (False, True):
+        assert sheets.compile_pdf(sheets.render(mixed, "tex", key=key)).startswith(b"%PDF")
