@@ -205,3 +205,12 @@ def test_code_question_runs_the_learners_file(run_cli, data):
                            input="check\n", catch_exceptions=False)
     fb = [e for e in events(r) if e["event"] == "feedback"][0]
     assert fb["correct"] is True
+
+
+def test_progress_reset_erases_saved_answers(run_cli, data):
+    quiz(run_cli, "--exercise", "acc-k-backward", input_text="14.25\n")
+    assert (data / "progress.sqlite3").exists()
+    r = run_cli("progress", "--reset")
+    assert r.exit_code == 0 and "erased" in r.stdout
+    assert not (data / "progress.sqlite3").exists()
+    assert "No answers yet" in run_cli("progress").stdout
