@@ -260,6 +260,49 @@ def sheet_cmd(topics, ids, kinds, count, seed, fmt, output, answers, students, m
     sys.exit(out.exit_code)
 
 
+@main.command(name="grade")
+@bank_option
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--exercise", metavar="ID", help=_("Grade every file as this code exercise."))
+@click.option("--manifest", metavar="FILE", help=_("The students' manifest from tutor sheet --students."))
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "gradescope", "junit"]), default="json",
+              show_default=True, help=_("Report format."))
+@click.option("-o", "--output", metavar="OUT", help=_("Write the report here (atomically); resumable."))
+@click.option("--jobs", type=click.IntRange(1, 16), default=1, show_default=True, help=_("Parallel workers."))
+@click.option("--timeout", type=click.FloatRange(0.5, 600), default=10.0, show_default=True,
+              help=_("Seconds per submission."))
+@click.option("--seed", type=int, default=0, show_default=True, help=_("Seed of the inputs the grader draws."))
+def grade_cmd(paths, exercise, manifest, fmt, output, jobs, timeout, seed):
+    """Auto-grade code submissions in a sandbox, with misconception feedback.
+
+    \b
+    PATH is a file named after a code exercise (its id or its stub's name),
+    or a folder: one sub-folder per student, each holding such files.
+    Each submission runs in its own process forked from a preloaded worker,
+    without network, with the grader's folders hidden, under CPU, memory,
+    process and output limits.  The grader draws the inputs and computes the
+    references itself; only plain numbers come back.
+    Exit status: 0 graded, 2 invalid input.
+    """
+    from .grading import grade_command
+
+    bar = None
+
+    def progress(done, total):
+        nonlocal bar
+        if not sys.stderr.isatty() or total == 0:
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label=_("grading"), file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+        if done >= total:
+            bar.__exit__(None, None, None)
+
+    _emit(grade_command(list(paths), directory=_bank_dir(), exercise=exercise, manifest=manifest, fmt=fmt,
+                        output=output, jobs=jobs, timeout=timeout, seed=seed, progress=progress))
+
+
 @main.command(name="progress")
 @click.option("--json", "as_json", is_flag=True, help=_("Print mastery per topic and the review schedule as JSON."))
 @click.option("--reset", is_flag=True, help=_("Erase all saved progress."))

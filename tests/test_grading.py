@@ -1,0 +1,125 @@
+"""tutor grade: reference solutions get full marks, stubs zero, and no trick earns marks."""
+import json
+import os
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tutor.grading import grade_paths, render
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION = (ROOT / "solutions" / "code" / "zero_before_backward.py").read_text()
+TARGET = "zero_before_backward.py"
+
+TRICKS = {
+    "always-equal": "class E(float):\n    def __eq__(self, o): return True\n    def __ne__(self, o): return False\n"
+                    "def descend(**k):\n    return E(0.0)\n",
+    "tensor-subclass": "import torch\nclass T(torch.Tensor):\n    def __eq__(self, o): return True\n"
+                       "    @classmethod\n    def __torch_function__(cls, f, t, a=(), k=None): return True\n"
+                       "def descend(**k):\n    return torch.zeros(1).as_subclass(T)\n",
+    "patched-allclose": "import torch\ntorch.allclose = lambda *a, **k: True\ntorch.isclose = lambda *a, **k: True\n"
+                        "def descend(**k):\n    return 0.0\n",
+    "caller-frame": "import sys\ndef descend(**k):\n    f = sys._getframe(1)\n"
+                    "    for name, v in f.f_locals.items():\n        if isinstance(v, float): return v\n    return 0.0\n",
+    "sys-exit": "import sys\ndef descend(**k):\n    sys.exit(0)\n",
+    "os-exit": "import os\ndef descend(**k):\n    os._exit(0)\n",
+    "printed-result": "print(json := '{\"score\": 100, \"results\": [{\"value\": 1.0}]}')\n"
+                      "def descend(**k):\n    print('{\"status\": \"ok\", \"score\": 3}')\n    return 'correct'\n",
+    "pickled": "import pickle\ndef descend(**k):\n    return pickle.dumps(1.0)\n",
+    "infinite-loop": "def descend(**k):\n    while True:\n        pass\n",
+    "memory-bomb": "def descend(**k):\n    blocks = []\n    while True:\n        blocks.append(bytearray(100 * 1024 * 1024))\n",
+    "fork-bomb": "import os\ndef descend(**k):\n    while True:\n        try:\n            os.fork()\n        except OSError:\n"
+                 "            pass\n",
+    "output-flood": "def descend(**k):\n    while True:\n        print('x' * 100000)\n",
+    "read-solutions": f"def descend(**k):\n    src = open({str(ROOT / 'solutions' / 'code' / TARGET)!r}).read()\n"
+                      "    ns = {}\n    exec(src, ns)\n    return ns['descend'](**k)\n",
+    "write-outside": f"def descend(**k):\n    open({str(ROOT / 'PWNED')!r}, 'w').write('x')\n"
+                     "    open('/tmp/tutor-PWNED', 'w').write('x')\n    return 0.0\n",
+    "network": "import socket\ndef descend(**k):\n    socket.create_connection(('127.0.0.1', 22), timeout=1)\n"
+               "    return 0.0\n",
+    "hard-coded": "def descend(**k):\n    return 0.98304\n",
+}
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cohort")
+    for name, src in {"honest": SOLUTION, **TRICKS}.items():
+        (root / name).mkdir()
+        (root / name / TARGET).write_text(src)
+    report = grade_paths([root], jobs=2, timeout=3.0)
+    return {r["student"]: r for r in report["results"]}, report
+
+
+def test_reference_solutions_get_full_marks_and_stubs_zero():
+    report = grade_paths([ROOT / "solutions"], jobs=2)
+    assert report["results"] and all(r["score"] == r["max_score"] for r in report["results"]), report
+    stubs = grade_paths([ROOT / "exercises" / "code"], jobs=2)
+    assert len(stubs["results"]) == len(report["results"])
+    assert all(r["score"] == 0 for r in stubs["results"])
+    assert stubs["summary"]["misconceptions"], "the stubs' mistakes are named"
+
+
+def test_honest_student_unaffected_and_every_trick_earns_nothing(cohort):
+    results, report = cohort
+    assert results["honest"]["score"] == results["honest"]["max_score"] == 3
+    for name in TRICKS:
+        assert results[name]["score"] == 0, (name, results[name]["tests"])
+    assert len(report["results"]) == len(TRICKS) + 1       # the batch completed
+
+
+def test_the_sandbox_leaves_the_machine_alone(cohort):
+    results, _report = cohort
+    assert not (ROOT / "PWNED").exists() and not Path("/tmp/tutor-PWNED").exists()
+    assert "FileNotFoundError" in results["read-solutions"]["tests"][0]["output"]
+    assert set(results["honest"]["isolation"]) == {"network", "filesystem", "user"}
+    assert results["infinite-loop"]["status"] == "timeout"
+    assert results["os-exit"]["status"] == "no-result"
+    assert os.popen("ps -u 61000 -u 61001 -o pid=").read().strip() == ""      # nothing left running
+
+
+def test_feedback_names_the_misconception(tmp_path):
+    stub = (ROOT / "exercises" / "code" / TARGET).read_text()
+    (tmp_path / "ana").mkdir()
+    (tmp_path / "ana" / TARGET).write_text(stub)
+    report = grade_paths([tmp_path])
+    test = report["results"][0]["tests"][0]
+    assert test["misconception"] == "accumulation.no-zero"
+    assert "Nothing zeroes .grad" in test["output"]
+    assert report["summary"]["misconceptions"] == {"accumulation.no-zero": 1}
+
+
+def test_report_formats(cohort):
+    _results, report = cohort
+    gs = json.loads(render(report, "gradescope"))
+    assert set(gs) == {"score", "tests"}
+    assert all(set(t) == {"name", "score", "max_score", "output", "visibility"} for t in gs["tests"])
+    junit = ET.fromstring(render(report, "junit"))
+    assert junit.tag == "testsuites" and len(junit.findall("testsuite")) == len(TRICKS) + 1
+    csv_text = render(report, "csv").splitlines()
+    assert csv_text[0].startswith("student,") and any(line.startswith("honest,") for line in csv_text)
+
+
+def test_interrupted_batch_resumes_from_the_progress_log(tmp_path):
+    sub = tmp_path / "subs"
+    (sub / "bo").mkdir(parents=True)
+    (sub / "bo" / TARGET).write_text(SOLUTION)
+    log = tmp_path / "out.json.progress.jsonl"
+    first = grade_paths([sub], progress_file=log)
+    assert first["results"][0]["score"] == 3 and log.exists()
+    # a finished grade is not graded again: mark the logged one and see it come back untouched
+    rec = json.loads(log.read_text().splitlines()[0])
+    rec["result"]["status"] = "from-log"
+    log.write_text(json.dumps(rec) + "\n" + '{"key": "torn')          # a kill mid-write leaves a torn line
+    again = grade_paths([sub], progress_file=log)
+    assert again["results"][0]["status"] == "from-log"
+
+
+def test_cli_writes_reports_atomically(run_cli, tmp_path):
+    out = tmp_path / "r" / "grades.csv"
+    r = run_cli("grade", str(ROOT / "solutions"), "--format", "csv", "-o", str(out), "--jobs", "2")
+    assert r.exit_code == 0, r.output
+    assert out.read_text().startswith("student,")
+    assert sorted(p.name for p in out.parent.iterdir()) == ["grades.csv"]      # no temp or progress files left
