@@ -88,11 +88,20 @@ def discover(paths, exercises, only: str | None = None) -> tuple[list, list]:
 
 # ------------------------------------------------------------ grading
 
+_CASES: dict = {}
+
+
 def cases_for(ex, seed: int, count: int = CASES):
-    """The variants (inputs and exact references) a submission is graded on: chosen by the parent."""
+    """The variants (inputs and exact references) a submission is graded on: chosen by the parent.
+
+    Every student of an exercise gets the same inputs, so they are computed once per batch.
+    """
     from .. import bank
 
-    return [bank.variant(ex, seed * 1000 + i) for i in range(count)]
+    key = (str(ex.path), ex.id, seed, count)
+    if key not in _CASES:
+        _CASES[key] = [bank.variant(ex, seed * 1000 + i) for i in range(count)]
+    return _CASES[key]
 
 
 def grade_one(sub: Submission, ex, zygote, seed: int) -> Result:
