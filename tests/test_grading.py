@@ -1,7 +1,7 @@
 """tutor grade: reference solutions get full marks, stubs zero, and no trick earns marks."""
 import json
+import re
 import os
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -123,3 +123,73 @@ def test_cli_writes_reports_atomically(run_cli, tmp_path):
     assert r.exit_code == 0, r.output
     assert out.read_text().startswith("student,")
     assert sorted(p.name for p in out.parent.iterdir()) == ["grades.csv"]      # no temp or progress files left
+
+
+def _sheet_for_two(run_cli, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\ns001,Ada\ns002,Lin\n")
+    r = run_cli("sheet", "--exercise", "accumulate-three-backward", "--exercise", "chain-rule-sin-power",
+                "--seed", "3", "--format", "ipynb", "--students", str(roster), "-o", str(tmp_path / "hw.ipynb"))
+    assert r.exit_code == 0, r.output
+    return tmp_path / "hw-manifest.json"
+
+
+def _fill(notebook_path, answers):
+    nb = json.loads(notebook_path.read_text())
+    i = 0
+    for cell in nb["cells"]:
+        src = "".join(cell["source"])
+        if cell["cell_type"] == "code" and src.startswith("# answer:"):
+            first = src.split("\n", 1)[0]
+            cell["source"] = [first + "\n", f"answer = {answers[i]!r}\n"]
+            i += 1
+    notebook_path.write_text(json.dumps(nb))
+
+
+def test_completed_notebooks_are_graded_on_each_students_own_variant(run_cli, tmp_path):
+    from tutor import bank
+
+    manifest = _sheet_for_two(run_cli, tmp_path)
+    plan = json.loads(manifest.read_text())["students"]
+    exercises = {ex.id: ex for ex in bank.load()}
+    # s001 answers right; s002 types the single-backward value (forgot accumulation)
+    keys = {}
+    for sid in ("s001", "s002"):
+        variants = [bank.variant(exercises[q["exercise"]], q["seed"]) for q in plan[sid]["questions"]]
+        keys[sid] = variants
+    right = [bank.expected_text(v) for v in keys["s001"]]
+    right[1] = right[1].replace("∂f/∂x = ", "")
+    _fill(tmp_path / "hw-s001.ipynb", right)
+    single = [c for c in keys["s002"][0].candidates if c.id == "accumulation.overwrite"][0].answer.text()
+    _fill(tmp_path / "hw-s002.ipynb", [single, "cos(x)"])
+    r = run_cli("grade", str(tmp_path / "hw-s001.ipynb"), str(tmp_path / "hw-s002.ipynb"), "--manifest",
+                str(manifest))
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout)
+    by = {x["student"]: x for x in report["results"]}
+    assert by["s001"]["score"] == 2 and by["s002"]["score"] == 0
+    assert by["s002"]["tests"][0]["misconception"] == "accumulation.overwrite"
+    assert report["summary"]["misconceptions"]["accumulation.overwrite"] == 1
+
+
+def test_a_notebook_cannot_choose_its_own_variant(run_cli, tmp_path):
+    from tutor import bank
+
+    manifest = _sheet_for_two(run_cli, tmp_path)
+    ex = bank.find(bank.load(), "accumulate-three-backward")
+    plan = json.loads(manifest.read_text())["students"]["s001"]["questions"]
+    own = bank.expected_text(bank.variant(ex, plan[0]["seed"]))
+    # the learner edits the marker to a seed whose answer differs, and answers that variant
+    fake_seed = next(seed for seed in range(100) if bank.expected_text(bank.variant(ex, seed)) != own)
+    fake_answer = bank.expected_text(bank.variant(ex, fake_seed))
+    nb_path = tmp_path / "hw-s001.ipynb"
+    nb = json.loads(nb_path.read_text())
+    for cell in nb["cells"]:
+        src = "".join(cell["source"])
+        if cell["cell_type"] == "code" and "accumulate-three-backward" in src.split("\n")[0]:
+            first = re.sub(r"seed=\d+", f"seed={fake_seed}", src.split("\n", 1)[0])
+            cell["source"] = [first + "\n", f"answer = {fake_answer!r}\n"]
+    nb_path.write_text(json.dumps(nb))
+    r = run_cli("grade", str(nb_path), "--manifest", str(manifest))
+    test = json.loads(r.stdout)["results"][0]["tests"][0]
+    assert test["score"] == 0 and own in test["output"]      # graded on the manifest's own variant

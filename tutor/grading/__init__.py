@@ -214,6 +214,88 @@ def grade_paths(paths, *, directory=None, exercise=None, jobs: int = 1, timeout:
     return {"results": ordered, "unknown": unknown, "summary": summarize(ordered)}
 
 
+def grade_notebooks(paths, *, directory=None, manifest=None) -> list:
+    """Completed notebooks from `tutor sheet --format ipynb`: typed answers, graded like the quiz.
+
+    Answers are read from the cells' source with ``ast`` (never run).  With a
+    manifest, each student is graded on their own variants: the manifest's
+    seeds win over whatever the notebook's markers say.
+    """
+    from .. import bank
+    from ..sheets.ipynb import read_answers
+
+    exercises = {ex.id: ex for ex in bank.load(directory)}
+    students = {}
+    if manifest is not None:
+        try:
+            students = json.loads(Path(manifest).read_text(encoding="utf-8"))["students"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise TutorError(_("cannot read the manifest {path}: {reason}").format(path=manifest, reason=exc)) from None
+    results = []
+    for path in paths:
+        path = Path(path)
+        student, planned = _student_of(path, students)
+        if manifest is not None and student is None:
+            raise TutorError(_("{path} belongs to no student of the manifest").format(path=path))
+        try:
+            answers = read_answers(path)
+        except (OSError, ValueError) as exc:
+            results.append(Result(path.stem, "notebook", str(path), 0.0, 0.0, "unreadable",
+                                  [{"name": path.name, "score": 0, "max_score": 1, "output": str(exc)}]).to_json())
+            continue
+        tests = []
+        for n, a in enumerate(answers, start=1):
+            number = a["question"] or n
+            ex_id, seed = a["exercise"], a["seed"]
+            if planned is not None:
+                entry = next((q for q in planned if q["number"] == number), None)
+                if entry is None:
+                    continue
+                ex_id, seed = entry["exercise"], entry["seed"]
+            ex = exercises.get(ex_id)
+            name = f"{number}. {ex_id}"
+            if ex is None:
+                tests.append({"name": name, "score": 0, "max_score": 1, "misconception": None,
+                              "output": _("no exercise {id} in the bank").format(id=ex_id)})
+                continue
+            if ex.kind == "code":
+                tests.append({"name": name, "score": 0, "max_score": 1, "misconception": None,
+                              "output": _("code answers are graded from files: tutor grade FILE.py")})
+                continue
+            typed = (a["answer"] or "").strip()
+            if not typed:
+                tests.append({"name": name, "score": 0, "max_score": 1, "misconception": None,
+                              "output": _("no answer")})
+                continue
+            g = bank.grade(bank.variant(ex, seed), typed)
+            if g.invalid:
+                out = _("could not be read: {reason}").format(reason=g.invalid)
+            elif g.correct:
+                out = _("right: {expected}").format(expected=g.expected)
+            else:
+                out = _("expected {expected}, got {got}").format(expected=g.expected, got=typed)
+                if g.misconception:
+                    out += ". " + g.explanation.split("\n")[0]
+            tests.append({"name": name, "score": 1 if g.correct else 0, "max_score": 1, "output": out,
+                          "misconception": g.misconception})
+        score = float(sum(t["score"] for t in tests))
+        results.append(Result(student or path.stem, "sheet", str(path), score,
+                              float(len(tests)), "ok", tests).to_json())
+    return results
+
+
+def _student_of(path: Path, students: dict):
+    """(student id, planned questions) for a notebook, from the manifest's sheet names or ids."""
+    import re
+
+    tokens = set(re.split(r"[-_. ]+", path.stem))
+    for sid, info in students.items():
+        sheet = Path(str(info.get("sheet", ""))).stem
+        if path.stem == sheet or sid in tokens:
+            return sid, info.get("questions")
+    return (None, None) if students else (path.stem, None)
+
+
 def summarize(results) -> dict:
     students = sorted({r["student"] for r in results})
     totals = {s: [0.0, 0.0] for s in students}
@@ -318,18 +400,29 @@ def grade_command(paths, *, directory=None, exercise=None, manifest=None, fmt="j
     from ..commands import EXIT_FAIL, EXIT_INVALID, EXIT_OK, Outcome
     from ..errors import USER_ERRORS
 
-    if manifest is not None:
-        return Outcome(stderr=_("error: --manifest (notebook submissions) is not supported yet"),
-                       exit_code=EXIT_INVALID)
     if fmt not in FORMATS:
         return Outcome(stderr=_("error: --format must be one of {f}").format(f=", ".join(FORMATS)),
                        exit_code=EXIT_INVALID)
     progress_file = None
     if output:
         progress_file = Path(str(output) + ".progress.jsonl")
+    notebooks, code_paths = [], []
+    for p in paths:
+        p = Path(p)
+        if p.is_file() and p.suffix == ".ipynb":
+            notebooks.append(p)
+        elif p.is_dir() and any(p.rglob("*.ipynb")) and not any(p.rglob("*.py")):
+            notebooks.extend(sorted(q for q in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in q.parts))
+        else:
+            code_paths.append(p)
     try:
-        report = grade_paths(paths, directory=directory, exercise=exercise, jobs=jobs, timeout=timeout, seed=seed,
-                             progress_file=progress_file, progress=progress)
+        report = {"results": [], "unknown": [], "summary": {}}
+        if code_paths:
+            report = grade_paths(code_paths, directory=directory, exercise=exercise, jobs=jobs, timeout=timeout,
+                                 seed=seed, progress_file=progress_file, progress=progress)
+        if notebooks:
+            report["results"] += grade_notebooks(notebooks, directory=directory, manifest=manifest)
+            report["summary"] = summarize(report["results"])
     except USER_ERRORS as exc:
         return Outcome(stderr=_("error: {reason}").format(reason=exc.one_line()), exit_code=EXIT_INVALID)
     text = render(report, fmt)
