@@ -193,3 +193,31 @@ def test_a_notebook_cannot_choose_its_own_variant(run_cli, tmp_path):
     r = run_cli("grade", str(nb_path), "--manifest", str(manifest))
     test = json.loads(r.stdout)["results"][0]["tests"][0]
     assert test["score"] == 0 and own in test["output"]      # graded on the manifest's own variant
+
+
+def test_gradescope_export_grades_with_the_same_engine(run_cli, tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    r = run_cli("export", "gradescope", "-o", str(tmp_path / "autograder.zip"))
+    assert r.exit_code == 0, r.output
+    src = tmp_path / "autograder" / "source"
+    with zipfile.ZipFile(tmp_path / "autograder.zip") as zf:
+        zf.extractall(src)
+        modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in zf.infolist()}
+    assert modes["setup.sh"] == modes["run_autograder"] == 0o755
+    run = (src / "run_autograder").read_text()
+    assert "--format gradescope" in run and "/autograder/results/results.json" in run
+    # what run_autograder does, with Gradescope's folders moved under tmp_path
+    sub = tmp_path / "autograder" / "submission"
+    sub.mkdir()
+    (sub / TARGET).write_text(SOLUTION)
+    results = tmp_path / "autograder" / "results" / "results.json"
+    env = dict(os.environ, PYTHONPATH=str(src))
+    subprocess.run([sys.executable, "-m", "tutor", "--exercises", str(src / "exercises"), "grade", str(sub),
+                    "--format", "gradescope", "-o", str(results)], cwd=tmp_path, env=env, check=True,
+                   capture_output=True, timeout=300)
+    data = json.loads(results.read_text())
+    assert data["score"] == 3 and len(data["tests"]) == 3
+    assert all(t["visibility"] == "visible" for t in data["tests"])

@@ -303,6 +303,29 @@ def grade_cmd(paths, exercise, manifest, fmt, output, jobs, timeout, seed):
                         output=output, jobs=jobs, timeout=timeout, seed=seed, progress=progress))
 
 
+@main.group(name="export")
+def export_group():
+    """Export the grader for other platforms."""
+
+
+@export_group.command(name="gradescope")
+@bank_option
+@click.option("-o", "--output", default="autograder.zip", show_default=True, metavar="FILE",
+              help=_("The zip to write."))
+@click.option("--timeout", type=click.FloatRange(0.5, 600), default=20.0, show_default=True,
+              help=_("Seconds per submission on Gradescope."))
+def export_gradescope_cmd(output, timeout):
+    """Write autograder.zip: setup.sh, run_autograder, the tutor package and the bank.
+
+    \b
+    Upload it as a Gradescope programming assignment's autograder; each
+    submission is graded by tutor grade --format gradescope, with this bank.
+    """
+    from .grading.export import export_gradescope
+
+    _emit(export_gradescope(output, _bank_dir(), timeout=timeout))
+
+
 @main.command(name="progress")
 @click.option("--json", "as_json", is_flag=True, help=_("Print mastery per topic and the review schedule as JSON."))
 @click.option("--reset", is_flag=True, help=_("Erase all saved progress."))
