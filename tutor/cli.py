@@ -303,6 +303,27 @@ def grade_cmd(paths, exercise, manifest, fmt, output, jobs, timeout, seed):
                         output=output, jobs=jobs, timeout=timeout, seed=seed, progress=progress))
 
 
+@main.command(name="trace")
+@click.argument("script", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True,
+              help=_("Print {backward_calls, findings: [{id, message}], parameters, losses}."))
+@click.option("--plot", metavar="FILE.svg", help=_("Draw the loss per step beside the loss of the corrected loop."))
+@click.option("--timeout", type=click.FloatRange(1, 600), default=60.0, show_default=True,
+              help=_("Seconds the script may run."))
+def trace_cmd(script, as_json, plot, timeout):
+    """Run a training script (sandboxed) and explain its accumulation and zeroing mistakes.
+
+    \b
+    Records every backward call, each leaf's .grad before and after it,
+    zeroing and update events, and the final parameters; says at which step
+    which gradient carried over or was thrown away; recognises deliberate
+    gradient accumulation.  Exit status: 0 traced, 2 the script could not run.
+    """
+    from .grading.trace import trace_command
+
+    _emit(trace_command(script, as_json=as_json, plot=plot, timeout=timeout))
+
+
 @main.group(name="export")
 def export_group():
     """Export the grader for other platforms."""

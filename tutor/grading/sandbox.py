@@ -148,6 +148,25 @@ def child(job, wfd):
     sys.stderr = os.fdopen(2, "w", buffering=1)
     results = []
     report = {"isolation": isolation}
+    if job.get("mode") == "trace":
+        # a whole training script, run as __main__ under the instrumentation the parent sent
+        tracer = {"__name__": "tutor_tracer"}
+        namespace = {}
+        try:
+            exec(compile(job["tracer"], "tracer", "exec"), tracer)
+            tracer["install"](job.get("options", {}))
+            namespace = {"__name__": "__main__", "__file__": path}
+            exec(compile(job["source"], "script.py", "exec"), namespace)
+        except BaseException as exc:
+            msg = str(exc).splitlines()[0] if str(exc) else ""
+            report["script_error"] = "%s: %s" % (type(exc).__name__, msg[:300])
+        try:
+            report["trace"] = tracer["finish"](namespace)
+        except BaseException as exc:
+            report["trace_error"] = repr(exc)[:300]
+        data = json.dumps(report).encode()
+        os.write(wfd, data[:CONFIG["max_result"]])
+        os._exit(0)
     try:
         namespace = {"__name__": "submission", "__file__": path}
         code = compile(job["source"], "submission.py", "exec")
@@ -255,9 +274,9 @@ class Zygote:
                                      text=True, bufsize=1)
         self.lock = threading.Lock()
 
-    def run(self, source: str, function: str, calls: list) -> dict:
+    def run(self, source: str, function: str, calls: list, **extra) -> dict:
         """{"status": ok|timeout|no-result|crashed, "results": [...], "output": "...", "isolation": [...]}"""
-        job = json.dumps({"source": source, "function": function, "calls": calls})
+        job = json.dumps({"source": source, "function": function, "calls": calls, **extra})
         with self.lock:
             try:
                 self.proc.stdin.write(job + "\n")

@@ -1,0 +1,117 @@
+"""tutor trace on the course's case study and on its classic mistakes."""
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+COURSE = '''import torch
+torch.manual_seed(21)
+x = torch.randint(1,5,(1,20), dtype=torch.float)
+y = torch.randint(1,5,(1,20), dtype=torch.float)
+a = torch.tensor(1,requires_grad=True,dtype=torch.float)
+b = torch.tensor(2,requires_grad=True,dtype=torch.float)
+epochs = 51
+lr = 0.01
+for epoch in range(1,epochs):
+    y_predicted = a * x + b
+    loss = ((y - y_predicted) ** 2).mean()
+    if (a.grad and b.grad) is not None:
+        a.grad.zero_()
+        b.grad.zero_()
+    loss.backward()
+    with torch.no_grad():
+        a -= lr * a.grad
+        b -= lr * b.grad
+    print(f"epoch: {epoch}, loss: {loss}")
+print(f"a: {a.grad}, b: {b.grad}")
+'''
+NO_ZERO = COURSE.replace("    if (a.grad and b.grad) is not None:\n        a.grad.zero_()\n        b.grad.zero_()\n", "")
+ZERO_AFTER_BACKWARD = '''import torch
+w = torch.tensor(3.0, requires_grad=True)
+opt = torch.optim.SGD([w], lr=0.1)
+for step in range(5):
+    loss = (w - 1) ** 2
+    loss.backward()
+    opt.zero_grad()
+    opt.step()
+'''
+DELIBERATE = '''import torch
+w = torch.tensor(3.0, requires_grad=True)
+opt = torch.optim.SGD([w], lr=0.1)
+data = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]
+for i in range(0, len(data), 4):
+    for xi in data[i:i + 4]:
+        loss = (w * xi - 1) ** 2 / 4
+        loss.backward()
+    opt.step()
+    opt.zero_grad()
+'''
+
+
+def exact_course_trajectory():
+    import torch
+
+    torch.manual_seed(21)
+    xs = [Fraction(v) for v in torch.randint(1, 5, (1, 20), dtype=torch.float).reshape(-1).tolist()]
+    ys = [Fraction(v) for v in torch.randint(1, 5, (1, 20), dtype=torch.float).reshape(-1).tolist()]
+    a, b, lr, n = Fraction(1), Fraction(2), Fraction(1, 100), len(xs)
+    for _epoch in range(50):
+        da = sum(-2 * x * (y - (a * x + b)) for x, y in zip(xs, ys)) / n
+        db = sum(-2 * (y - (a * x + b)) for x, y in zip(xs, ys)) / n
+        a, b = a - lr * da, b - lr * db
+    return float(a), float(b)
+
+
+def trace(run_cli, tmp_path, source, *args):
+    script = tmp_path / "train.py"
+    script.write_text(source)
+    r = run_cli("trace", str(script), "--json", *args)
+    assert r.exit_code == 0, r.output
+    return json.loads(r.stdout)
+
+
+def test_course_loop_has_no_mistake_and_follows_exact_gradient_descent(run_cli, tmp_path):
+    result = trace(run_cli, tmp_path, COURSE)
+    assert result["backward_calls"] == 50
+    assert result["findings"] == []
+    a, b = exact_course_trajectory()
+    assert result["parameters"]["a"] == pytest.approx(a, rel=1e-5)
+    assert result["parameters"]["b"] == pytest.approx(b, rel=1e-5)
+    assert result["parameters"]["a"] == pytest.approx(0.183169, abs=1e-6)       # reference notes, item 9
+
+
+def test_course_loop_without_zeroing_accumulates_from_step_2(run_cli, tmp_path):
+    result = trace(run_cli, tmp_path, NO_ZERO)
+    found = [f for f in result["findings"] if f["id"] == "accumulation.no-zero"]
+    assert {f["tensor"] for f in found} == {"a", "b"}
+    assert all(f["step"] == 2 for f in found)
+    assert "a.grad still held" in " ".join(f["message"] for f in found)
+    assert result["parameters"]["a"] == pytest.approx(0.564524, abs=1e-5)       # reference notes' simulator
+
+
+def test_zeroing_between_backward_and_step_is_found(run_cli, tmp_path):
+    result = trace(run_cli, tmp_path, ZERO_AFTER_BACKWARD)
+    assert [f["id"] for f in result["findings"]] == ["zeroing.after-backward"]
+    assert result["parameters"]["w"] == 3.0                                      # it never moved
+
+
+def test_deliberate_accumulation_is_not_a_mistake(run_cli, tmp_path):
+    result = trace(run_cli, tmp_path, DELIBERATE)
+    assert [f["id"] for f in result["findings"]] == ["accumulation.deliberate"]
+    assert result["backward_calls"] == 8
+
+
+def test_plot_draws_both_loss_curves(run_cli, tmp_path):
+    plot = tmp_path / "loss.svg"
+    result = trace(run_cli, tmp_path, NO_ZERO, "--plot", str(plot))
+    svg = plot.read_text()
+    assert svg.startswith("<svg") and svg.count("<polyline") == 2
+    a, b = exact_course_trajectory()
+    assert result["corrected_parameters"]["a"] == pytest.approx(a, rel=1e-5)
+
+
+def test_trace_runs_sandboxed(run_cli, tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    result = trace(run_cli, tmp_path, f"import torch\nopen({str(root / 'solutions' / 'README.md')!r}).read()\n")
+    assert "FileNotFoundError" in result["script_error"]
