@@ -397,7 +397,7 @@ def _junit(report) -> str:
 def grade_command(paths, *, directory=None, exercise=None, manifest=None, fmt="json", output=None, jobs=1,
                   timeout=10.0, seed=0, progress=None):
     """What `tutor grade` does; returns a commands.Outcome."""
-    from ..commands import EXIT_FAIL, EXIT_INVALID, EXIT_OK, Outcome
+    from ..commands import EXIT_INVALID, EXIT_OK, Outcome
     from ..errors import USER_ERRORS
 
     if fmt not in FORMATS:
@@ -444,4 +444,4 @@ def grade_command(paths, *, directory=None, exercise=None, manifest=None, fmt="j
                        exit_code=EXIT_INVALID)
     if output:
         return Outcome(stdout="\n".join(lines), exit_code=EXIT_OK)
-    return Outcome(stdout=text.rstrip("\n"), stderr="\n".join(lines), exit_code=EXIT_OK if report else EXIT_FAIL)
+    return Outcome(stdout=text.rstrip("\n"), stderr="\n".join(lines), exit_code=EXIT_OK)

@@ -190,8 +190,6 @@ def analyse(trace: dict) -> dict:
             continue
         first = s["backward"][0]
         for name, before in first["before"].items():
-            if not s["updates"] or (name not in s["updates"] and "*" not in s["updates"]):
-                pass
             carried = before is not None and any(abs(v) > 0 for v in (before if isinstance(before, list) else [before]))
             if carried and number > 1 and not deliberate and ("accumulation", name) not in reported:
                 reported.add(("accumulation", name))
