@@ -86,6 +86,7 @@ class Variant:
     answer: object = None              # derive: {wrt: expr}; predict/code: Answer; concept: index or bool
     candidates: list = field(default_factory=list)
     scenario: object = None
+    function: object = None            # derive: f with the drawn parameters substituted (sympy)
 
     @property
     def id(self):
@@ -381,7 +382,7 @@ def _make_variant(ex: Exercise, seed: int, params: dict) -> Variant:
         parts = ", ".join(f"∂f/∂{w}" for w in wrt) if len(variables) > 1 else "f'(" + variables[0] + ")"
         prompt = data.get("question") or _("Let {f} = {expr}. Type {parts}.").format(
             f=fname, expr=to_text(expr), parts=parts)
-        return Variant(ex, seed, params, prompt, None, answer, cands)
+        return Variant(ex, seed, params, prompt, None, answer, cands, function=expr)
     if kind in ("predict", "code"):
         scenario = build(data["scenario"], params, where=f"{ex.id}.scenario")
         correct = simulate(scenario).answer

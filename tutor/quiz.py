@@ -99,6 +99,7 @@ def run(opts: Options, read, emit, store) -> int:
 
 
 def question_event(q: Question) -> dict:
+    from . import bank
     from .bank import TOPICS
 
     v = q.variant
@@ -118,7 +119,7 @@ def question_event(q: Question) -> dict:
         path = work_file(ex, create=True)
         event["file"] = str(path)
         event["function"] = ex.data["function"]
-        event["call"] = bank_call_args(v)
+        event["call"] = bank.code_call_args(v)
         event["expects"] = _("check, once you have edited {path}").format(path=path)
         event["code"] = path.read_text(encoding="utf-8")
     if ex.topic in GRAPH_TOPICS and v.scenario is not None:
@@ -137,12 +138,6 @@ def work_file(ex, create: bool = False):
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(ex.root / ex.data["file"], path)
     return path
-
-
-def bank_call_args(v):
-    from .bank import code_call_args
-
-    return code_call_args(v)
 
 
 def ask(q: Question, opts, read, emit, store, session_id) -> str:
@@ -285,13 +280,8 @@ def _pretty_function(v):
     """The derive question's function, drawn by sympy's Unicode pretty printer."""
     import sympy
 
-    from .mathlang import parse
-
-    data = v.exercise.data
-    expr = parse(data["function"], variables=set(data["variables"]) | set(v.params)).expr.xreplace(
-        {sympy.Symbol(k, real=True): val for k, val in v.params.items()})
     try:
-        return sympy.pretty(expr, use_unicode=True)
+        return sympy.pretty(v.function, use_unicode=True)
     except Exception:  # pretty printing is a nicety
         return None
 

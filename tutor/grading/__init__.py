@@ -188,11 +188,8 @@ def grade_paths(paths, *, directory=None, exercise=None, jobs: int = 1, timeout:
             return sub, grade_one(sub, by_id[sub.exercise], z, seed)
         finally:
             if z.proc.poll() is not None:           # a crashed zygote is replaced
-                z = Zygote(hide=hidden, limits=limits, uid=z_uid(z))
+                z = Zygote(hide=hidden, limits=limits, uid=z.uid)
             zygotes.put(z)
-
-    def z_uid(z):
-        return json.loads(z.proc.args[-1])["uid"]
 
     try:
         with ThreadPoolExecutor(max_workers=workers) as pool:

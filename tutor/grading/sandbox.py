@@ -267,6 +267,7 @@ class Zygote:
 
     def __init__(self, hide=(), limits: Limits | None = None, uid: int = 61000):
         self.limits = limits or Limits()
+        self.hide, self.uid = hide, uid
         config = {"hide": sorted(set(str(h) for h in hide)), "uid": uid,
                   "limits": self.limits.__dict__, "max_result": MAX_RESULT_BYTES, "max_output": MAX_OUTPUT_BYTES}
         self.proc = subprocess.Popen([sys.executable, "-I", "-c", ZYGOTE, json.dumps(config)],
