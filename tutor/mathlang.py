@@ -420,7 +420,6 @@ class _Builder:
             name=name, names=", ".join(allowed))
 
     def call(self, node, depth):
-        sp = self.sympy
         sym = self.sym
         func = node.func
         if not isinstance(func, ast.Name):
@@ -440,14 +439,6 @@ class _Builder:
         args = [p[0] for p in pairs]
         irs = tuple(p[1] for p in pairs)
         a = args[0]
-        table = {
-            "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "cot": sp.cot, "sec": sp.sec, "csc": sp.csc,
-            "asin": sp.asin, "acos": sp.acos, "atan": sp.atan,
-            "arcsin": sp.asin, "arccos": sp.acos, "arctan": sp.atan,
-            "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh,
-            "exp": sp.exp, "log": sp.log, "ln": sp.log, "sqrt": sp.sqrt, "abs": sp.Abs,
-            "sigmoid": sym.Sigmoid, "relu": sym.ReLU, "sum": sym.VSum, "mean": sym.VMean,
-        }
         if name in ("log", "ln") and a.is_number and a.is_zero:
             self.fail(_("log(0) is undefined"), node)
         if name in ("exp", "sinh", "cosh") and a.is_number and not a.is_Number:
@@ -462,14 +453,5 @@ class _Builder:
             self.fail(_("this power is too large to compute"), node)
         if name == "dot":
             return sym.VSum(args[0] * args[1]), ("call", "sum", (("mul", irs[0], irs[1]),))
-        canonical = {"ln": "log", "arcsin": "asin", "arccos": "acos", "arctan": "atan"}.get(name, name)
-        return table[name](a), ("call", canonical, irs)
-
-
-def describe_language() -> str:
-    """One paragraph for --help texts."""
-    return _(
-        "Math is typed as in a calculator: + - * / and ^ (or **) for powers; "
-        "2x, x y and 2(x+1) multiply; functions {functions}; constants pi and e; "
-        "sum(...), mean(...) and dot(u, v) reduce vectors."
-    ).format(functions=", ".join(f for f in FUNCTIONS if f not in ("sum", "mean", "dot")))
+        canonical = sym.ALIASES.get(name, name)
+        return sym.FUNCTIONS[canonical](a), ("call", canonical, irs)

@@ -645,14 +645,7 @@ def _expand_tree(tree, env, vector_of, n, mean_is_sum=False):
     """Per-element sympy expressions of a forward expression."""
     import sympy
 
-    from .sym import ReLU, Sigmoid
-
-    funcs = {
-        "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "cot": sympy.cot, "sec": sympy.sec,
-        "csc": sympy.csc, "asin": sympy.asin, "acos": sympy.acos, "atan": sympy.atan,
-        "sinh": sympy.sinh, "cosh": sympy.cosh, "tanh": sympy.tanh, "exp": sympy.exp,
-        "log": sympy.log, "sqrt": sympy.sqrt, "abs": sympy.Abs, "sigmoid": Sigmoid, "relu": ReLU,
-    }
+    from .sym import FUNCTIONS as funcs
 
     def ev(node):
         """-> (list of element expressions, is_vector)"""

@@ -128,6 +128,17 @@ class VMean(sympy.Function):
         return "mean(%s)" % printer._print(self.args[0])
 
 
+# the math language's functions, by canonical name (what a parsed tree's "call" nodes hold)
+FUNCTIONS = {
+    "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "cot": sympy.cot, "sec": sympy.sec, "csc": sympy.csc,
+    "asin": sympy.asin, "acos": sympy.acos, "atan": sympy.atan,
+    "sinh": sympy.sinh, "cosh": sympy.cosh, "tanh": sympy.tanh,
+    "exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "abs": sympy.Abs,
+    "sigmoid": Sigmoid, "relu": ReLU, "sum": VSum, "mean": VMean,
+}
+ALIASES = {"ln": "log", "arcsin": "asin", "arccos": "acos", "arctan": "atan"}
+
+
 def elementary(expr):
     """Rewrite the tutor's own functions into sympy's elementary ones.
 
