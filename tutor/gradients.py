@@ -317,7 +317,7 @@ def _torch_witness(parsed, point, stored, v_values, v_vector, dtype):
     return {"shape": list(y.shape), "grads": grads}
 
 
-def _element_symbols(point, n):
+def _element_symbols(point):
     import sympy
 
     elems = {}
@@ -327,55 +327,15 @@ def _element_symbols(point, n):
     return elems
 
 
-def _expand(expr, vec_syms: dict, n: int):
-    """Per-element exact expressions: vector symbols -> element symbols, reductions -> sums."""
-    from .sym import VMean, VSum
-
-    memo: dict = {}
-
-    def is_vector(e) -> bool:
-        if e in vec_syms:
-            return True
-        if isinstance(e, (VSum, VMean)):
-            return False
-        return any(is_vector(a) for a in e.args)
-
-    def elem(e, i):
-        key = (e, i)
-        if key in memo:
-            return memo[key]
-        if e in vec_syms:
-            out = vec_syms[e][i]
-        elif isinstance(e, (VSum, VMean)):
-            u = e.args[0]
-            if is_vector(u):
-                total = sum((elem(u, j) for j in range(n)), start=0)
-                out = total if isinstance(e, VSum) else total / n
-            else:
-                out = elem(u, 0)
-            # the reduction does not depend on i
-            for j in range(n):
-                memo[(e, j)] = out
-        elif e.args:
-            out = e.func(*[elem(a, i) for a in e.args])
-        else:
-            out = e
-        memo[key] = out
-        return out
-
-    if is_vector(expr):
-        return [elem(expr, i) for i in range(n)], True
-    return [elem(expr, 0)], False
-
-
 def _sympy_witness(parsed, point, stored, v, n, out_shape):
     import sympy
 
-    expr = parsed.expr
+    from .sym import expand_elements
+
     syms = {name: sympy.Symbol(name, real=True) for name in point}
-    elems = _element_symbols(point, n)
-    vec_syms = {syms[name]: elems[name] for name in elems}
-    ys, _vec = _expand(expr, vec_syms, n)
+    elems = _element_symbols(point)
+    env = {name: elems[name] if val.vector else [syms[name]] for name, val in point.items()}
+    ys, _vec = expand_elements(parsed.tree, env, {name: val.vector for name, val in point.items()})
     L = sum((sympy.Rational(vi) * yi for vi, yi in zip(v, ys)), start=sympy.Integer(0))
     subs = {}
     for name, val in point.items():

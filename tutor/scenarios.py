@@ -392,13 +392,10 @@ class _Simulator:
             t.retains = True
 
     def do_forward(self, step):
+        from .sym import expand_elements
+
         tracking = self.grad_enabled and (step["mode"] == "normal" or "no_grad_ignored" in self.beliefs)
         env = {}
-        n = 1
-        inputs_require = False
-        for t in self.tensors.values():
-            if t.vector:
-                n = max(n, len(t.values))
         for name, t in self.tensors.items():
             if t.leaf or not t.requires_grad:
                 elems = [self.sym(name, i) for i in range(len(t.values))]
@@ -406,12 +403,9 @@ class _Simulator:
                 elems = t.expr
             env[name] = elems
         used = _tree_vars(step["tree"])
-        for name in used:
-            t = self.tensors[name]
-            if t.requires_grad:
-                inputs_require = True
-        exprs, vector = _expand_tree(step["tree"], env, {k: self.tensors[k].vector for k in env}, n,
-                                     mean_is_sum="mean_is_sum" in self.beliefs)
+        inputs_require = any(self.tensors[name].requires_grad for name in used)
+        exprs, vector = expand_elements(step["tree"], env, {k: self.tensors[k].vector for k in env},
+                                        mean_is_sum="mean_is_sum" in self.beliefs)
         at = {}
         for name, t in self.tensors.items():
             if t.leaf or not t.requires_grad:
@@ -641,45 +635,6 @@ def _saves_tensors(tree) -> bool:
     return False
 
 
-def _expand_tree(tree, env, vector_of, n, mean_is_sum=False):
-    """Per-element sympy expressions of a forward expression."""
-    import sympy
-
-    from .sym import FUNCTIONS as funcs
-
-    def ev(node):
-        """-> (list of element expressions, is_vector)"""
-        kind = node[0]
-        if kind == "num":
-            return [node[1]], False
-        if kind == "const":
-            return [sympy.pi if node[1] == "pi" else sympy.E], False
-        if kind == "var":
-            return list(env[node[1]]), vector_of[node[1]]
-        if kind == "neg":
-            vals, vec = ev(node[1])
-            return [-v for v in vals], vec
-        if kind == "call":
-            name = node[1]
-            vals, vec = ev(node[2][0])
-            if name in ("sum", "mean"):
-                total = sum(vals, start=sympy.Integer(0))
-                if name == "mean" and not mean_is_sum:
-                    total = total / len(vals)
-                return [total], False
-            return [funcs[name](v) for v in vals], vec
-        a, av = ev(node[1])
-        b, bv = ev(node[2])
-        if av and bv and len(a) != len(b):
-            raise TutorError(_("vectors of different lengths cannot be combined"))
-        size = max(len(a), len(b))
-        a = a * size if len(a) == 1 and size > 1 else a
-        b = b * size if len(b) == 1 and size > 1 else b
-        op = {"add": lambda p, q: p + q, "sub": lambda p, q: p - q, "mul": lambda p, q: p * q,
-              "div": lambda p, q: p / q, "pow": lambda p, q: p ** q}[kind]
-        return [op(p, q) for p, q in zip(a, b)], av or bv
-
-    return ev(tree)
 
 
 # -------------------------------------------------------------- render

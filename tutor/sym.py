@@ -156,3 +156,50 @@ def has_reduction(expr) -> bool:
 def to_text(expr) -> str:
     """The expression in the tutor's math language (readable, re-parseable)."""
     return sympy.sstr(expr).replace("**", "^")
+
+
+def expand_elements(tree, env, vector_of, mean_is_sum=False):
+    """Per-element exact expressions of a parsed tree: (list, is_vector).
+
+    ``env`` maps each name to its element expressions (one for a scalar),
+    ``vector_of`` says which names are vectors; ``sum``/``mean`` reduce.
+    Shared by the gradient engine's sympy witness and the scenario simulator.
+    """
+    from .errors import TutorError
+    from .i18n import _
+
+    funcs = FUNCTIONS
+
+    def ev(node):
+        """-> (list of element expressions, is_vector)"""
+        kind = node[0]
+        if kind == "num":
+            return [node[1]], False
+        if kind == "const":
+            return [sympy.pi if node[1] == "pi" else sympy.E], False
+        if kind == "var":
+            return list(env[node[1]]), vector_of[node[1]]
+        if kind == "neg":
+            vals, vec = ev(node[1])
+            return [-v for v in vals], vec
+        if kind == "call":
+            name = node[1]
+            vals, vec = ev(node[2][0])
+            if name in ("sum", "mean"):
+                total = sum(vals, start=sympy.Integer(0))
+                if name == "mean" and not mean_is_sum:
+                    total = total / len(vals)
+                return [total], False
+            return [funcs[name](v) for v in vals], vec
+        a, av = ev(node[1])
+        b, bv = ev(node[2])
+        if av and bv and len(a) != len(b):
+            raise TutorError(_("vectors of different lengths cannot be combined"))
+        size = max(len(a), len(b))
+        a = a * size if len(a) == 1 and size > 1 else a
+        b = b * size if len(b) == 1 and size > 1 else b
+        op = {"add": lambda p, q: p + q, "sub": lambda p, q: p - q, "mul": lambda p, q: p * q,
+              "div": lambda p, q: p / q, "pow": lambda p, q: p ** q}[kind]
+        return [op(p, q) for p, q in zip(a, b)], av or bv
+
+    return ev(tree)
