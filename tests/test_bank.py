@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from tutor import bank
-from tutor.bank import BankError, parse_prediction
-from tutor.errors import TutorError
+from tutor.bank.answers import parse_prediction
+from tutor.bank.params import draw_params
+from tutor.foundation.paths import default_bank_dir
+from tutor.foundation.errors import BankError, TutorError
 
 BANKS = Path(__file__).parent / "fixtures" / "banks"
 
@@ -123,7 +125,7 @@ def test_field_errors(tmp_path, body, field, reason):
 
 
 def test_brace_messages_are_formatted(tmp_path):
-    from tutor.scenarios import build
+    from tutor.engines.scenario import build
 
     d, _f = _write_bank(tmp_path, BASE + "[exercise.params]\na = { low = 1 }\n")
     assert str(_load_error(d)).endswith("field 'params.a': expected { min = ..., max = ... } or { choices = [...] }")
@@ -203,7 +205,7 @@ def test_bad_scenario_loads_but_fails_to_build():
 def test_colliding_misconceptions_cannot_be_kept_apart():
     (ex,) = bank.load(bank_dir("colliding-misconceptions"))
     # verify the collision itself: f(2) = 4 = f'(2) in the only draw there is
-    assert bank.draw_params(ex, 0) == {"x0": 2}
+    assert draw_params(ex, 0) == {"x0": 2}
     with pytest.raises(BankError) as info:
         bank.variant(ex, 0)
     err = info.value
@@ -272,7 +274,7 @@ def test_check_json_problem_fields(run_cli):
 
 
 def test_wrong_gradient_is_right_for_some_seeds_only():
-    from tutor.checkbank import _check_stated_answer
+    from tutor.bank.kinds.derive import _check_stated_answer
 
     (ex,) = bank.load(bank_dir("wrong-gradient"))
     right = wrong = 0
@@ -321,7 +323,7 @@ def test_list_filters_with_global_option(run_cli):
 def test_env_var_is_honoured_by_list_and_check(run_cli, monkeypatch):
     monkeypatch.setenv("TUTOR_EXERCISES", bank_dir("good"))
     assert _ids(run_cli("list", "--json"))[0] == "good-derive-power"
-    assert bank.default_dir() == Path(bank_dir("good"))
+    assert default_bank_dir() == Path(bank_dir("good"))
     monkeypatch.setenv("TUTOR_EXERCISES", bank_dir("unknown-misconception"))
     r = run_cli("check")
     assert r.exit_code == 1
@@ -387,7 +389,7 @@ def test_params_draws_respect_ranges(tmp_path):
     (ex,) = bank.load(d)
     seen_a, seen_lr = set(), set()
     for seed in range(60):
-        p = bank.draw_params(ex, seed)
+        p = draw_params(ex, seed)
         seen_a.add(p["a"])
         seen_lr.add(p["lr"])
     assert seen_a == {2, 7}
@@ -397,7 +399,7 @@ def test_params_draws_respect_ranges(tmp_path):
 
 def test_code_variant_call_args(good):
     v = bank.variant(good["good-code-descend"], 0)
-    assert bank.code_call_args(v) == {"x0": 3, "steps": 3}
+    assert bank.KINDS["code"].call_args(v) == {"x0": 3, "steps": 3}
     assert v.answer.text() == "0.375"
     assert v.code is None and "descend()" in v.prompt
 
@@ -463,7 +465,7 @@ def accumulate():
 
 
 def _bundled():
-    from tutor.bank_paths import bundled_exercises
+    from tutor.foundation.paths import bundled_exercises
 
     return bundled_exercises()
 
@@ -601,8 +603,8 @@ def test_parse_prediction(text, expected):
 def test_parse_prediction_is_exact():
     import sympy
 
-    assert parse_prediction("3*4.75").values == [sympy.Rational(57, 4)]
-    assert parse_prediction("[0.5, 1, 1.5]").values == [sympy.Rational(1, 2), 1, sympy.Rational(3, 2)]
+    assert parse_prediction("3*4.75").values == (sympy.Rational(57, 4),)
+    assert parse_prediction("[0.5, 1, 1.5]").values == (sympy.Rational(1, 2), 1, sympy.Rational(3, 2))
 
 
 @pytest.mark.parametrize("text", ["abc", "[1, x]", "3 *", "tensor(1, 2"])

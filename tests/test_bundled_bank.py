@@ -2,7 +2,7 @@
 import json
 
 from tutor import bank
-from tutor.bank_paths import bundled_exercises
+from tutor.foundation.paths import bundled_exercises
 
 
 def test_coverage_of_every_topic_and_kind():

@@ -1,7 +1,7 @@
 """Equivalence verdicts: right on equivalent forms and on classic wrong answers, never a false verdict."""
 import pytest
 
-from tutor.equivalence import EQUIVALENT, NOT_EQUIVALENT, UNDECIDED, check
+from tutor.engines.equivalence import EQUIVALENT, NOT_EQUIVALENT, UNDECIDED, check
 from tutor.mathlang import MathError
 
 EQUIVALENT_PAIRS = [
@@ -72,7 +72,7 @@ def test_undecided_rather_than_wrong():
 
 
 def test_timeout_gives_undecided_not_a_verdict(monkeypatch):
-    import tutor.equivalence as eq
+    import tutor.engines.equivalence as eq
 
     def slow(diff):
         import time

@@ -3,7 +3,8 @@ import math
 
 import pytest
 
-from tutor.evaluate import MpmathBackend, NumpyBackend, TorchBackend, evaluate, to_python, tree_text
+from tutor.mathlang.evaluate import MpmathBackend, NumpyBackend, TorchBackend, evaluate
+from tutor.mathlang.printing import to_python, tree_text
 from tutor.mathlang import parse
 
 EXPRESSIONS = ["x^2", "(x-1)^2", "a-(b-c)", "a-b-c", "2^3^2", "(2^3)^2", "-x^2", "(-x)^2", "x/(y*z)",

@@ -3,8 +3,8 @@ import math
 
 import pytest
 
-from tutor.errors import TutorError
-from tutor.gradients import compute
+from tutor.foundation.errors import TutorError
+from tutor.engines.gradients import compute
 
 
 def grads(report, name):
@@ -166,7 +166,7 @@ def test_float32_saturation_is_not_called_agreement():
 
 
 def test_zero_gradient_is_not_passed_by_an_absolute_tolerance():
-    from tutor.gradients import _compare
+    from tutor.engines.gradients import compare as _compare
 
     # a true gradient of 1e-9 and a wrong answer of 0 must not agree
     assert _compare(1e-9, 0.0, 1e-9, 1e-9, 1.0, "float64") == "mismatch"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tutor.grading import grade_paths, render
+from tutor.features.grading import grade_paths, render
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = (ROOT / "solutions" / "code" / "zero_before_backward.py").read_text()
@@ -50,13 +50,13 @@ def cohort(tmp_path_factory):
         (root / name).mkdir()
         (root / name / TARGET).write_text(src)
     report = grade_paths([root], jobs=2, timeout=3.0)
-    return {r["student"]: r for r in report["results"]}, report
+    return {r["student"]: r for r in report.to_json()["results"]}, report
 
 
 def test_reference_solutions_get_full_marks_and_stubs_zero():
-    report = grade_paths([ROOT / "solutions"], jobs=2)
+    report = grade_paths([ROOT / "solutions"], jobs=2).to_json()
     assert report["results"] and all(r["score"] == r["max_score"] for r in report["results"]), report
-    stubs = grade_paths([ROOT / "exercises" / "code"], jobs=2)
+    stubs = grade_paths([ROOT / "exercises" / "code"], jobs=2).to_json()
     assert len(stubs["results"]) == len(report["results"])
     assert all(r["score"] == 0 for r in stubs["results"])
     assert stubs["summary"]["misconceptions"], "the stubs' mistakes are named"
@@ -67,7 +67,7 @@ def test_honest_student_unaffected_and_every_trick_earns_nothing(cohort):
     assert results["honest"]["score"] == results["honest"]["max_score"] == 3
     for name in TRICKS:
         assert results[name]["score"] == 0, (name, results[name]["tests"])
-    assert len(report["results"]) == len(TRICKS) + 1       # the batch completed
+    assert len(report.results) == len(TRICKS) + 1       # the batch completed
 
 
 def test_the_sandbox_leaves_the_machine_alone(cohort):
@@ -84,7 +84,7 @@ def test_feedback_names_the_misconception(tmp_path):
     stub = (ROOT / "exercises" / "code" / TARGET).read_text()
     (tmp_path / "ana").mkdir()
     (tmp_path / "ana" / TARGET).write_text(stub)
-    report = grade_paths([tmp_path])
+    report = grade_paths([tmp_path]).to_json()
     test = report["results"][0]["tests"][0]
     assert test["misconception"] == "accumulation.no-zero"
     assert "Nothing zeroes .grad" in test["output"]
@@ -108,13 +108,13 @@ def test_interrupted_batch_resumes_from_the_progress_log(tmp_path):
     (sub / "bo" / TARGET).write_text(SOLUTION)
     log = tmp_path / "out.json.progress.jsonl"
     first = grade_paths([sub], progress_file=log)
-    assert first["results"][0]["score"] == 3 and log.exists()
+    assert first.results[0].score == 3 and log.exists()
     # a finished grade is not graded again: mark the logged one and see it come back untouched
     rec = json.loads(log.read_text().splitlines()[0])
     rec["result"]["status"] = "from-log"
     log.write_text(json.dumps(rec) + "\n" + '{"key": "torn')          # a kill mid-write leaves a torn line
     again = grade_paths([sub], progress_file=log)
-    assert again["results"][0]["status"] == "from-log"
+    assert again.results[0].status == "from-log"
 
 
 def test_cli_writes_reports_atomically(run_cli, tmp_path):

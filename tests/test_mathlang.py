@@ -3,6 +3,7 @@ import pytest
 import sympy
 
 from tutor.mathlang import MathError, parse, parse_number
+from tutor.mathlang.tree import BinOp, Call, Num, Var
 
 x, y, a, b = sympy.symbols("x y a b", real=True)
 
@@ -45,7 +46,7 @@ def test_accepted(text, expected):
 
 
 def test_functions_of_the_tutor():
-    from tutor.sym import ReLU, Sigmoid, VMean, VSum
+    from tutor.mathlang.sym import ReLU, Sigmoid, VMean, VSum
 
     assert parse("sigmoid(x)").expr == Sigmoid(x)
     assert parse("relu(x)").expr == ReLU(x)
@@ -59,7 +60,7 @@ def test_tree_keeps_what_was_typed():
     # sympy rewrites sqrt(x^2) to Abs(x) for a real x; the tree keeps sqrt
     parsed = parse("sqrt(x^2)")
     assert parsed.expr == sympy.Abs(x)
-    assert parsed.tree == ("call", "sqrt", (("pow", ("var", "x"), ("num", 2)),))
+    assert parsed.tree == Call("sqrt", (BinOp("pow", Var("x"), Num(2)),))
 
 
 def test_variables_listed_and_checked():

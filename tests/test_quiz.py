@@ -173,7 +173,7 @@ def test_killed_mid_session_loses_no_answered_question(tmp_path, sig):
 def test_choose_prefers_due_and_weak_topics():
     from types import SimpleNamespace
 
-    from tutor.progress import choose
+    from tutor.features.quiz.store import choose
 
     exs = [SimpleNamespace(id=f"e{i}", topic=t) for i, t in enumerate(["a", "a", "b", "b"])]
     now = 1000.0

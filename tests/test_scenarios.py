@@ -4,12 +4,14 @@ real Python.
 
 Expected values and messages are typed in from
 /work/shared/reference/autograd-behaviours.md (torch 2.13), not imported from
-tutor.scenarios, so a changed constant fails here.
+tutor.engines.scenario, so a changed constant fails here.
 """
 import pytest
 
-from tutor import mistakes
-from tutor.scenarios import BELIEFS, build, render, run_in_torch, same_answer, simulate
+from tutor.bank.candidates import distinct, scenario_candidates
+from tutor.bank.kinds import KINDS
+from tutor.engines.scenario import BELIEFS, BackwardEvent, UpdateEvent, build, mutate, render, run_in_torch, same_answer, simulate
+from tutor.engines.scenario.steps.zeroing import Zero
 
 ERR_SCALAR = "RuntimeError: grad can be implicitly created only for scalar outputs"
 ERR_NO_GRAD_FN = "RuntimeError: element 0 of tensors does not require grad and does not have a grad_fn"
@@ -24,6 +26,14 @@ ERR_SHAPE = ("RuntimeError: Mismatch in shape: grad_output[0] has a shape of tor
 ERR_AMBIGUOUS = "RuntimeError: Boolean value of Tensor with more than one value is ambiguous"
 ERR_INPLACE = "RuntimeError: a leaf Variable that requires grad is being used in an in-place operation."
 ERR_UPDATE_NONE = "TypeError: unsupported operand type(s) for *: 'float' and 'NoneType'"
+
+
+def predict_candidates(s, declared=None):
+    return scenario_candidates(s, KINDS["predict"].misconceptions, declared, code=False)
+
+
+def code_candidates(s):
+    return scenario_candidates(s, KINDS["code"].misconceptions, None, code=True)
 
 
 def leaf(name, value, requires_grad=True):
@@ -255,7 +265,7 @@ def test_sign_belief_climbs_the_loss():
 
 def test_belief_candidates_for_a_predict_scenario():
     s = scen([loop(3, fwd("y", "x^2 + 1.75 x"), bwd())])
-    got = {c.id: c.answer.text() for c in mistakes.scenario_candidates(s)}
+    got = {c.id: c.answer.text() for c in predict_candidates(s)}
     # 3 * (2*3 + 1.75) = 23.25 is right; f(3) = 14.25
     assert got["accumulation.overwrite"] == "7.75"
     assert got["loop.one-more"] == "31"
@@ -267,9 +277,9 @@ def test_belief_candidates_for_a_predict_scenario():
 
 def test_declared_ids_are_kept_even_when_they_coincide():
     s = scen([SQ, bwd()], leaves=[leaf("x", "2")])   # f(2) = 4 = f'(2)
-    cands = mistakes.scenario_candidates(s, ["answer.value-as-grad"])
+    cands = predict_candidates(s, ["answer.value-as-grad"])
     assert [(c.id, c.answer.text()) for c in cands] == [("answer.value-as-grad", "4")]
-    assert not mistakes.distinct([simulate(s).answer] + [c.answer for c in cands])
+    assert not distinct([simulate(s).answer] + [c.answer for c in cands])
 
 
 # ------------------------------------------------------ code mutations
@@ -277,21 +287,21 @@ def test_declared_ids_are_kept_even_when_they_coincide():
 def test_no_zero_mutation_gives_the_running_sum_trajectory():
     s = scen(GD_ZEROED, ask="x")
     assert simulate(s).answer.text() == "0.98304"
-    m = mistakes.mutate(s, "accumulation.no-zero")
+    m = mutate(s, "drop-zeroing")
     run = simulate(m)
     assert run.answer.text() == "-2.42976"
-    grads = [float(e.detail["grads"]["x"][0]) for e in run.events if e.kind == "backward"]
-    xs = [float(e.detail["values"]["x"][0]) for e in run.events if e.kind == "update"]
+    grads = [float(e.grads["x"][0]) for e in run.events if isinstance(e, BackwardEvent)]
+    xs = [float(e.values["x"][0]) for e in run.events if isinstance(e, UpdateEvent)]
     assert grads == pytest.approx([6.0, 10.8, 13.44, 13.392, 10.6656])
     assert xs == pytest.approx([2.4, 1.32, -0.024, -1.3632, -2.42976])
     assert same_answer(run.answer, run_in_torch(m), "float32")
     # the reference itself is left alone
-    assert any(st["kind"] == "zero" for st in s.steps[0]["body"])
+    assert any(isinstance(st, Zero) for st in s.steps[0].body)
 
 
 def test_code_candidates_for_gradient_descent():
     s = scen(GD_ZEROED, ask="x")
-    got = [(c.id, c.answer.text()) for c in mistakes.scenario_candidates(s, code=True)]
+    got = [(c.id, c.answer.text()) for c in code_candidates(s)]
     assert got == [
         ("accumulation.no-zero", "-2.42976"),
         ("zeroing.after-backward", "3"),          # the update uses a zeroed gradient
@@ -304,25 +314,25 @@ def test_code_candidates_for_gradient_descent():
 
 def test_zero_after_backward_mutation_moves_the_zero():
     s = scen(GD_ZEROED, ask="x")
-    m = mistakes.mutate(s, "zeroing.after-backward")
-    kinds = [st["kind"] for st in m.steps[0]["body"]]
+    m = mutate(s, "zero-after-backward")
+    kinds = [st.key for st in m.steps[0].body]
     assert kinds == ["forward", "backward", "zero", "update"]
-    assert m.steps[0]["body"][2]["guard"] == "none"
+    assert m.steps[0].body[2].guard == "none"
     assert "x.grad.zero_()" in render(m) and "is not None" not in render(m)
 
 
 def test_mutations_that_do_not_apply_give_none():
     s = scen(GD_ZEROED, ask="x")
-    assert mistakes.mutate(s, "reduction.mean-vs-sum") is None      # no mean()
+    assert mutate(s, "mean-to-sum") is None      # no mean()
     no_loop = scen([SQ, bwd()])
-    assert mistakes.mutate(no_loop, "loop.one-more") is None
-    assert mistakes.mutate(no_loop, "accumulation.no-zero") is None
-    assert mistakes.mutate(no_loop, "update.sign") is None
+    assert mutate(no_loop, "loop-plus-one") is None
+    assert mutate(no_loop, "drop-zeroing") is None
+    assert mutate(no_loop, "flip-update-sign") is None
 
 
 def test_mean_vs_sum_mutation():
     s = scen([fwd("y", "mean(x^2)"), bwd()], leaves=[leaf("x", "1, 2, 3, 4")])
-    m = mistakes.mutate(s, "reduction.mean-vs-sum")
+    m = mutate(s, "mean-to-sum")
     assert simulate(m).answer.text() == "[2, 4, 6, 8]"
     assert "(x ** 2).sum()" in render(m) or "torch.sum(x ** 2)" in render(m)
 
@@ -331,7 +341,7 @@ def test_sign_mutation_flips_the_optimizer_lr():
     s = scen([loop(2, {"zero_grad": True}, SQ, bwd(), {"step": True})], ask="x",
              optimizer={"params": ["x"], "lr": "0.1"})
     assert simulate(s).answer.text() == "1.92"
-    assert simulate(mistakes.mutate(s, "update.sign")).answer.text() == "4.32"
+    assert simulate(mutate(s, "flip-update-sign")).answer.text() == "4.32"
 
 
 # --------------------------------------------------------------- render

@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from tutor import sheets
+from tutor.features import sheets
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -6,10 +6,14 @@ from pathlib import Path
 import pytest
 import sympy
 
-from tutor import bank, sheets
-from tutor.bank_paths import bundled_exercises
-from tutor.sheets import ipynb as ipynb_fmt
-from tutor.sheets import model
+from tutor import bank
+from tutor.commands.sheet import main as sheet_command
+from tutor.features import sheets
+from tutor.features.sheets.pdf import compile_pdf, tex_engine
+from tutor.features.sheets.roster import read_roster
+from tutor.foundation.paths import bundled_exercises
+from tutor.bank import handouts as ipynb_fmt
+from tutor.features.sheets import model
 
 TEXT_FORMATS = ("md", "html", "tex", "json", "ipynb")
 MIXED = ("chain-rule-sin-power", "partials-product-and-exp", "accumulate-three-backward",
@@ -45,10 +49,10 @@ def test_every_bundled_exercise_is_on_the_full_sheet(exercises, full_key):
 
 def test_key_answers_are_reverified_through_sympy_and_torch(exercises, full_key):
     """Each answer of the rendered key, recomputed from scratch: sympy's derivative, torch's print."""
-    from tutor.bank import parse_prediction
+    from tutor.bank.answers import parse_prediction
     from tutor.mathlang import parse
-    from tutor.mistakes import answers_match
-    from tutor.scenarios import run_in_torch, same_answer
+    from tutor.bank.candidates import answers_match
+    from tutor.engines.scenario import run_in_torch, same_answer
 
     by_id = {ex.id: ex for ex in exercises}
     for q in full_key["questions"]:
@@ -85,13 +89,16 @@ def test_quiz_verdicts_and_sheet_keys_agree(exercises, full_key):
         g = bank.grade(v, q["answer"]["typed"])
         assert g.correct and g.invalid is None, (q["id"], q["answer"]["typed"], g)
         for wrong in q["wrong_answers"]:
-            g = bank.grade(v, wrong["answer"], wrt=wrong.get("wrt") if len(q.get("wrt", [])) > 1 else None)
+            if len(q.get("wrt", [])) > 1:
+                g = v.kind.grade_partial(v, wrong["answer"], wrong.get("wrt"))
+            else:
+                g = bank.grade(v, wrong["answer"])
             assert not g.correct, (q["id"], wrong)
             assert wrong["misconception"] in g.matches, (q["id"], wrong, g.matches)
 
 
 def test_code_keys_agree_with_the_reference_solutions(exercises, full_sheet):
-    from tutor.coderun import run_function
+    from tutor.engines.coderun import run_function
 
     solutions = Path(bundled_exercises()).parent / "solutions"
     if not solutions.is_dir():
@@ -99,13 +106,15 @@ def test_code_keys_agree_with_the_reference_solutions(exercises, full_sheet):
     for item in full_sheet.items:
         if item.kind != "code":
             continue
-        (result,) = run_function(solutions / item.stub_path, item.function_name, [item.call_args()])
-        g = bank.grade_code_result(item.variant, result)
+        code = item.variant.kind
+        (result,) = run_function(solutions / item.exercise.data["file"], item.exercise.data["function"],
+                                 [code.call_args(item.variant)])
+        g = code.grade_result(item.variant, result)
         assert g.correct, (item.id, result, item.answer_text())
 
 
 def test_wrong_answers_name_the_catalogue_misconception(full_sheet):
-    from tutor.mistakes import CATALOGUE
+    from tutor.bank.misconceptions import CATALOGUE
 
     seen = 0
     for item in full_sheet.items:
@@ -196,7 +205,7 @@ def test_html_is_well_formed_xml_in_the_body(mixed):
 
 
 def test_tex_is_a_complete_article(mixed):
-    from tutor.sheets.tex import escape
+    from tutor.features.sheets.tex import escape
 
     for key in (False, True):
         doc = sheets.render(mixed, "tex", key=key)
@@ -262,27 +271,27 @@ def test_a_completed_notebook_reads_back_and_grades(mixed):
 
 def test_command_writes_sheet_and_separate_key(tmp_path):
     out = tmp_path / "week1.md"
-    r = sheets.sheet_command(ids=MIXED, seed=3, output=str(out))
+    r = sheet_command(ids=MIXED, seed=3, output=str(out))
     assert r.exit_code == 0, r.stderr
     key = tmp_path / "week1-key.md"
     assert out.is_file() and key.is_file()
     assert "Answer:" in key.read_text() and "Answer:" not in out.read_text()
     first = out.read_bytes()
-    r = sheets.sheet_command(ids=MIXED, seed=3, output=str(out), answers=str(tmp_path / "k.md"))
+    r = sheet_command(ids=MIXED, seed=3, output=str(out), answers=str(tmp_path / "k.md"))
     assert r.exit_code == 0 and out.read_bytes() == first
-    r = sheets.sheet_command(ids=MIXED, seed=3, fmt="json")
+    r = sheet_command(ids=MIXED, seed=3, fmt="json")
     assert r.exit_code == 0 and json.loads(r.stdout)["questions"][0]["id"] == MIXED[0]
     assert "--answers" in r.stderr
 
 
 def test_command_errors_are_one_line_with_exit_2(tmp_path):
-    r = sheets.sheet_command(topics=("nope",), seed=1)
+    r = sheet_command(topics=("nope",), seed=1)
     assert r.exit_code == 2 and r.stderr.startswith("error: ") and "unknown topic" in r.stderr
-    r = sheets.sheet_command(seed=1, output=str(tmp_path / "x.docx"))
+    r = sheet_command(seed=1, output=str(tmp_path / "x.docx"))
     assert r.exit_code == 2 and "--format" in r.stderr
-    r = sheets.sheet_command(seed=1, fmt="rtf")
+    r = sheet_command(seed=1, fmt="rtf")
     assert r.exit_code == 2
-    r = sheets.sheet_command(seed=1, students=str(tmp_path / "missing.csv"), output=str(tmp_path / "s.md"))
+    r = sheet_command(seed=1, students=str(tmp_path / "missing.csv"), output=str(tmp_path / "s.md"))
     assert r.exit_code == 2 and "roster" in r.stderr
 
 
@@ -290,7 +299,7 @@ def test_roster_gives_personal_variants_and_a_manifest(tmp_path, exercises):
     roster = tmp_path / "roster.csv"
     roster.write_text("id,name\ns001,Ada Lovelace\ns002,Alan Turing\ns/003,Grace Hopper\n", encoding="utf-8")
     with_params = tuple(ex.id for ex in exercises if ex.data.get("params") and ex.kind != "code")[:6]
-    r = sheets.sheet_command(ids=with_params, seed=8, fmt="ipynb", output=str(tmp_path / "hw") + "/",
+    r = sheet_command(ids=with_params, seed=8, fmt="ipynb", output=str(tmp_path / "hw") + "/",
                              students=str(roster))
     assert r.exit_code == 0, r.stderr
     hw = tmp_path / "hw"
@@ -318,7 +327,7 @@ def test_roster_gives_personal_variants_and_a_manifest(tmp_path, exercises):
     assert len(sheets_text) == 3
     # reproducible: the same command gives the same files
     before = {p.name: p.read_bytes() for p in hw.iterdir()}
-    sheets.sheet_command(ids=with_params, seed=8, fmt="ipynb", output=str(hw) + "/", students=str(roster))
+    sheet_command(ids=with_params, seed=8, fmt="ipynb", output=str(hw) + "/", students=str(roster))
     assert {p.name: p.read_bytes() for p in hw.iterdir()} == before
 
 
@@ -326,21 +335,21 @@ def test_roster_errors(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("name\nAda\n", encoding="utf-8")
     with pytest.raises(Exception, match="'id' column"):
-        sheets.read_roster(bad)
+        read_roster(bad)
     dup = tmp_path / "dup.csv"
     dup.write_text("id\na\na\n", encoding="utf-8")
     with pytest.raises(Exception, match="already on line 2"):
-        sheets.read_roster(dup)
+        read_roster(dup)
     ok = tmp_path / "ok.csv"
     ok.write_text("\ufeffID\n  x1 \n\nx2\n", encoding="utf-8")
-    assert sheets.read_roster(ok) == [("x1", None), ("x2", None)]
-    r = sheets.sheet_command(seed=1, students=str(ok))
+    assert read_roster(ok) == [("x1", None), ("x2", None)]
+    r = sheet_command(seed=1, students=str(ok))
     assert r.exit_code == 2 and "-o" in r.stderr
 
 
 def test_pdf_without_a_tex_engine_says_so(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    r = sheets.sheet_command(ids=MIXED, seed=1, output=str(tmp_path / "s.pdf"))
+    r = sheet_command(ids=MIXED, seed=1, output=str(tmp_path / "s.pdf"))
     assert r.exit_code == 2
     assert "no TeX engine" in r.stderr and "--format tex" in r.stderr
     assert not (tmp_path / "s.pdf").exists()
@@ -363,13 +372,13 @@ def test_pdf_is_compiled_by_the_engine_on_path(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(bindir) + os.pathsep + os.environ.get("PATH", ""))
     if shutil.which("pdflatex") != str(fake):
         pytest.skip("cannot put a stand-in pdflatex first on PATH")
-    r = sheets.sheet_command(ids=MIXED, seed=1, output=str(tmp_path / "s.pdf"))
+    r = sheet_command(ids=MIXED, seed=1, output=str(tmp_path / "s.pdf"))
     assert r.exit_code == 0, r.stderr
     assert (tmp_path / "s.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "s-key.pdf").read_bytes().startswith(b"%PDF")
 
 
-@pytest.mark.skipif(sheets.tex_engine() is None, reason="no TeX engine installed")
+@pytest.mark.skipif(tex_engine() is None, reason="no TeX engine installed")
 def test_real_tex_engine_compiles_the_sheet_and_key(mixed):
     for key in (False, True):
-        assert sheets.compile_pdf(sheets.render(mixed, "tex", key=key)).startswith(b"%PDF")
+        assert compile_pdf(sheets.render(mixed, "tex", key=key)).startswith(b"%PDF")

@@ -1,26 +1,68 @@
-"""The ``tutor`` command line: click options, then one call into tutor.commands.
+"""The ``tutor`` command line (layer 7): click options, then one call into :mod:`tutor.commands`.
 
 Nothing heavy is imported here: torch and sympy load inside the commands that
-need them, so ``tutor --help`` starts instantly.
+need them, so ``tutor --help`` starts instantly.  The only module of the
+package that imports click.
 """
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import click
 
 from . import __version__
-from .i18n import _
-
-MATH_HELP = _(
-    "Math is typed as on a calculator: + - * / and ^ (or **) for powers; 2x, x y and 2(x+1) multiply; "
-    "functions sin cos tan exp log ln sqrt abs sinh cosh tanh sigmoid relu (and asin acos atan cot sec csc); "
-    "constants pi and e; sum(...), mean(...) and dot(u, v) reduce vectors.")
+from .foundation.i18n import _
+from .foundation.outcome import EXIT_INTERRUPTED, Outcome
+from .mathlang.functions import help_line
 
 
-def _emit(outcome) -> None:
+def math_help() -> str:
+    return _("Math is typed as on a calculator: + - * / and ^ (or **) for powers; 2x, x y and 2(x+1) multiply; "
+             "constants pi and e; functions: {functions}.").format(functions=help_line())
+
+
+class LazyChoice(click.Choice):  # type: ignore[type-arg]
+    """A choice whose values are read from the package the first time they are needed (not for tutor --help)."""
+
+    def __init__(self, load: Callable[[], Iterable[str]]):
+        self._load = load
+        self._values: tuple[str, ...] | None = None
+        super().__init__(())
+
+    @property  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:
+        if self._values is None:
+            self._values = tuple(self._load())
+        return self._values
+
+    @choices.setter
+    def choices(self, value: Sequence[str]) -> None:
+        pass
+
+
+def _topics() -> Iterable[str]:
+    from .bank.topics import TOPICS
+
+    return TOPICS
+
+
+def _kinds() -> Iterable[str]:
+    from .bank.kinds import KINDS
+
+    return KINDS
+
+
+TOPIC_CHOICE = LazyChoice(_topics)
+KIND_CHOICE = LazyChoice(_kinds)
+# Math often starts with '-' ("-sin(x)"): such words are arguments, not options.
+MATH_ARGS = {"ignore_unknown_options": True}
+
+
+def _emit(outcome: Outcome) -> None:
     if outcome.stdout:
-        click.echo(outcome.stdout)
+        click.echo(outcome.stdout, nl=not outcome.stdout.endswith("\n"))
     if outcome.stderr:
         click.echo(outcome.stderr, err=True)
     sys.exit(outcome.exit_code)
@@ -29,8 +71,31 @@ def _emit(outcome) -> None:
 def _color() -> bool:
     ctx = click.get_current_context()
     if ctx.obj and ctx.obj.get("color") is not None:
-        return ctx.obj["color"]
+        return bool(ctx.obj["color"])
     return sys.stdout.isatty()
+
+
+def _bank_dir() -> str | None:
+    obj = click.get_current_context().find_root().obj or {}
+    return obj.get("exercises")
+
+
+def _bar(label: str, enabled: bool) -> Callable[..., None]:
+    """A progress callback drawing click's progress bar on stderr (when it is a terminal)."""
+    bar: Any = None
+
+    def update(done: int, total: int, item: str | None = None) -> None:
+        nonlocal bar
+        if not enabled or not sys.stderr.isatty() or total == 0:
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label=label, file=sys.stderr, item_show_func=lambda i: i)
+            bar.__enter__()
+        bar.update(done - bar.pos, item)
+        if done >= total:
+            bar.__exit__(None, None, None)
+
+    return update
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -40,7 +105,7 @@ def _color() -> bool:
               type=click.Path(file_okay=False, path_type=str),
               help=_("The exercise bank to use (default: the bundled one; also TUTOR_EXERCISES)."))
 @click.pass_context
-def main(ctx, color, exercises):
+def main(ctx: click.Context, color: bool | None, exercises: str | None) -> None:
     """Autograd Tutor: learn PyTorch's automatic differentiation by comparing the
     gradient sympy derives with the .grad torch computes.
 
@@ -58,14 +123,10 @@ def main(ctx, color, exercises):
     ctx.obj = {"color": color, "exercises": exercises}
 
 
-def _bank_dir():
-    return click.get_current_context().obj.get("exercises")
-
-
-def bank_option(command):
+def bank_option(command: Callable[..., Any]) -> Callable[..., Any]:
     """``--exercises DIR`` after the command too (``tutor check --exercises DIR``); it wins over the global one."""
 
-    def remember(ctx, _param, value):
+    def remember(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
         if value is not None:
             ctx.find_root().obj["exercises"] = value
         return value
@@ -75,11 +136,7 @@ def bank_option(command):
                         help=_("The exercise bank to use (same as the global option)."))(command)
 
 
-# Math often starts with '-' ("-sin(x)"): such words are arguments, not options.
-MATH_ARGS = {"ignore_unknown_options": True}
-
-
-@main.command(context_settings=MATH_ARGS)
+@main.command(context_settings=MATH_ARGS, epilog=math_help())
 @click.argument("expression")
 @click.option("--at", "at", multiple=True, required=True, metavar="VAR=VALUES",
               help=_("A variable's value: a number (x=3) or a comma-separated vector (x=1,2,3). Repeat per variable."))
@@ -88,45 +145,35 @@ MATH_ARGS = {"ignore_unknown_options": True}
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True,
               help=_("The dtype torch computes in."))
 @click.option("--json", "as_json", is_flag=True, help=_("Print one JSON object."))
-def grad(expression, at, gradient, dtype, as_json):
+def grad(expression: str, at: tuple[str, ...], gradient: str | None, dtype: str, as_json: bool) -> None:
     """Show the gradient of EXPRESSION three ways: sympy's exact derivative,
     torch autograd's .grad and a central finite difference.
 
     \b
     Exit status: 0 all agree, 1 they disagree, 2 invalid input.
     """
-    from .commands import grad as run
+    from .commands.grad import main as run
 
-    _emit(run(expression, list(at), gradient=gradient, dtype=dtype, as_json=as_json, color=_color()))
-
-
-grad.help = (grad.help or "") + "\n\n" + MATH_HELP
+    _emit(run(expression=expression, at=list(at), gradient=gradient, dtype=dtype, as_json=as_json, color=_color()))
 
 
-@main.command(context_settings=MATH_ARGS)
+@main.command(context_settings=MATH_ARGS, epilog=math_help())
 @click.argument("reference")
 @click.argument("answer")
 @click.option("--vars", "variables", metavar="x,y", help=_("The variables (default: the reference's names)."))
 @click.option("--timeout", type=click.FloatRange(0.1, 60), default=3.0, show_default=True,
               help=_("Seconds allowed for the symbolic proof."))
 @click.option("--json", "as_json", is_flag=True, help=_("Print one JSON object."))
-def equiv(reference, answer, variables, timeout, as_json):
+def equiv(reference: str, answer: str, variables: str | None, timeout: float, as_json: bool) -> None:
     """Decide whether ANSWER equals REFERENCE for every real value of the variables.
 
     \b
     Exit status: 0 equivalent, 1 not equivalent, 2 invalid input, 3 undecided.
     """
-    from .commands import equiv as run
+    from .commands.equiv import main as run
 
-    _emit(run(reference, answer, variables, as_json=as_json, timeout=timeout, color=_color()))
-
-
-equiv.help = (equiv.help or "") + "\n\n" + MATH_HELP
-
-
-TOPIC_CHOICE = click.Choice(["requires-grad", "graph-leaves", "backward", "scalar-gradients", "vector-gradients",
-                             "no-grad", "accumulation", "zeroing", "retain-graph", "case-study", "derivatives"])
-KIND_CHOICE = click.Choice(["derive", "predict", "concept", "code"])
+    _emit(run(reference=reference, answer=answer, variables=variables, timeout=timeout, as_json=as_json,
+              color=_color()))
 
 
 @main.command(name="list")
@@ -134,11 +181,11 @@ KIND_CHOICE = click.Choice(["derive", "predict", "concept", "code"])
 @click.option("--topic", "topics", multiple=True, type=TOPIC_CHOICE, help=_("Only this topic (repeatable)."))
 @click.option("--kind", "kinds", multiple=True, type=KIND_CHOICE, help=_("Only this kind (repeatable)."))
 @click.option("--json", "as_json", is_flag=True, help=_("Print a JSON list of {id, title, topic, kind, file}."))
-def list_command(topics, kinds, as_json):
+def list_command(topics: tuple[str, ...], kinds: tuple[str, ...], as_json: bool) -> None:
     """List the exercises of the bank, grouped by topic."""
-    from .commands import list_exercises
+    from .commands.list import main as run
 
-    _emit(list_exercises(_bank_dir(), topics, kinds, as_json=as_json, color=_color()))
+    _emit(run(directory=_bank_dir(), topics=topics, kinds=kinds, as_json=as_json, color=_color()))
 
 
 @main.command(name="check")
@@ -148,7 +195,7 @@ def list_command(topics, kinds, as_json):
 @click.option("--solutions", type=click.Path(file_okay=False), metavar="DIR",
               help=_("Where the completed stubs are (default: ../solutions next to the bank)."))
 @click.option("--json", "as_json", is_flag=True, help=_("Print one JSON report."))
-def check_command(seeds, solutions, as_json):
+def check_command(seeds: int, solutions: str | None, as_json: bool) -> None:
     """Validate and verify an exercise bank.
 
     \b
@@ -158,23 +205,10 @@ def check_command(seeds, solutions, as_json):
     other; every code stub fails and every solution passes.
     Exit status: 0 all good, 1 a problem (file and reason are printed).
     """
-    from .commands import check as run
+    from .commands.check import main as run
 
-    bar = None
-
-    def progress(done, total, label):
-        nonlocal bar
-        if as_json or not sys.stderr.isatty():
-            return
-        if bar is None:
-            bar = click.progressbar(length=total, label=_("checking"), file=sys.stderr,
-                                    item_show_func=lambda item: item)
-            bar.__enter__()
-        bar.update(done - bar.pos, label)
-        if done >= total:
-            bar.__exit__(None, None, None)
-
-    _emit(run(_bank_dir(), seeds=seeds, solutions=solutions, as_json=as_json, color=_color(), progress=progress))
+    _emit(run(directory=_bank_dir(), seeds=seeds, solutions=solutions, as_json=as_json, color=_color(),
+              progress=_bar(_("checking"), not as_json)))
 
 
 @main.command(name="quiz")
@@ -187,7 +221,8 @@ def check_command(seeds, solutions, as_json):
 @click.option("--attempts", type=click.IntRange(1, 10), default=2, show_default=True, help=_("Attempts per question."))
 @click.option("--new", "fresh", is_flag=True, help=_("Start a new session instead of resuming an unfinished one."))
 @click.option("--json", "as_json", is_flag=True, help=_("One JSON object per line for each event."))
-def quiz_command(topics, exercise, count, seed, attempts, fresh, as_json):
+def quiz_command(topics: tuple[str, ...], exercise: str | None, count: int | None, seed: int | None, attempts: int,
+                 fresh: bool, as_json: bool) -> None:
     """Answer questions and get feedback that explains your mistakes.
 
     \b
@@ -196,33 +231,28 @@ def quiz_command(topics, exercise, count, seed, attempts, fresh, as_json):
     not a terminal, answers are read one per line.
     Exit status: 0 finished, 1 stopped early (progress saved), 2 invalid options.
     """
-    from .commands import quiz as run
-    from .quiz import Options
+    from .commands.quiz import main as run
+    from .features.quiz import Options
 
-    interactive = sys.stdin.isatty()
+    interactive = sys.stdin.isatty() and not as_json
 
-    def read(prompt):
+    def read(prompt: str) -> str | None:
         try:
-            if interactive and not as_json:
+            if interactive:
                 return input(prompt)
             line = sys.stdin.readline()
             return None if line == "" else line
         except EOFError:
             return None
 
-    def write(text):
-        click.echo(text)
-
-    if count is None:
-        count = 1 if exercise else 10
-    options = Options(topics=tuple(topics), exercise=exercise, count=count, seed=seed, attempts=attempts,
-                      fresh=fresh, bank_dir=_bank_dir())
+    options = Options(topics=tuple(topics), exercise=exercise, count=count or (1 if exercise else 10), seed=seed,
+                      attempts=attempts, fresh=fresh, bank_dir=_bank_dir())
     try:
-        code = run(options, read, write, as_json=as_json, color=_color() and not as_json)
+        outcome = run(options=options, read=read, write=click.echo, as_json=as_json, color=_color() and not as_json)
     except KeyboardInterrupt:
         click.echo("\n" + _("Stopped. Your answers are saved: run the same command to continue."), err=True)
-        code = 130
-    sys.exit(code)
+        sys.exit(EXIT_INTERRUPTED)
+    _emit(outcome)
 
 
 @main.command(name="sheet")
@@ -239,7 +269,9 @@ def quiz_command(topics, exercise, count, seed, attempts, fresh, as_json):
 @click.option("--students", metavar="roster.csv", help=_("One personal variant per student (columns id[, name])."))
 @click.option("--manifest", metavar="FILE", help=_("Where to write the students' manifest for tutor grade."))
 @click.option("--title", default="", help=_("The sheet's title."))
-def sheet_cmd(topics, ids, kinds, count, seed, fmt, output, answers, students, manifest, title):
+def sheet_cmd(topics: tuple[str, ...], ids: tuple[str, ...], kinds: tuple[str, ...], count: int | None,
+              seed: int | None, fmt: str | None, output: str | None, answers: str | None, students: str | None,
+              manifest: str | None, title: str) -> None:
     """Generate an exercise sheet with seeded variants and a separate answer key.
 
     \b
@@ -249,15 +281,10 @@ def sheet_cmd(topics, ids, kinds, count, seed, fmt, output, answers, students, m
     ipynb (one answer cell per question), json, and pdf when a TeX engine is
     installed.  Exit status: 0 done, 1 the TeX engine failed, 2 invalid input.
     """
-    from .sheets import sheet_command
+    from .commands.sheet import main as run
 
-    out = sheet_command(_bank_dir(), topics=topics, ids=ids, count=count, seed=seed, fmt=fmt, output=output,
-                        answers=answers, students=students, manifest=manifest, kinds=kinds, title=title)
-    if out.stdout:
-        click.echo(out.stdout, nl=not out.stdout.endswith("\n"))
-    if out.stderr:
-        click.echo(out.stderr, err=True)
-    sys.exit(out.exit_code)
+    _emit(run(directory=_bank_dir(), topics=topics, ids=ids, kinds=kinds, count=count, seed=seed, fmt=fmt,
+              output=output, answers=answers, students=students, manifest=manifest, title=title))
 
 
 @main.command(name="grade")
@@ -272,7 +299,8 @@ def sheet_cmd(topics, ids, kinds, count, seed, fmt, output, answers, students, m
 @click.option("--timeout", type=click.FloatRange(0.5, 600), default=10.0, show_default=True,
               help=_("Seconds per submission."))
 @click.option("--seed", type=int, default=0, show_default=True, help=_("Seed of the inputs the grader draws."))
-def grade_cmd(paths, exercise, manifest, fmt, output, jobs, timeout, seed):
+def grade_cmd(paths: tuple[str, ...], exercise: str | None, manifest: str | None, fmt: str, output: str | None,
+              jobs: int, timeout: float, seed: int) -> None:
     """Auto-grade code submissions in a sandbox, with misconception feedback.
 
     \b
@@ -284,23 +312,10 @@ def grade_cmd(paths, exercise, manifest, fmt, output, jobs, timeout, seed):
     references itself; only plain numbers come back.
     Exit status: 0 graded, 2 invalid input.
     """
-    from .grading import grade_command
+    from .commands.grade import main as run
 
-    bar = None
-
-    def progress(done, total):
-        nonlocal bar
-        if not sys.stderr.isatty() or total == 0:
-            return
-        if bar is None:
-            bar = click.progressbar(length=total, label=_("grading"), file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - bar.pos)
-        if done >= total:
-            bar.__exit__(None, None, None)
-
-    _emit(grade_command(list(paths), directory=_bank_dir(), exercise=exercise, manifest=manifest, fmt=fmt,
-                        output=output, jobs=jobs, timeout=timeout, seed=seed, progress=progress))
+    _emit(run(paths=list(paths), directory=_bank_dir(), exercise=exercise, manifest=manifest, fmt=fmt, output=output,
+              jobs=jobs, timeout=timeout, seed=seed, progress=_bar(_("grading"), True)))
 
 
 @main.command(name="trace")
@@ -310,7 +325,7 @@ def grade_cmd(paths, exercise, manifest, fmt, output, jobs, timeout, seed):
 @click.option("--plot", metavar="FILE.svg", help=_("Draw the loss per step beside the loss of the corrected loop."))
 @click.option("--timeout", type=click.FloatRange(1, 600), default=60.0, show_default=True,
               help=_("Seconds the script may run."))
-def trace_cmd(script, as_json, plot, timeout):
+def trace_cmd(script: str, as_json: bool, plot: str | None, timeout: float) -> None:
     """Run a training script (sandboxed) and explain its accumulation and zeroing mistakes.
 
     \b
@@ -319,13 +334,13 @@ def trace_cmd(script, as_json, plot, timeout):
     which gradient carried over or was thrown away; recognises deliberate
     gradient accumulation.  Exit status: 0 traced, 2 the script could not run.
     """
-    from .grading.trace import trace_command
+    from .commands.trace import main as run
 
-    _emit(trace_command(script, as_json=as_json, plot=plot, timeout=timeout))
+    _emit(run(script=script, as_json=as_json, plot=plot, timeout=timeout))
 
 
 @main.group(name="export")
-def export_group():
+def export_group() -> None:
     """Export the grader for other platforms."""
 
 
@@ -335,24 +350,24 @@ def export_group():
               help=_("The zip to write."))
 @click.option("--timeout", type=click.FloatRange(0.5, 600), default=20.0, show_default=True,
               help=_("Seconds per submission on Gradescope."))
-def export_gradescope_cmd(output, timeout):
+def export_gradescope_cmd(output: str, timeout: float) -> None:
     """Write autograder.zip: setup.sh, run_autograder, the tutor package and the bank.
 
     \b
     Upload it as a Gradescope programming assignment's autograder; each
     submission is graded by tutor grade --format gradescope, with this bank.
     """
-    from .grading.export import export_gradescope
+    from .commands.export import gradescope as run
 
-    _emit(export_gradescope(output, _bank_dir(), timeout=timeout))
+    _emit(run(output=output, directory=_bank_dir(), timeout=timeout))
 
 
 @main.command(name="progress")
 @click.option("--json", "as_json", is_flag=True, help=_("Print mastery per topic and the review schedule as JSON."))
 @click.option("--reset", is_flag=True, help=_("Erase all saved progress."))
-def progress_command(as_json, reset):
+def progress_command(as_json: bool, reset: bool) -> None:
     """Show your mastery per topic (from every answer saved by tutor quiz)."""
-    from .commands import progress as run
+    from .commands.progress import main as run
 
     if reset and sys.stdin.isatty() and not click.confirm(_("Erase all saved progress?")):
         sys.exit(1)

@@ -1,0 +1,38 @@
+"""The exercise bank (layer 4): exercises, seeded variants, answers judged.
+
+One engine serves the quiz, the sheets and the grader: :func:`variant` draws
+a seeded variant with its correct answer and the wrong answers each
+misconception produces, and :func:`grade` judges a typed answer against it.
+What differs between derive, predict, concept and code exercises lives in
+one module per kind (:mod:`.kinds`).
+
+Importing this package is light: sympy and torch load when they are used.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .kinds import KINDS, CheckContext, ExerciseKind
+from .load import FORMAT_VERSION, by_id, find, load, select
+from .model import Candidate, Exercise, Judgement, Variant
+from .topics import TOPICS
+from .variants import variant
+
+__all__ = ["FORMAT_VERSION", "KINDS", "TOPICS", "Candidate", "CheckContext", "Exercise", "ExerciseKind",
+           "Judgement", "Variant", "by_id", "expected_text", "find", "grade", "load", "select", "typed_answer",
+           "variant"]
+
+
+def grade(v: Variant[Any], text: str) -> Judgement:
+    """Judge a typed answer; the quiz, the sheets' keys and the grader share this."""
+    return v.kind.grade(v, text)
+
+
+def expected_text(v: Variant[Any]) -> str:
+    """The right answer as the tutor shows it."""
+    return v.kind.expected_text(v)
+
+
+def typed_answer(v: Variant[Any]) -> str:
+    """The right answer as a learner types it."""
+    return v.kind.typed_answer(v)

@@ -1,0 +1,141 @@
+"""Exercise kinds: one interface, one module per kind.
+
+A kind knows everything that differs between derive, predict, concept and
+code exercises: its fields and how to validate them, how to draw a variant
+and what its answer is, how to grade a response, its part of ``tutor check``,
+and the question and answer views that the quiz, the sheets and the grader
+show.  Every subclass of :class:`ExerciseKind` with a ``name`` in a module of
+this package registers itself in :data:`KINDS`, so adding a kind is adding a
+module (with its docs and tests); nothing else dispatches on the kind.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, TypeVar
+
+from ...foundation.document import Block, Code, Inline, Para, Strong
+
+if TYPE_CHECKING:
+    from ..model import Candidate, Exercise, Judgement, Variant
+
+A = TypeVar("A")
+Fail = Callable[..., NoReturn]            # fail(field, reason): a BankError naming file, exercise and field
+WorkFile = Callable[["Exercise"], Path]  # the learner's copy of a code exercise's stub (the quiz's)
+
+
+@dataclass
+class CheckContext:
+    """What ``tutor check`` gives a kind's check: where the completed stubs are."""
+
+    solutions: Path | None = None
+
+
+class ExerciseKind(Generic[A]):
+    name: ClassVar[str] = ""
+    order: ClassVar[int] = 100                       # its place in lists and the docs
+    fields: ClassVar[tuple[str, ...]] = ()           # its own fields, besides the common ones
+    misconceptions: ClassVar[tuple[str, ...]] = ()   # the ids it can detect, in the order they are tried
+
+    registry: ClassVar[dict[str, ExerciseKind[Any]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("name"):
+            ExerciseKind.registry[cls.name] = cls()
+
+    # ---- the bank file
+    def validate(self, item: Mapping[str, Any], root: Path, fail: Fail) -> None:
+        """Refuse what is malformed in the kind's own fields (``fail(field, reason)``)."""
+        raise NotImplementedError
+
+    # ---- variants and answers
+    def draw(self, ex: Exercise, seed: int, params: dict[str, Any]) -> Variant[A]:
+        """The variant for these drawn parameters, with its answer and the misconceptions' answers."""
+        raise NotImplementedError
+
+    def distinct(self, v: Variant[A]) -> bool:
+        """Are the right answer and the misconceptions' answers all told apart?"""
+        return True
+
+    def expected_text(self, v: Variant[A]) -> str:
+        """The right answer as the tutor shows it."""
+        raise NotImplementedError
+
+    def typed_answer(self, v: Variant[A]) -> str:
+        """The right answer as a learner types it (graded right by :meth:`grade`)."""
+        raise NotImplementedError
+
+    def grade(self, v: Variant[A], text: str) -> Judgement:
+        """Judge a typed answer."""
+        raise NotImplementedError
+
+    def respond(self, v: Variant[A], text: str, work_file: WorkFile) -> tuple[Judgement, str]:
+        """Judge what the learner typed at the quiz's prompt; and the text to save as the answer."""
+        return self.grade(v, text), text
+
+    # ---- tutor check
+    def check(self, ex: Exercise, seeds: int, ctx: CheckContext) -> int:
+        """Verify the exercise over ``seeds`` variants (raise TutorError); returns the variants verified."""
+        raise NotImplementedError
+
+    # ---- views
+    def question_blocks(self, v: Variant[A], *, stub: bool = True) -> list[Block]:
+        """The question as a sheet shows it (``stub``: a code question's stub too)."""
+        return [Para.text(v.prompt)]
+
+    def answer_blocks(self, v: Variant[A]) -> list[Block]:
+        """The right answer as a key shows it."""
+        return [Para.fill("{label} {answer}", label=Strong(_answer_label()), answer=Code(self.expected_text(v)))]
+
+    def wrong_shown(self, v: Variant[A], c: Candidate) -> Inline:
+        """A misconception's answer as a key shows it."""
+        return Code(self.wrong_text(v, c))
+
+    def wrong_text(self, v: Variant[A], c: Candidate) -> str:
+        """A misconception's answer as a learner would type it."""
+        return str(c.answer.text())
+
+    def choices(self, v: Variant[A]) -> list[str] | None:
+        return None
+
+    def question_json(self, v: Variant[A]) -> dict[str, Any]:
+        """The kind's own fields of a question in JSON sheets."""
+        return {}
+
+    def answer_json(self, v: Variant[A]) -> dict[str, Any]:
+        """The kind's own fields of an answer in JSON keys."""
+        return {}
+
+    def quiz_fields(self, v: Variant[A], work_file: WorkFile) -> dict[str, Any]:
+        """The kind's own fields of the quiz's question event."""
+        return {}
+
+    def notebook_answer(self, v: Variant[A], key: bool) -> list[str]:
+        """The lines of a notebook's answer cell after its marker (the key fills the answer in)."""
+        import json
+
+        return ["# " + self.notebook_hint(v),
+                "answer = " + json.dumps(self.typed_answer(v) if key else "", ensure_ascii=False)]
+
+    def notebook_hint(self, v: Variant[A]) -> str:
+        """What to type in a notebook's answer cell."""
+        raise NotImplementedError
+
+
+def _answer_label() -> str:
+    from ...foundation.i18n import _
+
+    return _("Answer:")
+
+
+def _load() -> dict[str, ExerciseKind[Any]]:
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+    return dict(sorted(ExerciseKind.registry.items(), key=lambda item: (item[1].order, item[0])))
+
+
+KINDS: dict[str, ExerciseKind[Any]] = _load()

@@ -1,0 +1,180 @@
+"""``code``: complete a stub marked TODO; graded by running the learner's function (never in-process)."""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ...engines.scenario import Answer
+from ...foundation.document import Block, Code as CodeSpan, Para, Program
+from ...foundation.errors import TutorError
+from ...foundation.i18n import _
+from ...foundation.term import fmt_number
+from ..model import Exercise, Judgement, Variant
+from . import CheckContext, ExerciseKind, Fail, WorkFile
+from ._scenario import build_scenario, distinct, grade_prediction, validate_scenario, wrong
+
+CHECK_WORDS = ("check", "done", "run")
+
+
+class Code(ExerciseKind[Answer]):
+    name: ClassVar[str] = "code"
+    order: ClassVar[int] = 40
+    fields: ClassVar[tuple[str, ...]] = ("file", "function", "call", "scenario")
+    misconceptions: ClassVar[tuple[str, ...]] = (
+        "accumulation.no-zero", "zeroing.after-backward", "update.sign", "loop.one-more", "loop.one-fewer",
+        "reduction.mean-vs-sum", "answer.grad-as-value")
+
+    def validate(self, item: Mapping[str, Any], root: Path, fail: Fail) -> None:
+        validate_scenario(item, fail)
+        rel = item.get("file")
+        if not isinstance(rel, str) or rel.startswith("/") or ".." in Path(rel).parts:
+            fail("file", _("must be a path inside the bank folder"))
+        if not (root / rel).is_file():
+            fail("file", _("no stub at {path}").format(path=root / rel))
+        if not isinstance(item.get("function"), str) or not item["function"].isidentifier():
+            fail("function", _("must name the function the learner completes"))
+        if not isinstance(item.get("call", {}), dict):
+            fail("call", _("must map argument names to values"))
+
+    def draw(self, ex: Exercise, seed: int, params: dict[str, Any]) -> Variant[Answer]:
+        from ...engines.scenario import simulate
+        from ..candidates import scenario_candidates
+
+        scenario = build_scenario(ex, params)
+        cands = scenario_candidates(scenario, self.misconceptions, ex.data.get("misconceptions"), code=True)
+        prompt = ex.data.get("question") or _("Complete {file}: {function}() must return the value of {ask} "
+                                              "after the program runs.").format(
+            file=ex.data["file"], function=ex.data["function"], ask=scenario.ask)
+        return Variant(ex, seed, params, prompt, simulate(scenario).answer, None, cands, scenario)
+
+    distinct = staticmethod(distinct)  # type: ignore[assignment]
+
+    def expected_text(self, v: Variant[Answer]) -> str:
+        return v.answer.text()
+
+    def typed_answer(self, v: Variant[Answer]) -> str:
+        return v.answer.text()
+
+    def grade(self, v: Variant[Answer], text: str) -> Judgement:
+        return grade_prediction(v, text)
+
+    def call_args(self, v: Variant[Answer]) -> dict[str, Any]:
+        """The arguments the learner's function is called with, as plain numbers."""
+        import sympy
+
+        from ...mathlang import parse
+
+        out: dict[str, Any] = {}
+        syms = {sympy.Symbol(k, real=True): val for k, val in v.params.items()}
+        for name, text in v.exercise.data.get("call", {}).items():
+            text = str(text)
+            if "," in text:
+                out[name] = [float(parse(p, variables=set(v.params)).expr.xreplace(syms)) for p in text.split(",")
+                             if p.strip()]
+            else:
+                value = parse(text, variables=set(v.params)).expr.xreplace(syms)
+                out[name] = int(value) if value.is_Integer else float(value)
+        return out
+
+    def call_text(self, v: Variant[Answer]) -> str:
+        def show(value: Any) -> str:
+            if isinstance(value, list):
+                return "[" + ", ".join(fmt_number(x) for x in value) + "]"
+            return fmt_number(value)
+
+        args = self.call_args(v)
+        return f"{v.exercise.data['function']}(" + ", ".join(f"{k}={show(a)}" for k, a in args.items()) + ")"
+
+    def grade_result(self, v: Variant[Answer], result: Mapping[str, Any]) -> Judgement:
+        """Judge what the learner's function returned ({"value": ...} or {"error": "..."})."""
+        import sympy
+
+        from ...engines.scenario import same_answer
+        from ..candidates import classify
+
+        expected = self.expected_text(v)
+        if "error" in result:
+            return Judgement(False, expected, _("Your function raised {error}.").format(error=result["error"]))
+        value = result.get("value")
+        if value is None or isinstance(value, bool) or (isinstance(value, list) and
+                                                         not all(isinstance(x, (int, float)) for x in value)):
+            return Judgement(False, expected, _("Your function returned {value!r}, not a number or a list of "
+                                                "numbers.").format(value=value))
+        vector = isinstance(value, list)
+        got = Answer.number([sympy.Float(x, 17) for x in (value if vector else [value])], vector)
+        assert v.scenario is not None
+        if same_answer(v.answer, got, v.scenario.dtype):
+            return Judgement(True, expected, v.exercise.explanation)
+        return wrong(v, classify(got, v.candidates), got.text())
+
+    def respond(self, v: Variant[Answer], text: str, work_file: WorkFile) -> tuple[Judgement, str]:
+        """At the quiz's prompt: ``check`` runs the learner's copy of the stub in its own process."""
+        from ...engines.coderun import run_function
+
+        path = work_file(v.exercise)
+        if text.lower() not in CHECK_WORDS:
+            return Judgement.unreadable(self.expected_text(v), _("edit {path}, then type check").format(path=path),
+                                        "quiz.code-needs-check"), text
+        (result,) = run_function(path, v.exercise.data["function"], [self.call_args(v)])
+        return self.grade_result(v, result), json.dumps(result)[:500]
+
+    def check(self, ex: Exercise, seeds: int, ctx: CheckContext) -> int:
+        """Every stub fails and every solution passes (each run in its own Python process)."""
+        from ...engines.coderun import run_function
+        from ..variants import variant
+
+        variants = [variant(ex, seed) for seed in range(min(seeds, 3))]
+        calls = [self.call_args(v) for v in variants]
+        function = ex.data["function"]
+        stub = ex.root / ex.data["file"]
+        solution = ctx.solutions / ex.data["file"] if ctx.solutions is not None else None
+        if solution is not None and not solution.is_file():
+            raise TutorError(_("no solution at {path}").format(path=solution), code="check.no-solution")
+        with ThreadPoolExecutor(max_workers=2) as pool:      # each run is its own process
+            stub_run = pool.submit(run_function, stub, function, calls)
+            sol_run = pool.submit(run_function, solution, function, calls) if solution is not None else None
+            stub_results = stub_run.result()
+            sol_results = sol_run.result() if sol_run is not None else None
+        if all(self.grade_result(v, r).correct for v, r in zip(variants, stub_results)):
+            raise TutorError(_("the stub {file} already passes: it must leave the TODO for the learner").format(
+                file=ex.data["file"]), code="check.stub-passes")
+        for seed, (v, r) in enumerate(zip(variants, sol_results or [])):
+            if not self.grade_result(v, r).correct:
+                raise TutorError(_("the solution {path} fails on seed {seed}: expected {expected}, got {got}").format(
+                    path=solution, seed=seed, expected=v.answer.text(), got=r.get("value", r.get("error"))),
+                    code="check.solution-fails")
+        return len(variants)
+
+    # ---- views
+    def stub(self, v: Variant[Answer]) -> str:
+        return (v.exercise.root / v.exercise.data["file"]).read_text(encoding="utf-8")
+
+    def question_blocks(self, v: Variant[Answer], *, stub: bool = True) -> list[Block]:
+        blocks: list[Block] = [Para.text(v.prompt),
+                               Para.fill(_("The checker calls {call}."), call=CodeSpan(self.call_text(v)))]
+        if stub:
+            blocks += [Para.fill(_("Stub ({file}):"), file=CodeSpan(v.exercise.data["file"])), Program(self.stub(v))]
+        return blocks
+
+    def question_json(self, v: Variant[Answer]) -> dict[str, Any]:
+        return {"file": v.exercise.data["file"], "function": v.exercise.data["function"],
+                "call": self.call_args(v), "stub": self.stub(v)}
+
+    def answer_json(self, v: Variant[Answer]) -> dict[str, Any]:
+        return v.answer.to_json()
+
+    def quiz_fields(self, v: Variant[Answer], work_file: WorkFile) -> dict[str, Any]:
+        path = work_file(v.exercise)
+        return {"file": str(path), "function": v.exercise.data["function"], "call": self.call_args(v),
+                "expects": _("check, once you have edited {path}").format(path=path),
+                "code": path.read_text(encoding="utf-8")}
+
+    def notebook_answer(self, v: Variant[Answer], key: bool) -> list[str]:
+        hint = _("Complete the function below; the checker calls {call}.").format(call=self.call_text(v))
+        return ["# " + hint, self.stub(v).rstrip("\n")]
+
+    def notebook_hint(self, v: Variant[Answer]) -> str:
+        return ""

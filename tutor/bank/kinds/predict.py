@@ -1,0 +1,75 @@
+"""``predict``: read a short PyTorch program and predict what it prints."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ...engines.scenario import Answer
+from ...foundation.document import Block, Para, Program
+from ...foundation.errors import TutorError
+from ...foundation.i18n import _
+from ..model import Exercise, Judgement, Variant
+from . import CheckContext, ExerciseKind, Fail, WorkFile
+from ._scenario import build_scenario, distinct, grade_prediction, validate_scenario
+
+
+class Predict(ExerciseKind[Answer]):
+    name: ClassVar[str] = "predict"
+    order: ClassVar[int] = 20
+    fields: ClassVar[tuple[str, ...]] = ("scenario",)
+    misconceptions: ClassVar[tuple[str, ...]] = (
+        "accumulation.overwrite", "zeroing.placement", "zeroing.zero-grad-none", "reduction.mean-vs-sum",
+        "vjp.gradient-ignored", "grad-mode.no-grad-ignored", "retain-graph.needed", "retain-graph.always-raises",
+        "leaf.nonleaf-grad", "update.sign", "loop.one-more", "loop.one-fewer", "answer.grad-as-value",
+        "answer.value-as-grad")
+
+    def validate(self, item: Mapping[str, Any], root: Path, fail: Fail) -> None:
+        validate_scenario(item, fail)
+
+    def draw(self, ex: Exercise, seed: int, params: dict[str, Any]) -> Variant[Answer]:
+        from ...engines.scenario import render, simulate
+        from ..candidates import scenario_candidates
+
+        scenario = build_scenario(ex, params)
+        cands = scenario_candidates(scenario, self.misconceptions, ex.data.get("misconceptions"), code=False)
+        prompt = ex.data.get("question") or _("What does this program print?")
+        return Variant(ex, seed, params, prompt, simulate(scenario).answer, render(scenario), cands, scenario)
+
+    distinct = staticmethod(distinct)  # type: ignore[assignment]
+
+    def expected_text(self, v: Variant[Answer]) -> str:
+        return v.answer.text()
+
+    def typed_answer(self, v: Variant[Answer]) -> str:
+        return v.answer.text()
+
+    def grade(self, v: Variant[Answer], text: str) -> Judgement:
+        return grade_prediction(v, text)
+
+    def check(self, ex: Exercise, seeds: int, ctx: CheckContext) -> int:
+        """The answer computed with sympy = what the rendered program prints when torch runs it."""
+        from ...engines.scenario import run_in_torch, same_answer
+        from ..variants import variant
+
+        for seed in range(seeds):
+            v = variant(ex, seed)       # raises if misconception answers cannot be kept apart
+            assert v.scenario is not None
+            got = run_in_torch(v.scenario)
+            if not same_answer(v.answer, got, v.scenario.dtype):
+                raise TutorError(_("seed {seed}: sympy says {expected} but the program prints {got}").format(
+                    seed=seed, expected=v.answer.text(), got=got.text()), code="check.torch-disagrees")
+        return seeds
+
+    def question_blocks(self, v: Variant[Answer], *, stub: bool = True) -> list[Block]:
+        assert v.code is not None
+        return [Para.text(v.prompt), Program(v.code)]
+
+    def answer_json(self, v: Variant[Answer]) -> dict[str, Any]:
+        return v.answer.to_json()
+
+    def quiz_fields(self, v: Variant[Answer], work_file: WorkFile) -> dict[str, Any]:
+        return {"expects": _("a number, a list such as [1, 2], None, True/False, or an error name")}
+
+    def notebook_hint(self, v: Variant[Answer]) -> str:
+        return _("Type what the program prints (a number, a list, None, True/False or an error name).")

@@ -1,0 +1,58 @@
+"""Seeded parameters: ``a = { min = 2, max = 5 }``, ``lr = { choices = [0.1, 0.2] }``."""
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from typing import Any
+
+from ..foundation.i18n import _
+from .kinds import Fail
+from .model import Exercise
+
+
+def check_params(params: object, fail: Fail) -> None:
+    if not isinstance(params, dict):
+        fail("params", _("must be a table of parameter ranges"))
+    for name, spec in params.items():
+        _check_one(spec, f"params.{name}", fail)
+
+
+def _check_one(spec: object, f: str, fail: Fail) -> None:
+    if not isinstance(spec, dict):
+        fail(f, _("expected { min = ..., max = ... } or { choices = [...] }"))
+    if "choices" in spec:
+        if not isinstance(spec["choices"], list) or not spec["choices"]:
+            fail(f, _("choices must be a non-empty list"))
+    elif "min" in spec and "max" in spec:
+        if not all(isinstance(spec[k], (int, float)) for k in ("min", "max")) or spec["min"] > spec["max"]:
+            fail(f, _("min and max must be numbers with min <= max"))
+        step = spec.get("step", 1)
+        if not isinstance(step, (int, float)) or step <= 0:
+            fail(f, _("step must be a positive number"))
+    else:
+        fail(f, _("expected { min = ..., max = ... } or { choices = [...] }"))
+
+
+def draw_params(ex: Exercise, seed: int, attempt: int = 0) -> dict[str, Any]:
+    """Seeded parameter values (exact sympy numbers); the same seed gives the same values."""
+    import sympy
+
+    rng = random.Random(f"{ex.id}:{seed}:{attempt}")
+    out = {}
+    specs: Mapping[str, Any] = ex.data.get("params", {})
+    for name, spec in sorted(specs.items()):
+        if "choices" in spec:
+            value = rng.choice(spec["choices"])
+            out[name] = sympy.Rational(str(value)) if isinstance(value, (int, float)) else _exact(value)
+        else:
+            lo, hi = sympy.Rational(str(spec["min"])), sympy.Rational(str(spec["max"]))
+            step = sympy.Rational(str(spec.get("step", 1)))
+            count = int((hi - lo) / step)
+            out[name] = lo + step * rng.randint(0, count)
+    return out
+
+
+def _exact(text: object) -> Any:
+    from ..mathlang import parse_number
+
+    return parse_number(str(text))

@@ -1,0 +1,20 @@
+"""``tutor export gradescope``: the autograder zip."""
+from __future__ import annotations
+
+from ..features.grading.export import build_autograder
+from ..foundation.errors import TutorError
+from ..foundation.i18n import _
+from ..foundation.outcome import Outcome, invalid
+
+
+def gradescope(*, output: str = "autograder.zip", directory: str | None = None, timeout: float = 20.0) -> Outcome:
+    """Exit status: 0 written, 2 the bank is invalid."""
+    try:
+        exercises = build_autograder(output, directory, timeout=timeout)
+    except TutorError as exc:
+        return invalid(exc)
+    code = sum(1 for ex in exercises if ex.kind == "code")
+    return Outcome(stdout=_("wrote {path}: setup.sh, run_autograder, the tutor package and {n} exercises "
+                            "({code} code). Upload it as the autograder of a Gradescope programming "
+                            "assignment; students submit files named after code exercises.").format(
+        path=output, n=len(exercises), code=code))

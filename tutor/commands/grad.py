@@ -1,0 +1,88 @@
+"""``tutor grad``: the three witnesses for every variable at a point."""
+from __future__ import annotations
+
+import json
+import math
+
+from ..engines.gradients import GradReport
+from ..foundation.errors import TutorError
+from ..foundation.i18n import _
+from ..foundation.outcome import EXIT_FAIL, EXIT_OK, Outcome, invalid
+from ..foundation.term import fmt_values, style
+
+
+def main(*, expression: str, at: list[str], gradient: str | None = None, dtype: str = "float64",
+         as_json: bool = False, color: bool = False) -> Outcome:
+    """Exit status: 0 all agree, 1 they disagree, 2 invalid input."""
+    from ..engines.gradients import compute
+
+    try:
+        report = compute(expression, at, gradient=gradient, dtype=dtype)
+    except TutorError as exc:
+        return invalid(exc, as_json)
+    code = EXIT_OK if report.agree else EXIT_FAIL
+    if as_json:
+        return Outcome(stdout=json.dumps(report.to_json(), indent=2), exit_code=code)
+    return Outcome(stdout=render(report, color), exit_code=code)
+
+
+def render(report: GradReport, color: bool = False) -> str:
+    point = ", ".join(f"{name} = {fmt_values(v.floats(), v.vector)}" for name, v in report.point.items())
+    head = _("Gradient of {expr} at {point} ({dtype}").format(expr=report.expression, point=point,
+                                                             dtype=report.dtype)
+    if report.gradient is not None:
+        head += _(", backward(gradient={v})").format(v=fmt_values(report.gradient, len(report.output_shape) > 0))
+    head += ")"
+    lines = [style(head, "bold", enabled=color)]
+    vectors = [n for n, v in report.point.items() if v.vector]
+    if vectors and any(w.symbolic for w in report.gradients.values()):
+        lines.append(style(_("  (in a formula, {names} stands for one element)").format(
+            names=", ".join(vectors)), "dim", enabled=color))
+    for name in report.gradients:
+        lines += [""] + _variable_lines(report, name, color)
+    return "\n".join(lines)
+
+
+def _variable_lines(report: GradReport, name: str, color: bool) -> list[str]:
+    w = report.gradients[name]
+    vec = report.point[name].vector
+    labels = [_("symbolic"), _("sympy"), _("torch autograd"), _("finite difference")]
+    width = max(len(s) for s in labels) + 2
+    lines = [style(f"{name}.grad", "bold", enabled=color)]
+    if w.symbolic is not None:
+        lines.append(f"  {labels[0]:<{width}}d/d{name} = {w.symbolic}")
+    lines.append(f"  {labels[1]:<{width}}{fmt_values(w.sympy, vec)}")
+    lines.append(f"  {labels[2]:<{width}}{fmt_values(w.torch, vec)}")
+    lines.append(f"  {labels[3]:<{width}}{fmt_values([_round_fd(x) for x in w.finite_difference], vec)}")
+    lines.append("  " + _verdict(w, vec, color))
+    lines += ["  " + note for note in w.notes]
+    for nd in report.nondifferentiable:
+        if nd["variable"] == name:
+            at = f"[{nd['index']}]" if nd["index"] is not None else ""
+            lines.append("  " + style(_("! {name}{at}: {message}; torch gives {value}").format(
+                name=name, at=at, message=nd["message"], value=nd["torch"]), "yellow", enabled=color))
+    return lines
+
+
+def _verdict(w: object, vec: bool, color: bool) -> str:
+    from ..engines.gradients import Witnesses
+
+    assert isinstance(w, Witnesses)
+    if all(s == "unused" for s in w.status):
+        return style(_("- not in the graph"), "yellow", enabled=color)
+    if w.agree and "nondifferentiable" not in w.status:
+        return style(_("✓ all three agree"), "green", enabled=color)
+    if w.agree:
+        return style(_("✓ agree where the derivative exists"), "green", enabled=color)
+    bad = [i for i, s in enumerate(w.status) if s not in ("agree", "nondifferentiable", "unused")]
+    where = (_(" at element {i}").format(i=", ".join(str(i) for i in bad))) if vec else ""
+    kinds = sorted({w.status[i] for i in bad})
+    return style(_("✗ the witnesses disagree{where} ({kinds})").format(where=where, kinds=", ".join(kinds)), "red",
+                 enabled=color)
+
+
+def _round_fd(x: float) -> float:
+    """Finite differences carry ~1e-10 noise: show 10 significant digits at most."""
+    if x is None or not math.isfinite(x):
+        return x
+    return float(f"{x:.9g}")

@@ -1,0 +1,55 @@
+"""``tutor grade``: auto-grade code submissions and notebooks; reports written atomically."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ..features.grading import FORMATS, GradingReport, atomic_write, grade_notebooks, grade_paths, render, \
+    summary_lines
+from ..foundation.errors import TutorError
+from ..foundation.i18n import _
+from ..foundation.outcome import EXIT_INVALID, EXIT_OK, Outcome, invalid
+
+
+def main(*, paths: Sequence[str], directory: str | None = None, exercise: str | None = None,
+         manifest: str | None = None, fmt: str = "json", output: str | None = None, jobs: int = 1,
+         timeout: float = 10.0, seed: int = 0, progress: Callable[[int, int], None] | None = None) -> Outcome:
+    """Exit status: 0 graded, 2 invalid input."""
+    if fmt not in FORMATS:
+        return Outcome(stderr=_("error: --format must be one of {f}").format(f=", ".join(FORMATS)),
+                       exit_code=EXIT_INVALID, code="grade.bad-format")
+    progress_file = Path(str(output) + ".progress.jsonl") if output else None
+    notebooks, code_paths = _split(paths)
+    try:
+        report = GradingReport()
+        if code_paths:
+            report = grade_paths(code_paths, directory=directory, exercise=exercise, jobs=jobs, timeout=timeout,
+                                 seed=seed, progress_file=progress_file, progress=progress)
+        if notebooks:
+            report.results += grade_notebooks(notebooks, directory=directory, manifest=manifest)
+    except TutorError as exc:
+        return invalid(exc)
+    text = render(report, fmt)
+    if not report.results:
+        return Outcome(stdout="" if output else text, stderr=_("error: no submission matches a code exercise"),
+                       exit_code=EXIT_INVALID, code="grade.nothing")
+    lines = summary_lines(report)
+    if output:
+        atomic_write(Path(output), text)
+        if progress_file and progress_file.exists():
+            progress_file.unlink()
+        return Outcome(stdout="\n".join([_("report: {path}").format(path=output), *lines]), exit_code=EXIT_OK)
+    return Outcome(stdout=text.rstrip("\n"), stderr="\n".join(lines), exit_code=EXIT_OK)
+
+
+def _split(paths: Sequence[str]) -> tuple[list[Path], list[Path]]:
+    """Notebooks (files, or folders holding only notebooks) apart from code files and folders."""
+    notebooks, code_paths = [], []
+    for p in map(Path, paths):
+        if p.is_file() and p.suffix == ".ipynb":
+            notebooks.append(p)
+        elif p.is_dir() and any(p.rglob("*.ipynb")) and not any(p.rglob("*.py")):
+            notebooks.extend(sorted(q for q in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in q.parts))
+        else:
+            code_paths.append(p)
+    return notebooks, code_paths

@@ -1,0 +1,33 @@
+"""``tutor quiz``: run the loop; events go to ``write`` as text or JSON lines."""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from ..features.quiz import Options, Store, run
+from ..features.quiz.render import render_event
+from ..foundation.errors import TutorError
+from ..foundation.i18n import _
+from ..foundation.outcome import EXIT_INVALID, Outcome
+
+
+def main(*, options: Options, read: Callable[[str], str | None], write: Callable[[str], None],
+         as_json: bool = False, color: bool = False, store: Store | None = None) -> Outcome:
+    """Exit status: 0 finished, 1 stopped early (progress saved), 2 invalid options."""
+    def emit(event: dict[str, Any]) -> None:
+        write(json.dumps(event, ensure_ascii=False) if as_json else render_event(event, color))
+
+    own = store is None
+    store = store or Store()
+    try:
+        return Outcome(exit_code=run(options, read, emit, store))
+    except TutorError as exc:
+        if as_json:
+            write(json.dumps({"event": "error", **exc.to_json()}))
+        else:
+            write(_("error: {reason}").format(reason=exc.one_line()))
+        return Outcome(exit_code=EXIT_INVALID, code=exc.code)
+    finally:
+        if own:
+            store.close()

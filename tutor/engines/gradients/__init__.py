@@ -1,0 +1,186 @@
+"""Three witnesses for one gradient: sympy, torch autograd, finite differences (``tutor grad``).
+
+Results are compared with dtype-aware relative tolerances after checking
+shapes and finiteness; at points where the expression is not differentiable
+(``abs``/``relu`` at 0, ``sqrt`` at 0 ..., from the function table) the point
+and torch's convention are reported instead of a mismatch.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ...foundation.errors import TutorError
+from ...foundation.i18n import N_, _
+from ...mathlang import Parsed, parse
+from ...mathlang.functions import FUNCTIONS
+from ...mathlang.printing import tree_text
+from ...mathlang.tree import BinOp, Call, Node, Num, variables, walk
+from .point import parse_point, parse_values, stored_point
+from .report import GradReport, Value, Witnesses, json_float
+from .witnesses import fd_witness, sympy_witness, torch_witness
+
+__all__ = ["DTYPES", "GradReport", "Value", "Witnesses", "compute", "compare", "parse_point", "parse_values"]
+
+DTYPES = ("float64", "float32")
+# torch vs sympy, from the reference notes (item 11): float64 is within 5e-16 when
+# well conditioned but 9e-9 for tanh'(10) (saturation); float32 within 1e-5.
+RTOL = {"float64": 1e-7, "float32": 1e-5}
+EPS = {"float64": 2.220446049250313e-16, "float32": 1.1920928955078125e-07}
+FD_RTOL = 1e-5
+
+# the operators' non-differentiable points (the functions' are in the function table)
+OPERATOR_KINKS = {
+    "pow": N_("({arg})^p with p < 1 has an infinite slope where {arg} = 0: torch gives inf or nan there"),
+    "div": N_("division by zero where {arg} = 0"),
+}
+
+
+def compute(expression: str, at: Mapping[str, Value] | Iterable[str], gradient: str | None = None,
+            dtype: str = "float64") -> GradReport:
+    """Gradients of ``expression`` at the point ``at`` from the three witnesses.
+
+    ``at``: a mapping name -> Value, or a list of ``VAR=VALUES`` strings.
+    ``gradient``: ``None`` or the text of the ``gradient`` argument of backward.
+    """
+    if dtype not in DTYPES:
+        raise TutorError(_("--dtype must be float32 or float64"), code="grad.bad-dtype")
+    point = dict(at) if isinstance(at, Mapping) else parse_point(at)
+    parsed = parse(expression)
+    missing = [v for v in parsed.variables if v not in point]
+    if missing:
+        raise TutorError(_("no value for {names}: add --at {first}=...").format(
+            names=", ".join(missing), first=missing[0]), code="grad.no-value")
+    if not point:
+        raise TutorError(_("give at least one variable with --at VAR=VALUES"), code="grad.no-point")
+    lengths = {len(v.values) for v in point.values() if v.vector}
+    if len(lengths) > 1:
+        raise TutorError(_("the vectors have different lengths ({lengths}); torch cannot broadcast them").format(
+            lengths=", ".join(str(n) for n in sorted(lengths))), code="grad.vector-lengths")
+    n = lengths.pop() if lengths else 1
+    v_values, v_vector = (None, False) if gradient is None else parse_values(gradient, "--gradient")
+    stored = stored_point(point, dtype)
+
+    torch_out = torch_witness(parsed, point, stored, v_values, v_vector, dtype)
+    out_shape = torch_out["shape"]
+    numel = math.prod(out_shape) if out_shape else 1
+    v = [1] * numel if v_values is None else v_values
+
+    sym = sympy_witness(parsed, point, stored, v, n, out_shape)
+    fd = fd_witness(parsed, point, stored, v, out_shape)
+    kinks = _kinks(parsed, point, stored)
+    scale = max((abs(x) for name in point for x in sym["values"][name] if _finite(x)), default=0.0)
+    grads = {name: _witnesses(name, parsed, sym, torch_out, fd, kinks, scale, dtype) for name in point}
+    nondiff = [
+        {"variable": name, "index": i if point[name].vector else None, "function": k["function"],
+         "message": k["message"], "torch": json_float(torch_out["grads"][name][i])
+         if torch_out["grads"][name] is not None else None}
+        for (name, i), k in sorted(kinks.items())
+    ]
+    return GradReport(
+        expression=expression, point=point, dtype=dtype,
+        gradient=None if v_values is None else [float(x) for x in v_values],
+        output_shape=out_shape, gradients=grads, nondifferentiable=nondiff)
+
+
+def _witnesses(name: str, parsed: Parsed, sym: dict[str, Any], torch_out: dict[str, Any], fd: dict[str, Any],
+               kinks: dict[tuple[str, int], dict[str, str]], scale: float, dtype: str) -> Witnesses:
+    ref = sym["values"][name]
+    tor = torch_out["grads"][name]
+    fdv = fd["values"][name]
+    used = name in parsed.variables
+    status, notes = [], []
+    for i, r in enumerate(ref):
+        if not used:
+            status.append("unused")
+        elif kinks.get((name, i)):
+            status.append("nondifferentiable")
+        else:
+            status.append(compare(r, None if tor is None else tor[i], fdv[i], scale, fd["scale"], dtype))
+    if not used:
+        notes.append(_("{name} does not appear in the expression: torch leaves {name}.grad as None "
+                       "(the derivative is 0)").format(name=name))
+    if "saturated" in status:
+        notes.append(_("{dtype} rounds this gradient to exactly 0 (saturation); the true value is not 0. "
+                       "Use float64 to see it.").format(dtype=dtype))
+    return Witnesses(symbolic=sym["symbolic"].get(name), sympy=ref, torch=tor, finite_difference=fdv,
+                     status=status, notes=notes)
+
+
+def _finite(x: float | None) -> bool:
+    return x is not None and math.isfinite(x)
+
+
+def compare(ref: float, got: float | None, fd: float, scale: float, fscale: float, dtype: str) -> str:
+    """One component: agree | mismatch | fd-mismatch | saturated | nonfinite."""
+    if got is None:
+        return "mismatch"
+    if not _finite(ref) or not _finite(got):
+        if math.isnan(ref) and math.isnan(got):
+            return "agree"
+        if _finite(ref) != _finite(got) or ref != got:
+            return "nonfinite"
+        return "agree"
+    rtol = RTOL[dtype]
+    # relative tolerance, with a floor tied to the size of the whole gradient
+    # (never a lone absolute tolerance: it would let a zero gradient pass)
+    atol = rtol * 1e-3 * scale if scale > 0 else 16 * EPS[dtype] * max(1.0, fscale)
+    if abs(got - ref) > rtol * abs(ref) + atol:
+        if got == 0.0 and ref != 0.0 and dtype == "float32":
+            return "saturated"
+        return "mismatch"
+    fd_atol = FD_RTOL * 1e-3 * scale + 1e-8 * fscale
+    if not _finite(fd) or abs(fd - ref) > FD_RTOL * abs(ref) + fd_atol:
+        return "fd-mismatch"
+    return "agree"
+
+
+def _kink_of(node: Node) -> tuple[str, str, Node] | None:
+    """(name, message template, the argument that is 0 at the kink) for a node that can have one."""
+    if isinstance(node, Call) and FUNCTIONS[node.name].kink is not None:
+        kink = FUNCTIONS[node.name].kink
+        assert kink is not None
+        return node.name, kink.message, node.args[0]
+    if isinstance(node, BinOp) and node.op == "pow" and isinstance(node.right, Num):
+        p = node.right.value
+        if not p.is_Integer and p < 1:
+            return "pow", OPERATOR_KINKS["pow"], node.left
+        if p.is_Integer and p < 0:
+            return "div", OPERATOR_KINKS["div"], node.left
+    if isinstance(node, BinOp) and node.op == "div":
+        return "div", OPERATOR_KINKS["div"], node.right
+    return None
+
+
+def _kinks(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]]) -> dict[tuple[str, int],
+                                                                                          dict[str, str]]:
+    """{(variable, index): {"function", "message"}} for components at non-differentiable points."""
+    import numpy as np
+
+    from ...mathlang.evaluate import NumpyBackend, evaluate
+
+    backend = NumpyBackend("float64")
+    env = {name: np.array([float(x) for x in stored[name]]) if point[name].vector else float(stored[name][0])
+           for name in point}
+    found: dict[tuple[str, int], dict[str, str]] = {}
+    for node in walk(parsed.tree):
+        kink = _kink_of(node)
+        if kink is None:
+            continue
+        name, template, arg = kink
+        with np.errstate(all="ignore"):
+            value = np.asarray(evaluate(arg, env, backend), dtype=float)
+        zero = value == 0
+        if not zero.any():
+            continue
+        message = _(template).format(arg=tree_text(arg), name=name)
+        idx = set(np.flatnonzero(zero.reshape(-1)).tolist()) if value.ndim else None
+        depends = variables(arg)
+        for var, val in point.items():
+            if var not in depends:
+                continue
+            for i in range(len(val.values)):
+                if idx is None or not val.vector or i in idx:
+                    found.setdefault((var, i), {"function": name, "message": message})
+    return found

@@ -1,0 +1,74 @@
+"""The point a gradient is taken at: ``--at a=2,3 --at b=6,4``, read exactly."""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from ...foundation.errors import MathError, TutorError
+from ...foundation.i18n import _
+from ...mathlang import check_name, parse_number
+from .report import Value
+
+MAX_ELEMENTS = 200
+
+
+def parse_values(spec: str, what: str) -> tuple[list[Any], bool]:
+    """``3`` -> ([3], False); ``1,2`` or ``3,`` -> ([1, 2], True)."""
+    spec = spec.strip()
+    vector = "," in spec
+    parts = list(spec.split(",")) if vector else [spec]
+    if vector and parts and not parts[-1].strip():
+        parts = parts[:-1]
+    if not parts or any(not p.strip() for p in parts):
+        raise TutorError(_("{what}: expected a number or comma-separated numbers, got '{spec}'").format(
+            what=what, spec=spec), code="grad.bad-values")
+    if len(parts) > MAX_ELEMENTS:
+        raise TutorError(_("{what}: at most {n} elements").format(what=what, n=MAX_ELEMENTS),
+                         code="grad.too-many-elements")
+    values = []
+    for p in parts:
+        try:
+            values.append(parse_number(p))
+        except MathError as exc:
+            raise TutorError(_("{what}: {reason}").format(what=what, reason=exc.reason), code=exc.code) from None
+    return values, vector
+
+
+def parse_point(assignments: Iterable[str]) -> dict[str, Value]:
+    """``["a=2,3", "b=6,4"]`` -> {name: Value}."""
+    point: dict[str, Value] = {}
+    for item in assignments:
+        if "=" not in item:
+            raise TutorError(_("--at expects VAR=VALUES, e.g. --at x=3 or --at x=1,2,3; got '{item}'").format(
+                item=item), code="grad.bad-at")
+        name, spec = item.split("=", 1)
+        name = name.strip()
+        try:
+            check_name(name)
+        except MathError as exc:
+            raise TutorError(exc.reason, code=exc.code) from None
+        if name in point:
+            raise TutorError(_("--at gives '{name}' twice").format(name=name), code="grad.duplicate-variable")
+        values, vector = parse_values(spec, f"--at {name}")
+        point[name] = Value(name, values, vector)
+    return point
+
+
+def stored_point(point: dict[str, Value], dtype: str) -> dict[str, list[Any]]:
+    """The inputs as the dtype stores them, as exact rationals (compare like with like)."""
+    import numpy as np
+    import sympy
+
+    np_dtype = getattr(np, dtype)
+    stored = {}
+    for name, val in point.items():
+        out = []
+        for x in val.values:
+            f = float(x)
+            if not math.isfinite(f):
+                raise TutorError(_("--at {name}: the value is too large").format(name=name),
+                                 code="grad.value-too-large")
+            out.append(sympy.Rational(float(np_dtype(f))))
+        stored[name] = out
+    return stored

@@ -1,0 +1,114 @@
+"""``{ backward = "y", retain_graph = true, gradient = "1, 0.5" }``: y.backward(...)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from . import Step, walk
+
+if TYPE_CHECKING:
+    from ..build import BuildContext
+    from ..render import CodeWriter
+    from ..simulate import Simulation, Tensor
+
+
+@dataclass(frozen=True)
+class Backward(Step):
+    key: ClassVar[str] = "backward"
+    options: ClassVar[tuple[str, ...]] = ("retain_graph", "gradient")
+    order: ClassVar[int] = 20
+    example: ClassVar[str] = '{ backward = "y" }'
+    renders: ClassVar[str] = '`y.backward()`; add `retain_graph = true`, `gradient = "1, 0.5"`'
+
+    name: str
+    retain_graph: bool = False
+    gradient: tuple[tuple[Any, ...], bool] | None = None     # (values, is a vector)
+
+    @classmethod
+    def parse(cls, table: dict[str, Any], ctx: BuildContext, path: str) -> Backward:
+        name = ctx.defined_name(table["backward"], f"{path}.backward")
+        gradient = None
+        if "gradient" in table:
+            values, vector = ctx.numbers(table["gradient"], f"{path}.gradient")
+            gradient = (tuple(values), vector)
+        return cls(name, ctx.flag(table, "retain_graph", path, False), gradient)
+
+    def simulate(self, sim: Simulation) -> None:
+        from ..model import ERR_NO_GRAD_FN, ERR_SECOND_BACKWARD
+        from ..simulate import BackwardEvent, ScenarioError
+
+        y = sim.tensors[self.name]
+        if not y.requires_grad:
+            raise ScenarioError("RuntimeError", ERR_NO_GRAD_FN)
+        v = self._weights(sim, y)
+        if y.leaf:
+            # backward of a leaf that requires grad: its .grad receives the gradient itself
+            sim.backward_calls += 1
+            sim.accumulate(y, v)
+            sim.events.append(BackwardEvent(y.name, sim.leaf_grads()))
+            return
+        graph = [y, *sim.ancestors(y)]
+        if any(t.freed for t in graph) and not sim.believes("graph_kept"):
+            if any(t.freed and t.saves for t in graph) or sim.believes("second_backward_raises"):
+                raise ScenarioError("RuntimeError", ERR_SECOND_BACKWARD)
+        sim.backward_calls += 1
+        self._propagate(sim, y, v)
+        if not self.retain_graph:
+            for t in graph:
+                t.freed = True
+        sim.events.append(BackwardEvent(y.name, sim.leaf_grads()))
+
+    def _weights(self, sim: Simulation, y: Tensor) -> list[Any]:
+        """The v of y.backward(v) (1 for a scalar), or torch's error for a missing or misshapen v."""
+        from ..model import ERR_SCALAR
+        from ..simulate import ScenarioError
+
+        if self.gradient is None:
+            if len(y.values) != 1:
+                raise ScenarioError("RuntimeError", ERR_SCALAR)
+            return [sim.sp.Integer(1)]
+        values, vector = self.gradient
+        if sim.believes("gradient_ignored"):
+            values = tuple(sim.sp.Integer(1) for _v in values)
+        if len(values) != len(y.values) or vector != y.vector:
+            shape_g = f"torch.Size([{len(values)}])" if vector else "torch.Size([])"
+            shape_y = f"torch.Size([{len(y.values)}])" if y.vector else "torch.Size([])"
+            raise ScenarioError("RuntimeError", f"Mismatch in shape: grad_output[0] has a shape of "
+                                                f"{shape_g} and output[0] has a shape of {shape_y}.")
+        return list(values)
+
+    def _propagate(self, sim: Simulation, y: Tensor, v: list[Any]) -> None:
+        """The chain rule: every leaf in the graph, and the non-leaves that retain their grad."""
+        sp = sim.sp
+        assert y.expr is not None and y.at is not None
+        loss = sum((vi * e for vi, e in zip(v, y.expr)), start=sp.Integer(0))
+        for name in sorted(y.leaves):
+            t = sim.tensors[name]
+            # every leaf in the graph gets a .grad, even an identically zero one (x - x)
+            elems = [sim.sym(name, i) for i in range(len(t.values))]
+            sim.accumulate(t, [sp.diff(loss, e).xreplace(y.at) for e in elems])
+        # non-leaf tensors that retain their grad (or all, under the nonleaf_grad belief)
+        for t in list(sim.tensors.values()):
+            if t.leaf or t is y or not t.requires_grad or not (t.retains or sim.believes("nonleaf_grad")):
+                continue
+            g = sim.grad_wrt_nonleaf(y, t, v)
+            if g is not None:
+                sim.accumulate(t, g)
+        if y.retains or sim.believes("nonleaf_grad"):
+            sim.accumulate(y, list(v))
+
+    def render(self, out: CodeWriter) -> None:
+        from ..render import literals
+
+        args = []
+        if self.gradient is not None:
+            args.append(f"gradient=torch.tensor({literals(*self.gradient)})")
+        if self.retain_graph:
+            args.append("retain_graph=True")
+        out.line(f"{self.name}.backward({', '.join(args)})")
+
+
+def backward_roots(steps: Sequence[Step]) -> list[str]:
+    """The tensors backward() is called on, in program order."""
+    return [s.name for s in walk(steps) if isinstance(s, Backward)]

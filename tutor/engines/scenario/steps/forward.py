@@ -1,0 +1,112 @@
+"""``{ forward = "y", expr = "x^2", mode = ... }``: compute a tensor, tracked or not."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ....foundation.i18n import _
+from ....mathlang.functions import FUNCTIONS
+from ....mathlang.printing import to_python
+from ....mathlang.tree import BinOp, Call, Node, rename_calls, variables, walk
+from . import Step
+
+if TYPE_CHECKING:
+    from ..build import BuildContext
+    from ..render import CodeWriter
+    from ..simulate import Simulation
+
+MODES = ("normal", "no_grad", "decorator", "set_grad_enabled")
+
+
+@dataclass(frozen=True)
+class Forward(Step):
+    key: ClassVar[str] = "forward"
+    options: ClassVar[tuple[str, ...]] = ("expr", "mode")
+    order: ClassVar[int] = 10
+    example: ClassVar[str] = '{ forward = "y", expr = "x^2" }'
+    renders: ClassVar[str] = ("`y = x ** 2` (may use leaves and earlier results; `sum`, `mean`, `dot` reduce); "
+                              '`mode = "no_grad"` puts it inside `with torch.no_grad():`, `mode = "decorator"` '
+                              "defines and calls a `@torch.no_grad()` function, `mode = \"set_grad_enabled\"` "
+                              "uses `with torch.set_grad_enabled(False):`")
+
+    name: str
+    tree: Node
+    mode: str = "normal"
+
+    @classmethod
+    def parse(cls, table: dict[str, Any], ctx: BuildContext, path: str) -> Forward:
+        name = ctx.name(table["forward"], f"{path}.forward")
+        if name in ctx.leaves:
+            ctx.fail(f"{path}.forward", _("'{name}' is a leaf; give the result another name").format(name=name))
+        tree = ctx.expression(table.get("expr", ""), f"{path}.expr")
+        mode = table.get("mode", "normal")
+        if mode not in MODES:
+            ctx.fail(f"{path}.mode", _("one of {modes}").format(modes=", ".join(MODES)))
+        ctx.defined.add(name)
+        return cls(name, tree, mode)
+
+    def simulate(self, sim: Simulation) -> None:
+        from ....mathlang.sym import expand_elements
+        from ..simulate import Tensor
+
+        tracking = sim.grad_enabled and (self.mode == "normal" or sim.believes("no_grad_ignored"))
+        env: dict[str, list[Any]] = {}
+        at: dict[Any, Any] = {}
+        for name, t in sim.tensors.items():
+            if t.leaf or not t.requires_grad:
+                env[name] = [sim.sym(name, i) for i in range(len(t.values))]
+                at.update({sim.sym(name, i): v for i, v in enumerate(t.values)})
+            else:
+                assert t.expr is not None
+                env[name] = t.expr
+        used = variables(self.tree)
+        exprs, vector = expand_elements(self.tree, env, {k: sim.tensors[k].vector for k in env},
+                                        mean_is_sum=sim.believes("mean_is_sum"))
+        requires = tracking and any(sim.tensors[name].requires_grad for name in used)
+        t = Tensor(self.name, [e.xreplace(at) for e in exprs], vector, leaf=not requires, requires_grad=requires)
+        if requires:
+            t.expr = exprs
+            t.at = at
+            t.saves = saves_tensors(self.tree)
+            for name in used:
+                u = sim.tensors[name]
+                if u.leaf and u.requires_grad:
+                    t.leaves.add(name)
+                elif u.requires_grad:
+                    t.inputs.add(name)         # kept per non-leaf input, for retain_grad
+                    t.leaves |= u.leaves
+        sim.tensors[self.name] = t
+
+    def render(self, out: CodeWriter) -> None:
+        code = to_python(self.tree)
+        if self.mode == "no_grad":
+            out.line("with torch.no_grad():")
+            with out.indented():
+                out.line(f"{self.name} = {code}")
+        elif self.mode == "set_grad_enabled":
+            out.line("with torch.set_grad_enabled(False):")
+            with out.indented():
+                out.line(f"{self.name} = {code}")
+        elif self.mode == "decorator":
+            fname = f"compute_{self.name}"
+            args = ", ".join(sorted(variables(self.tree)))
+            out.define(["@torch.no_grad()", f"def {fname}({args}):", f"    return {code}", ""])
+            out.line(f"{self.name} = {fname}({args})")
+        else:
+            out.line(f"{self.name} = {code}")
+
+    def mutate(self, mutation: str) -> tuple[Step, ...] | None:
+        if mutation == "mean-to-sum" and any(isinstance(n, Call) and n.name == "mean" for n in walk(self.tree)):
+            return (dataclasses.replace(self, tree=rename_calls(self.tree, "mean", "sum")),)
+        return None
+
+
+def saves_tensors(tree: Node) -> bool:
+    """Does torch save a tensor for backward?  Sums, means, +, - and negation do not."""
+    for node in walk(tree):
+        if isinstance(node, BinOp) and node.op in ("mul", "div", "pow"):
+            return True
+        if isinstance(node, Call) and not FUNCTIONS[node.name].reduces:
+            return True
+    return False

@@ -1,0 +1,93 @@
+"""One grading report in every format: JSON, a CSV gradebook, Gradescope's results.json, JUnit XML."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from ...foundation.errors import TutorError
+from ...foundation.i18n import _
+from .results import GradingReport, SubmissionResult
+
+FORMATS = ("json", "csv", "gradescope", "junit")
+
+
+def render(report: GradingReport, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(report.to_json(), indent=2) + "\n"
+    if fmt == "csv":
+        return _csv(report)
+    if fmt == "gradescope":
+        return json.dumps(gradescope(report), indent=2) + "\n"
+    if fmt == "junit":
+        return _junit(report)
+    raise TutorError(_("unknown format {fmt}").format(fmt=fmt), code="grade.bad-format")
+
+
+def gradescope(report: GradingReport) -> dict[str, Any]:
+    """Gradescope's results.json: score and tests (name, score, max_score, output, visibility)."""
+    tests = [{"name": t.name, "score": t.score, "max_score": t.max_score, "output": t.output, "visibility": "visible"}
+             for r in report.results for t in r.tests]
+    return {"score": sum(t["score"] for t in tests), "tests": tests}
+
+
+def _csv(report: GradingReport) -> str:
+    exercises = sorted({r.exercise for r in report.results})
+    rows: dict[str, dict[str, float]] = {}
+    for r in report.results:
+        rows.setdefault(r.student, {})[r.exercise] = r.score / r.max_score * 100 if r.max_score else 0.0
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["student", *exercises, "total"])
+    for student in sorted(rows):
+        values = [rows[student].get(e) for e in exercises]
+        total = sum(v for v in values if v is not None) / len(exercises) if exercises else 0.0
+        w.writerow([student, *("" if v is None else f"{v:.1f}" for v in values), f"{total:.1f}"])
+    return buf.getvalue()
+
+
+def _junit(report: GradingReport) -> str:
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>"]
+    by_student: dict[str, list[SubmissionResult]] = {}
+    for r in report.results:
+        by_student.setdefault(r.student, []).append(r)
+    for student, results in sorted(by_student.items()):
+        tests = [t for r in results for t in r.tests]
+        failures = sum(1 for t in tests if t.score < t.max_score)
+        lines.append(f"  <testsuite name={quoteattr(student)} tests=\"{len(tests)}\" failures=\"{failures}\">")
+        for r in results:
+            for t in r.tests:
+                head = f"    <testcase classname={quoteattr(student + '.' + r.exercise)} name={quoteattr(t.name)}"
+                if t.score >= t.max_score:
+                    lines.append(head + " />")
+                    continue
+                lines.append(head + ">")
+                lines.append(f"      <failure message={quoteattr(t.output[:200])}>{escape(t.output)}</failure>")
+                lines.append("    </testcase>")
+        lines.append("  </testsuite>")
+    lines.append("</testsuites>")
+    return "\n".join(lines) + "\n"
+
+
+def summary_lines(report: GradingReport) -> list[str]:
+    """The batch on a terminal: each student's total, the misconceptions seen, the files skipped."""
+    summary = report.summary()
+    lines = [f"{student}: {s['score']:g}/{s['max_score']:g}" for student, s in summary["scores"].items()]
+    lines += [_("  {n} student(s) showed {id}").format(n=n, id=mid) for mid, n in summary["misconceptions"].items()]
+    lines += [_("skipped (matches no code exercise): {file}").format(file=f) for f in report.unknown]
+    return lines
+
+
+def atomic_write(path: Path, text: str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

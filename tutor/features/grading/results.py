@@ -1,0 +1,111 @@
+"""Grading results, typed: one judged answer becomes one test result; a submission's tests, one report.
+
+:class:`TestResult` is made from a :class:`~tutor.bank.Judgement`
+(:meth:`TestResult.judged`), a :class:`SubmissionResult` holds one file's
+tests, and a :class:`GradingReport` holds the batch; every report format
+(:mod:`.reports`) renders the same report.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...bank import Judgement
+from ...foundation.i18n import _
+
+
+def _number(x: float) -> float | int:
+    """Whole scores print as 1, not 1.0 (the reports' format)."""
+    return int(x) if float(x).is_integer() else x
+
+
+@dataclass
+class TestResult:
+    name: str
+    score: float
+    max_score: float
+    output: str
+    misconception: str | None = None
+
+    @classmethod
+    def judged(cls, name: str, judged: Judgement, got: object) -> TestResult:
+        """One test from one judged answer: right, unreadable, or wrong (with the misconception explained)."""
+        if judged.invalid:
+            output = _("could not be read: {reason}").format(reason=judged.invalid)
+        elif judged.correct:
+            output = _("right: {value}").format(value=judged.expected)
+        else:
+            output = _("expected {expected}, got {got}").format(expected=judged.expected, got=got)
+            if judged.misconception:
+                output += ". " + judged.explanation
+        return cls(name, 1 if judged.correct else 0, 1, output, judged.misconception)
+
+    @classmethod
+    def failed(cls, name: str, reason: str, max_score: float = 1) -> TestResult:
+        """A test that earns nothing for a reason outside the answer (no result, a timeout ...)."""
+        return cls(name, 0, max_score, reason)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "score": _number(self.score), "max_score": _number(self.max_score),
+                "output": self.output, "misconception": self.misconception}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TestResult:
+        return cls(data["name"], data["score"], data["max_score"], data["output"], data.get("misconception"))
+
+
+@dataclass
+class SubmissionResult:
+    """One student's file (a code exercise or a notebook sheet), graded."""
+
+    student: str
+    exercise: str
+    file: str
+    status: str
+    tests: list[TestResult] = field(default_factory=list)
+    isolation: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return float(sum(t.score for t in self.tests))
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(t.max_score for t in self.tests))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"student": self.student, "exercise": self.exercise, "file": self.file, "score": self.score,
+                "max_score": self.max_score, "status": self.status, "tests": [t.to_json() for t in self.tests],
+                "isolation": self.isolation}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SubmissionResult:
+        return cls(data["student"], data["exercise"], data["file"], data["status"],
+                   [TestResult.from_json(t) for t in data["tests"]], list(data.get("isolation") or []))
+
+
+@dataclass
+class GradingReport:
+    results: list[SubmissionResult] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)      # files that match no exercise
+
+    def summary(self) -> dict[str, Any]:
+        students = sorted({r.student for r in self.results})
+        totals = {s: [0.0, 0.0] for s in students}
+        misconceptions: dict[str, set[str]] = {}
+        for r in self.results:
+            totals[r.student][0] += r.score
+            totals[r.student][1] += r.max_score
+            for t in r.tests:
+                if t.misconception:
+                    misconceptions.setdefault(t.misconception, set()).add(r.student)
+        return {
+            "students": len(students),
+            "submissions": len(self.results),
+            "scores": {s: {"score": v[0], "max_score": v[1]} for s, v in totals.items()},
+            "misconceptions": {k: len(v) for k, v in sorted(misconceptions.items(), key=lambda kv: -len(kv[1]))},
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {"results": [r.to_json() for r in self.results], "unknown": self.unknown,
+                "summary": self.summary()}

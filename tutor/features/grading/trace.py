@@ -1,0 +1,269 @@
+"""``tutor trace``: watch a learner's training loop and explain its gradient mistakes.
+
+The script runs in the grading sandbox (:mod:`.sandbox`) with
+torch instrumented: every ``backward()`` records each leaf's ``.grad`` before
+and after it and the loss; ``.grad.zero_()``, ``optimizer.zero_grad()``,
+``optimizer.step()`` and in-place updates of leaves are recorded as events.
+The parent reads the events and finds, step by step, where a gradient carried
+over into an update (accumulation) and where a zeroing threw a fresh gradient
+away before the update used it, telling deliberate accumulation (several
+backward calls per update, zeroed after each update) apart.  With
+``corrected`` the same script runs again with the zeroing done right, for the
+plot of both loss curves.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ...foundation.i18n import _
+from ...foundation.term import fmt_number
+
+TRACER = r'''
+import sys, torch
+
+EVENTS, LEAVES, NAMES = [], {}, {}
+OPTIONS = {}
+LIMIT = 20000
+_orig = {}
+
+
+def _name(t):
+    key = id(t)
+    if key in NAMES:
+        return NAMES[key]
+    frame = sys._getframe(2)
+    while frame is not None:
+        for scope in (frame.f_locals, frame.f_globals):
+            for k, v in list(scope.items()):
+                if v is t and not k.startswith("_"):
+                    NAMES[key] = k
+                    return k
+        frame = frame.f_back
+    NAMES[key] = "leaf%d" % (len(NAMES) + 1)
+    return NAMES[key]
+
+
+def _value(t):
+    if t is None:
+        return None
+    v = t.detach().reshape(-1).tolist()
+    return v if len(v) > 1 else v[0]
+
+
+def _leaves(root):
+    found, stack, seen = [], [root.grad_fn], set()
+    while stack:
+        fn = stack.pop()
+        if fn is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        var = getattr(fn, "variable", None)
+        if var is not None:
+            found.append(var)
+        stack.extend(f for f, _ in fn.next_functions)
+    return found
+
+
+def _record(kind, **data):
+    if len(EVENTS) < LIMIT:
+        data["event"] = kind
+        EVENTS.append(data)
+
+
+def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    leaves = _leaves(self) if self.grad_fn is not None else ([self] if self.requires_grad else [])
+    for t in leaves:
+        LEAVES[id(t)] = t
+        _name(t)
+    if OPTIONS.get("corrected"):
+        for t in leaves:
+            t.grad = None
+    before = {_name(t): _value(t.grad) for t in leaves}
+    loss = float(self.detach().reshape(-1)[0]) if self.numel() == 1 else None
+    result = _orig["backward"](self, gradient, retain_graph, create_graph, inputs)
+    _record("backward", loss=loss, before=before, after={_name(t): _value(t.grad) for t in leaves})
+    return result
+
+
+def _owner_of_grad(t):
+    for leaf in LEAVES.values():
+        if leaf.grad is t:
+            return leaf
+    return None
+
+
+def _zero_(self):
+    leaf = _owner_of_grad(self)
+    if leaf is not None:
+        if OPTIONS.get("corrected"):
+            return self
+        _record("zero", tensor=_name(leaf))
+    return _orig["zero_"](self)
+
+
+def _inplace(name):
+    orig = getattr(torch.Tensor, name)
+
+    def wrapper(self, *args, **kwargs):
+        result = orig(self, *args, **kwargs)
+        if id(self) in LEAVES and not torch.is_grad_enabled():
+            _record("update", tensor=_name(self), value=_value(self))
+        return result
+    return wrapper
+
+
+def install(options):
+    OPTIONS.update(options)
+    _orig["backward"] = torch.Tensor.backward
+    _orig["zero_"] = torch.Tensor.zero_
+    torch.Tensor.backward = _backward
+    torch.Tensor.zero_ = _zero_
+    for name in ("__isub__", "__iadd__", "sub_", "add_", "copy_", "mul_", "__imul__"):
+        setattr(torch.Tensor, name, _inplace(name))
+    zero_grad = torch.optim.Optimizer.zero_grad
+
+    def opt_zero_grad(self, *a, **k):
+        if OPTIONS.get("corrected"):
+            return None
+        _record("zero_grad")
+        return zero_grad(self, *a, **k)
+
+    def after_step(optimizer, args, kwargs):
+        # every optimizer (SGD, Adam ... override step()): torch's global post-step hook
+        for group in optimizer.param_groups:
+            for p in group["params"]:
+                LEAVES[id(p)] = p
+                _record("update", tensor=_name(p), value=_value(p))
+    torch.optim.Optimizer.zero_grad = opt_zero_grad
+    sys.modules["torch.optim.optimizer"].register_optimizer_step_post_hook(after_step)
+
+
+def finish(namespace):
+    params = {}
+    for key, t in LEAVES.items():
+        params[NAMES.get(key, "?")] = _value(t)
+    return {"events": EVENTS, "parameters": params, "truncated": len(EVENTS) >= LIMIT}
+'''
+
+
+def run_script(path: str | Path, *, corrected: bool = False, timeout: float = 60.0,
+               hide: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Run a training script in the sandbox under the tracer; returns the child's report."""
+    from .sandbox import Limits, Zygote, default_hidden
+
+    source = Path(path).read_text(encoding="utf-8", errors="replace")
+    zygote = Zygote(hide=default_hidden(*hide), limits=Limits(wall=timeout, cpu=max(1, int(timeout))), uid=61500)
+    try:
+        return zygote.run(source, "", [], mode="trace", tracer=TRACER, options={"corrected": corrected})
+    finally:
+        zygote.close()
+
+
+def analyse(trace: dict[str, Any]) -> dict[str, Any]:
+    """Findings from the recorded events: which step, which tensor, what carried over."""
+    events = trace.get("events", [])
+    backward = [e for e in events if e["event"] == "backward"]
+    steps = _steps(events)
+    per_step = [len(s["backward"]) for s in steps if s["updates"]]
+    deliberate = len(per_step) > 1 and min(per_step) > 1 and len(set(per_step[:-1])) == 1
+    findings = _findings(steps, deliberate)
+    if deliberate:
+        findings.append({"id": "accumulation.deliberate", "step": None, "tensor": None,
+                         "message": _("Gradients are accumulated over {k} backward calls per update and zeroed "
+                                      "after each update: deliberate gradient accumulation, not a mistake.").format(
+                             k=per_step[0])})
+    losses = [e["loss"] for e in backward if e.get("loss") is not None]
+    return {"backward_calls": len(backward), "findings": findings, "parameters": trace.get("parameters", {}),
+            "losses": losses, "steps": len(steps)}
+
+
+def _new_step() -> dict[str, Any]:
+    return {"backward": [], "zero_before": set(), "zero_after": set(), "updates": set()}
+
+
+def _steps(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events grouped into steps: a step ends with the updates that follow backward calls."""
+    steps, current = [], _new_step()
+    for e in events:
+        kind = e["event"]
+        if kind in ("backward", "zero", "zero_grad") and current["updates"]:
+            steps.append(current)
+            current = _new_step()
+        if kind == "backward":
+            current["backward"].append(e)
+        elif kind in ("zero", "zero_grad"):
+            target = {e["tensor"]} if kind == "zero" else {"*"}
+            (current["zero_after"] if current["backward"] else current["zero_before"]).update(target)
+        elif kind == "update":
+            current["updates"].add(e["tensor"])
+    if current["backward"] or current["updates"]:
+        steps.append(current)
+    return steps
+
+
+def _findings(steps: list[dict[str, Any]], deliberate: bool) -> list[dict[str, Any]]:
+    findings: list[dict[str, Any]] = []
+    reported: set[tuple[str, str]] = set()
+    for number, s in enumerate(steps, start=1):
+        if not s["backward"]:
+            continue
+        for name, before in s["backward"][0]["before"].items():
+            values = before if isinstance(before, list) else [before]
+            carried = before is not None and any(abs(v) > 0 for v in values)
+            if carried and number > 1 and not deliberate and ("accumulation", name) not in reported:
+                reported.add(("accumulation", name))
+                findings.append({
+                    "id": "accumulation.no-zero", "step": number, "tensor": name,
+                    "message": _("Step {step}: before backward(), {name}.grad still held {before} from the earlier "
+                                 "steps, so backward() added to it and the update used the running sum. Zero it "
+                                 "before each backward: opt.zero_grad() or {name}.grad.zero_().").format(
+                        step=number, name=name, before=short(before))})
+            zeroed = name in s["zero_after"] or "*" in s["zero_after"]
+            if zeroed and s["updates"] and ("placement", name) not in reported:
+                reported.add(("placement", name))
+                findings.append({
+                    "id": "zeroing.after-backward", "step": number, "tensor": name,
+                    "message": _("Step {step}: {name}.grad was zeroed after backward() and before the update, so "
+                                 "the update used a zero (or None) gradient and {name} did not move. Zero before "
+                                 "backward, or after the update.").format(step=number, name=name)})
+    return findings
+
+
+def short(v: Any) -> str:
+    """A value briefly: 3.7, or the first four elements of a list."""
+    if isinstance(v, list):
+        return "[" + ", ".join(fmt_number(x) for x in v[:4]) + (", ..." if len(v) > 4 else "") + "]"
+    return fmt_number(v)
+
+
+def svg_plot(series: dict[str, list[float]], title: str) -> str:
+    """A small self-contained SVG line chart (no plotting library needed)."""
+    width, height, pad = 640, 360, 50
+    values = [v for s in series.values() for v in s if v is not None]
+    if not values:
+        values = [0.0, 1.0]
+    lo, hi = min(values), max(values)
+    hi = hi if hi > lo else lo + 1
+    n = max((len(s) for s in series.values()), default=1)
+    colors = ["#c0392b", "#2471a3", "#1e8449"]
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+             f'font-size="12"><rect width="100%" height="100%" fill="white"/>',
+             f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14">{title}</text>',
+             f'<line x1="{pad}" y1="{height - pad}" x2="{width - 10}" y2="{height - pad}" stroke="black"/>',
+             f'<line x1="{pad}" y1="30" x2="{pad}" y2="{height - pad}" stroke="black"/>',
+             f'<text x="{width / 2}" y="{height - 12}" text-anchor="middle">step</text>',
+             f'<text x="8" y="{height / 2}">loss</text>',
+             f'<text x="{pad - 4}" y="34" text-anchor="end">{hi:.3g}</text>',
+             f'<text x="{pad - 4}" y="{height - pad}" text-anchor="end">{lo:.3g}</text>']
+    for k, (label, s) in enumerate(series.items()):
+        pts = []
+        for i, v in enumerate(s):
+            x = pad + (width - pad - 10) * (i / max(1, n - 1))
+            y = (height - pad) - (height - pad - 30) * ((v - lo) / (hi - lo))
+            pts.append(f"{x:.1f},{y:.1f}")
+        color = colors[k % len(colors)]
+        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(pts)}"/>')
+        parts.append(f'<text x="{width - 200}" y="{40 + 16 * k}" fill="{color}">{label}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,152 @@
+"""The quiz: question, answer, feedback, as plain functions with I/O passed in.
+
+:func:`run` drives one session.  It reads answers through ``read(prompt)``
+(``None`` at end of input) and reports everything as *events* (plain dicts)
+through ``emit(event)``: ``resume``, ``question``, ``hint``, ``invalid``,
+``feedback``, ``skipped``, ``quit`` and ``summary``.  The command prints them
+as text on a terminal or one JSON object per line with ``--json``, so any
+front end can drive the same loop.  Every answer is saved before its
+feedback is shown.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ...bank import Exercise, Variant
+from ...foundation.errors import TutorError
+from ...foundation.i18n import _
+from .store import Store
+from .views import GRAPH_TOPICS, graph_lines, question_event, summary_event, table, work_file
+
+COMMANDS = {"hint": "hint", "h": "hint", "?": "hint", "skip": "skip", "s": "skip", "quit": "quit",
+            "q": "quit", "exit": "quit"}
+
+Read = Callable[[str], "str | None"]
+Emit = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class Options:
+    topics: tuple[str, ...] = ()
+    exercise: str | None = None
+    count: int = 10
+    seed: int | None = None
+    attempts: int = 2
+    fresh: bool = False
+    bank_dir: str | None = None
+
+
+def plan(exercises: Sequence[Exercise], boxes: dict[str, dict[str, Any]], opts: Options) -> list[list[Any]]:
+    """The session's questions: (exercise id, variant seed) pairs, fixed when the session starts."""
+    from .store import choose
+
+    seed = opts.seed if opts.seed is not None else random.randrange(1_000_000)
+    if opts.exercise:
+        chosen = [ex for ex in exercises if ex.id == opts.exercise] * max(1, opts.count or 1)
+    else:
+        chosen = choose(exercises, boxes, opts.count, seed)
+    rng = random.Random(seed)
+    return [[ex.id, rng.randrange(1_000_000)] for ex in chosen]
+
+
+def run(opts: Options, read: Read, emit: Emit, store: Store) -> int:
+    """One quiz session; returns the exit status (0 finished, 1 quit early)."""
+    from ... import bank
+    from ...foundation.paths import default_bank_dir
+
+    exercises = bank.load(opts.bank_dir)
+    selected = bank.select(exercises, topics=opts.topics, ids=(opts.exercise,) if opts.exercise else ())
+    if not selected:
+        raise TutorError(_("no exercises match the chosen topics"), code="quiz.no-exercises")
+    by_id = bank.by_id(exercises)
+    options = {"topics": sorted(opts.topics), "exercise": opts.exercise, "count": opts.count,
+               "seed": opts.seed, "attempts": opts.attempts}
+    bank_key = str(opts.bank_dir or default_bank_dir())
+    session = store.open_session(bank_key, options, lambda: plan(selected, store.boxes(), opts), opts.fresh)
+    total = len(session.plan)
+    if session.resumed:
+        emit({"event": "resume", "answered": session.answered, "total": total, "session": session.id})
+    for position in range(session.answered, total):
+        ex_id, seed = session.plan[position]
+        ex = by_id.get(ex_id)
+        if ex is None:          # the bank changed under a resumed session
+            store.record(session.id, position, ex_id, "?", seed, 0, "", False, None, True)
+            continue
+        v = bank.variant(ex, seed)
+        emit(question_event(v, position, total))
+        if ask(v, position, opts, read, emit, store, session.id) == "quit":
+            emit({"event": "quit", "answered": position, "total": total,
+                  "message": _("Your answers are saved. Run the same command again to continue.")})
+            return 1
+    store.finish_session(session.id)
+    emit(summary_event(store, session.id, total))
+    return 0
+
+
+def ask(v: Variant[Any], position: int, opts: Options, read: Read, emit: Emit, store: Store,
+        session_id: int) -> str:
+    """Read answers until right, out of attempts, skipped or quit: right | wrong | skipped | quit."""
+    ex = v.exercise
+    used = store.attempts_used(session_id, position)
+    hints_shown = 0
+    while True:
+        text = read(_("answer> "))
+        if text is None:
+            return "quit"
+        text = text.strip()
+        if not text:
+            continue
+        command = COMMANDS.get(text.lower())
+        if command == "quit":
+            return "quit"
+        if command == "hint":
+            hints_shown = _hint(ex, hints_shown, emit)
+            continue
+        if command == "skip":
+            store.record(session_id, position, ex.id, ex.topic, v.seed, used + 1, "", False, None, True)
+            emit({"event": "skipped", "expected": v.kind.expected_text(v), "explanation": ex.explanation})
+            return "skipped"
+        judged, answer = v.kind.respond(v, text, work_file)
+        if judged.invalid:
+            emit({"event": "invalid", "reason": judged.invalid, "answer": answer, "caret": judged.caret,
+                  "message": _("That cost no attempt: try again.")})
+            continue
+        used += 1
+        final = judged.correct or used >= opts.attempts
+        store.record(session_id, position, ex.id, ex.topic, v.seed, used, answer, judged.correct,
+                     judged.misconception, final)
+        emit(_feedback(v, answer, judged, used, final, opts))
+        if final:
+            return "right" if judged.correct else "wrong"
+
+
+def _hint(ex: Exercise, shown: int, emit: Emit) -> int:
+    """The next hint (or that there is none left); returns how many have been shown."""
+    if shown < len(ex.hints):
+        shown += 1
+        text = ex.hints[shown - 1]
+    else:
+        text = _("No more hints: type skip to see the answer.")
+    emit({"event": "hint", "number": shown, "of": len(ex.hints), "text": text})
+    return shown
+
+
+def _feedback(v: Variant[Any], answer: str, judged: Any, used: int, final: bool, opts: Options) -> dict[str, Any]:
+    event = {"event": "feedback", "id": v.exercise.id, "answer": answer, "correct": judged.correct,
+             "misconception": judged.misconception, "explanation": judged.explanation,
+             "attempt": used, "attempts_left": 0 if final else opts.attempts - used}
+    if final:
+        event["expected"] = judged.expected
+    grad_table = table(v, judged.misconception)
+    if grad_table:
+        event["table"] = grad_table
+    if not judged.correct and v.scenario is not None and (
+            v.exercise.topic in GRAPH_TOPICS or judged.misconception == "leaf.nonleaf-grad"):
+        event["graph"] = graph_lines(v.scenario)
+    return event
+
+
+__all__ = ["Options", "Store", "run"]

@@ -1,0 +1,144 @@
+"""The quiz's events as terminal text (the JSON front end prints the events themselves)."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from ...bank.topics import TOPICS
+from ...foundation.i18n import _
+from ...foundation.term import style
+
+Event = dict[str, Any]
+_KEYWORDS = r"\b(import|for|in|range|with|def|return|if|is|not|None|True|False|and|print)\b"
+
+
+def highlight(code: str, color: bool) -> str:
+    if not color:
+        return code
+    out = []
+    for line in code.splitlines():
+        line = re.sub(r"(?<![\w.])(\d+\.?\d*)", lambda m: style(m.group(1), "magenta", enabled=True), line)
+        line = re.sub(_KEYWORDS, lambda m: style(m.group(1), "blue", enabled=True), line)
+        line = re.sub(r"(\.(?:backward|grad|zero_|zero_grad|step|retain_grad|no_grad|is_leaf|requires_grad))\b",
+                      lambda m: style(m.group(1), "cyan", enabled=True), line)
+        out.append(line)
+    return "\n".join(out)
+
+
+def render_event(event: Event, color: bool = False) -> str:
+    """One event as terminal text."""
+    render = _RENDERERS.get(event["event"])
+    return render(event, color) if render else str(event)
+
+
+def _resume(event: Event, color: bool) -> str:
+    return style(_("Welcome back: resuming your session ({answered} of {total} answered).").format(**event),
+                 "cyan", enabled=color)
+
+
+def _question(event: Event, color: bool) -> str:
+    head = f"[{event['position']}/{event['total']}] {event['topic_title']} · {event['kind']} — {event['title']}"
+    lines = ["", style(head, "bold", enabled=color), event["prompt"]]
+    if event.get("pretty") and "\n" in event["pretty"]:
+        lines += ["    " + ln for ln in event["pretty"].splitlines()]
+    if event.get("code"):
+        lines.append("")
+        lines += ["    " + ln for ln in highlight(event["code"].rstrip(), color).splitlines()]
+        lines.append("")
+    if event.get("graph"):
+        lines += [_("  computation graph:")] + ["   " + g for g in event["graph"]]
+    if event.get("choices") and not event.get("true_false"):
+        lines += [f"  {chr(ord('a') + i)}) {c}" for i, c in enumerate(event["choices"])]
+    if event.get("true_false"):
+        lines.append(_("  (true or false)"))
+    if event.get("expects"):
+        lines.append(style(_("  Type {expects}.").format(expects=event["expects"]), "dim", enabled=color))
+    if event.get("wrt") and len(event["wrt"]) > 1:
+        lines.append(style(_("  Type the derivatives separated by ';'."), "dim", enabled=color))
+    lines.append(style(_("  (hint, skip or quit at any time)"), "dim", enabled=color))
+    return "\n".join(lines)
+
+
+def _hint(event: Event, color: bool) -> str:
+    return style(_("Hint {number}/{of}: {text}").format(**event), "yellow", enabled=color)
+
+
+def _invalid(event: Event, color: bool) -> str:
+    msg = _("I could not read that: {reason}").format(reason=event.get("caret") or event["reason"])
+    if event.get("message"):
+        msg += "\n" + event["message"]
+    return style(msg, "yellow", enabled=color)
+
+
+def _feedback(event: Event, color: bool) -> str:
+    if event["correct"]:
+        return style(_("✓ Right."), "green", "bold", enabled=color) + " " + event["explanation"]
+    lines = [style(_("✗ Not quite."), "red", "bold", enabled=color)]
+    text, _sep, fix = (event["explanation"] or "").partition("\n")
+    lines.append(text)
+    if event.get("table"):
+        lines += _table_lines(event["table"])
+    if fix:
+        lines.append(_("The fix:"))
+        lines += ["    " + ln for ln in highlight(fix, color).splitlines()]
+    if event.get("graph"):
+        lines += [_("  computation graph:")] + ["   " + g for g in event["graph"]]
+    if event.get("attempts_left"):
+        lines.append(style(_("Try again ({n} attempt(s) left).").format(n=event["attempts_left"]), "dim",
+                           enabled=color))
+    elif event.get("expected"):
+        lines.append(_("The answer is {expected}.").format(expected=event["expected"]))
+    return "\n".join(lines)
+
+
+def _skipped(event: Event, color: bool) -> str:
+    return _("Skipped. The answer is {expected}. {explanation}").format(**event)
+
+
+def _quit(event: Event, color: bool) -> str:
+    return style(event["message"], "cyan", enabled=color)
+
+
+def _summary(event: Event, color: bool) -> str:
+    lines = ["", style(_("Done: {right} of {total} right ({first} at the first try).").format(
+        right=event["right"], total=event["total"], first=event["right_first_time"]), "bold", enabled=color)]
+    for mid, n in sorted(event["misconceptions"].items()):
+        lines.append(_("  seen {n}x: {id}").format(n=n, id=mid))
+    lines.append(_("Run tutor progress to see your mastery per topic."))
+    return "\n".join(lines)
+
+
+_RENDERERS: dict[str, Callable[[Event, bool], str]] = {
+    "resume": _resume, "question": _question, "hint": _hint, "invalid": _invalid, "feedback": _feedback,
+    "skipped": _skipped, "quit": _quit, "summary": _summary,
+}
+
+
+def _table_lines(table: dict[str, Any]) -> list[str]:
+    cols = table["columns"]
+    rows = [[str(c) for c in r] for r in table["rows"]]
+    widths = [max(len(cols[i]), *(len(r[i]) for r in rows)) for i in range(len(cols))]
+    out = ["  " + "  ".join(c.ljust(w) for c, w in zip(cols, widths))]
+    out += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    return out
+
+
+def render_progress(mastery: dict[str, dict[str, Any]], boxes: dict[str, dict[str, Any]],
+                    color: bool = False) -> str:
+    from .store import describe_due
+
+    if not mastery:
+        return _("No answers yet: run tutor quiz.")
+    lines = [style(_("Mastery per topic"), "bold", enabled=color)]
+    for topic in TOPICS:
+        m = mastery.get(topic)
+        if not m:
+            continue
+        filled = round(m["mastery"] * 20)
+        bar = "█" * filled + "·" * (20 - filled)
+        acc = "-" if m["accuracy"] is None else f"{m['accuracy'] * 100:.0f}%"
+        lines.append(f"  {topic:<17} {bar} {m['mastery'] * 100:3.0f}%   "
+                     + _("{n} exercises, {acc} right first time").format(n=m["exercises"], acc=acc))
+    lines.append(describe_due(boxes))
+    return "\n".join(lines)

@@ -1,0 +1,114 @@
+"""What the quiz shows besides the verdict: the question event, the .grad table, the graph, the summary."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ...bank import Exercise, Variant
+from ...bank.topics import TOPICS
+from ...foundation.i18n import _
+from ...foundation.paths import data_dir
+from ...foundation.term import fmt_number
+
+TABLE_MISCONCEPTIONS = ("accumulation.overwrite", "accumulation.no-zero", "zeroing.placement",
+                        "zeroing.after-backward", "retain-graph.always-raises", "retain-graph.needed")
+GRAPH_TOPICS = ("graph-leaves",)
+
+
+def work_file(ex: Exercise) -> Path:
+    """The learner's copy of a code exercise's stub, in the tutor's data folder (copied on first use)."""
+    import shutil
+
+    path = data_dir() / "work" / ex.data["file"]
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ex.root / ex.data["file"], path)
+    return path
+
+
+def question_event(v: Variant[Any], position: int, total: int) -> dict[str, Any]:
+    ex = v.exercise
+    event = {"event": "question", "position": position + 1, "total": total, "id": ex.id, "title": ex.title,
+             "topic": ex.topic, "topic_title": _(TOPICS[ex.topic]), "kind": ex.kind, "prompt": v.prompt,
+             "code": v.code, "hints": len(ex.hints)}
+    event.update(v.kind.quiz_fields(v, work_file))
+    if ex.topic in GRAPH_TOPICS and v.scenario is not None:
+        event["graph"] = graph_lines(v.scenario)
+    return event
+
+
+def table(v: Variant[Any], misconception: str | None) -> dict[str, Any] | None:
+    """.grad after each backward call: what torch does against what the learner assumed."""
+    from ...bank.misconceptions import CATALOGUE
+    from ...engines.scenario import mutate, simulate
+
+    if v.scenario is None or misconception not in TABLE_MISCONCEPTIONS:
+        return None
+    m = CATALOGUE[misconception]
+    truth = simulate(v.scenario).backward_events()
+    if m.belief is not None:
+        assumed_run = simulate(v.scenario, [m.belief])
+    else:
+        mutated = mutate(v.scenario, m.mutation) if m.mutation else None
+        assumed_run = simulate(mutated) if mutated is not None else None
+    if assumed_run is None or not truth:
+        return None
+    assumed = assumed_run.backward_events()
+    leaf: str | None = v.scenario.ask.name
+    if leaf not in truth[0].grads:
+        leaf = next(iter(truth[0].grads), None)
+        if leaf is None:
+            return None
+    rows = []
+    for i in range(max(len(truth), len(assumed))):
+        t = truth[i].grads.get(leaf) if i < len(truth) else None
+        a = assumed[i].grads.get(leaf) if i < len(assumed) else None
+        rows.append([i + 1, _fmt(t), _fmt(a)])
+    return {"leaf": leaf, "columns": [_("backward call"), _("torch: {leaf}.grad").format(leaf=leaf),
+                                      _("assumed")], "rows": rows[:12]}
+
+
+def _fmt(values: list[Any] | None) -> str:
+    if values is None:
+        return "None"
+    shown = [fmt_number(float(x)) for x in values]
+    return shown[0] if len(shown) == 1 else "[" + ", ".join(shown) + "]"
+
+
+def graph_lines(scenario: Any) -> list[str]:
+    """The computation graph in text: leaves, grad_fn nodes, where .grad lands (every forward step)."""
+    from ...engines.scenario import Forward, walk
+    from ...mathlang.printing import tree_text
+    from ...mathlang.tree import BinOp, Call, Neg, variables
+
+    names = {"add": "AddBackward0", "sub": "SubBackward0", "mul": "MulBackward0", "div": "DivBackward0",
+             "pow": "PowBackward0"}
+    lines = []
+    for leaf in scenario.leaves:
+        kind = _("leaf, requires_grad=True: .grad lands here") if leaf.requires_grad else \
+            _("leaf, requires_grad=False: a constant")
+        lines.append(f"{leaf.name:>6}  ({kind})")
+    for step in walk(scenario.steps):
+        if not isinstance(step, Forward):
+            continue
+        tree = step.tree
+        node = names.get(tree.op) if isinstance(tree, BinOp) else "NegBackward0" if isinstance(tree, Neg) else \
+            f"{tree.name.capitalize()}Backward0" if isinstance(tree, Call) else None
+        tracked = step.mode == "normal"
+        label = (f"grad_fn={node}, is_leaf=False, .grad stays None" if tracked and node
+                 else "no grad_fn (computed without tracking): is_leaf=True, requires_grad=False")
+        inputs = ", ".join(sorted(variables(tree)))
+        lines.append(f"{step.name:>6}  = {tree_text(tree)}   <- {inputs}   [{label}]")
+    return lines
+
+
+def summary_event(store: Any, session_id: int, total: int) -> dict[str, Any]:
+    history = store.history(session_id)
+    finals = [h for h in history if h["final"]]
+    seen: dict[str, int] = {}
+    for h in history:
+        if h["misconception"]:
+            seen[h["misconception"]] = seen.get(h["misconception"], 0) + 1
+    return {"event": "summary", "total": total, "right": sum(1 for h in finals if h["correct"]),
+            "right_first_time": sum(1 for h in finals if h["correct"] and h["attempt"] == 1),
+            "misconceptions": seen, "mastery": store.mastery()}

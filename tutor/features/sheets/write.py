@@ -1,0 +1,217 @@
+"""Writing sheets, keys and manifests (``tutor sheet``): one sheet, or one personal variant per student.
+
+* without ``output``: the sheet is returned as text; the key is written to
+  ``answers`` if given (else not made, and a note says so);
+* with ``output``: the sheet is written there and the key to ``answers``
+  (default ``<stem>-key<suffix>``);
+* ``students`` (a roster CSV) needs ``output`` (a file name pattern or a
+  directory): ``<stem>-<id><suffix>`` and ``<stem>-<id>-key<suffix>`` per
+  student (or ``<answers stem>-<id><suffix>`` when ``answers`` is given),
+  plus the manifest (``manifest`` or ``<stem>-manifest.json``);
+* ``manifest`` without a roster records the one sheet's (exercise, seed) list;
+* the format comes from ``fmt`` or the output's suffix (default md); an
+  output ending in .pdf compiles the LaTeX;
+* ``seed`` None picks one at random and a note reports it.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ...bank import Exercise
+from ...bank.handouts import MANIFEST_FORMAT
+from ...foundation.errors import TutorError
+from ...foundation.i18n import _
+from . import FORMATS, render
+from .model import Sheet, build, choose
+from .pdf import compile_pdf, no_engine_message, tex_engine
+from .roster import read_roster, safe_name
+
+SUFFIXES = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".tex": "tex", ".ipynb": "ipynb",
+            ".json": "json", ".pdf": "pdf"}
+EXTENSIONS = {"md": ".md", "html": ".html", "tex": ".tex", "ipynb": ".ipynb", "json": ".json", "pdf": ".pdf"}
+
+
+@dataclass
+class Written:
+    """What was made: the sheet's text (when it went nowhere else), the files written, notes for stderr."""
+
+    text: str | None = None
+    files: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Job:
+    fmt: str
+    engine: str | None
+    seed: int
+    chosen: list[Exercise]
+    title: str
+
+
+def write_sheets(directory: str | Path | None = None, *, topics: Sequence[str] = (), ids: Sequence[str] = (),
+                 kinds: Sequence[str] = (), count: int | None = None, seed: int | None = None,
+                 fmt: str | None = None, output: str | None = None, answers: str | None = None,
+                 students: str | None = None, manifest: str | None = None, title: str = "",
+                 notes: list[str] | None = None) -> Written:
+    """Make the sheets and keys; raises TutorError (PdfError when TeX fails).  ``notes`` collects what to say."""
+    from ... import bank
+
+    notes = notes if notes is not None else []
+    fmt = _resolve_format(fmt, output)
+    engine = None
+    if fmt == "pdf":
+        if output is None:
+            raise TutorError(_("a PDF cannot go to the terminal: pass -o FILE.pdf"), code="sheet.pdf-to-terminal")
+        engine = tex_engine()
+        if engine is None:
+            raise TutorError(no_engine_message(), code="sheet.no-tex")
+    if seed is None:
+        import random
+
+        seed = random.SystemRandom().randrange(1_000_000)
+        notes.append(_("seed {seed} (pass --seed {seed} to make the same sheet again)").format(seed=seed))
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise TutorError(_("the seed must be a whole number >= 0, got {seed!r}").format(seed=seed),
+                         code="sheet.bad-seed")
+    chosen = choose(bank.load(directory), topics=topics, ids=ids, kinds=kinds, count=count, seed=seed)
+    job = _Job(fmt, engine, seed, chosen, title)
+    if students is None:
+        return _one_sheet(job, output, answers, manifest, notes)
+    return _per_student(job, read_roster(students), output, answers, manifest, notes)
+
+
+def _one_sheet(job: _Job, output: str | None, answers: str | None, manifest: str | None,
+               notes: list[str]) -> Written:
+    sheet = build(job.chosen, job.seed, title=job.title)
+    done = Written(notes=notes)
+    if output is None:
+        done.text = render(sheet, job.fmt)
+        if answers is not None:
+            _write(Path(answers), _payload(sheet, job, True))
+            notes.append(_("answer key written to {path}").format(path=answers))
+        else:
+            notes.append(_("no answer key written: pass --answers FILE"))
+    else:
+        out = _output_path(output, EXTENSIONS[job.fmt])
+        key_path = Path(answers) if answers is not None else _key_path(out)
+        if key_path.resolve() == out.resolve():
+            raise TutorError(_("the sheet and its answer key cannot be the same file"), code="sheet.key-is-sheet")
+        _write(out, _payload(sheet, job, False))
+        _write(key_path, _payload(sheet, job, True))
+        done.files += [_("sheet: {path}").format(path=out), _("answer key: {path}").format(path=key_path)]
+    if manifest is not None:
+        mpath = Path(manifest)
+        _write_manifest(mpath, {"format": MANIFEST_FORMAT, "version": 1, "seed": job.seed, "sheet_format": job.fmt,
+                                "questions": sheet.manifest_entry(), "students": {}})
+        done.files.append(_("manifest: {path}").format(path=mpath))
+    if done.text is None:
+        done.files.append(_("{n} questions, seed {seed}").format(n=len(sheet.items), seed=job.seed))
+    else:
+        notes += done.files
+        done.files = []
+    return done
+
+
+def _per_student(job: _Job, roster: list[tuple[str, str | None]], output: str | None, answers: str | None,
+                 manifest: str | None, notes: list[str]) -> Written:
+    if output is None:
+        raise TutorError(_("--students needs -o FILE (or a directory): one sheet per student is written "
+                           "next to it"), code="sheet.students-need-output")
+    ext = EXTENSIONS[job.fmt]
+    base = _output_path(output, ext)
+    safe_ids: dict[str, str] = {}
+    for sid, _name in roster:
+        safe = safe_name(sid)
+        if safe in safe_ids:
+            raise TutorError(_("student ids '{a}' and '{b}' give the same file name; make them "
+                               "differ in letters or digits").format(a=safe_ids[safe], b=sid),
+                             code="sheet.student-file-clash")
+        safe_ids[safe] = sid
+    mpath = Path(manifest) if manifest is not None else base.with_name(f"{base.stem}-manifest.json")
+    entries = {}
+    for sid, name in roster:
+        safe = safe_name(sid)
+        sheet = build(job.chosen, job.seed, student=sid, student_name=name, title=job.title)
+        spath = base.with_name(f"{base.stem}-{safe}{base.suffix}")
+        if answers is not None:
+            a = Path(answers)
+            kpath = a.with_name(f"{a.stem}-{safe}{a.suffix or ext}")
+        else:
+            kpath = base.with_name(f"{base.stem}-{safe}-key{base.suffix}")
+        _write(spath, _payload(sheet, job, False))
+        _write(kpath, _payload(sheet, job, True))
+        entries[sid] = {"name": name, "seed": sheet.variant_seed, "sheet": _rel(spath, mpath.parent),
+                        "answers": _rel(kpath, mpath.parent), "questions": sheet.manifest_entry()}
+    _write_manifest(mpath, {"format": MANIFEST_FORMAT, "version": 1, "seed": job.seed, "sheet_format": job.fmt,
+                            "exercises": [ex.id for ex in job.chosen], "students": entries})
+    files = [_("{n} students: a sheet and an answer key each, next to {path}").format(n=len(roster), path=base),
+             _("manifest: {path}").format(path=mpath),
+             _("{n} questions, seed {seed}").format(n=len(job.chosen), seed=job.seed)]
+    return Written(files=files, notes=notes)
+
+
+def _payload(sheet: Sheet, job: _Job, key: bool) -> bytes:
+    text = render(sheet, job.fmt, key=key)
+    if job.fmt == "pdf":
+        return compile_pdf(text, job.engine)
+    return text.encode("utf-8")
+
+
+def _write(path: Path, data: bytes) -> None:
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def _write_manifest(path: Path, data: dict[str, Any]) -> None:
+    _write(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+
+
+def _resolve_format(fmt: str | None, output: str | None) -> str:
+    suffix = Path(output).suffix.lower() if output and not _is_dir(output) else ""
+    if output and suffix == ".pdf" and fmt in (None, "tex", "pdf"):
+        return "pdf"
+    if fmt is not None:
+        fmt = fmt.lower()
+        if fmt not in FORMATS:
+            raise TutorError(_("unknown sheet format '{fmt}'; formats: {all}").format(fmt=fmt, all=", ".join(FORMATS)),
+                             code="sheet.bad-format")
+        if suffix == ".pdf" and fmt != "pdf":
+            raise TutorError(_("cannot write the {fmt} format to a .pdf file").format(fmt=fmt),
+                             code="sheet.bad-format")
+        return fmt
+    if not suffix:
+        return "md"
+    if suffix not in SUFFIXES:
+        raise TutorError(_("cannot tell the format from '{name}'; pass --format ({all})").format(
+            name=Path(output or "").name, all=", ".join(FORMATS)), code="sheet.bad-format")
+    return SUFFIXES[suffix]
+
+
+def _is_dir(output: str) -> bool:
+    return str(output).endswith(("/", os.sep)) or Path(output).is_dir()
+
+
+def _output_path(output: str, ext: str) -> Path:
+    """-o as given; a directory gets sheet<ext> inside, a name without suffix gets <ext>."""
+    path = Path(output)
+    if _is_dir(output):
+        return path / f"sheet{ext}"
+    return path if path.suffix else path.with_name(path.name + ext)
+
+
+def _key_path(sheet_path: Path) -> Path:
+    return sheet_path.with_name(f"{sheet_path.stem}-key{sheet_path.suffix}")
+
+
+def _rel(path: Path, start: Path) -> str:
+    try:
+        return os.path.relpath(path, start).replace(os.sep, "/")
+    except ValueError:          # another drive (Windows)
+        return str(path)

@@ -1,0 +1,17 @@
+"""The math language people type, read safely (layer 2: above the foundations only).
+
+* :mod:`.functions`: the one table of functions (parser, evaluators, printers, help, docs);
+* :mod:`.tree`: the typed syntax tree of what was typed;
+* :mod:`.tokens` and :mod:`.parser`: reading text into a sympy expression and a tree;
+* :mod:`.sym`: the sympy functions of the language and printing sympy back as math text;
+* :mod:`.evaluate`: torch, numpy and mpmath back ends;
+* :mod:`.printing`: trees as math text and as PyTorch code.
+
+Importing this package loads no sympy or torch; the modules that need them load them when used.
+"""
+from __future__ import annotations
+
+from ..foundation.errors import MathError
+from .parser import Parsed, check_name, parse, parse_number
+
+__all__ = ["MathError", "Parsed", "check_name", "parse", "parse_number"]

@@ -1,0 +1,106 @@
+"""Numeric evaluation of what a person typed, in torch, numpy or mpmath.
+
+Each back end maps the typed tree's nodes (:mod:`tutor.mathlang.tree`) onto
+its own operations, with every function's implementation taken from the
+function table, so torch runs ``torch.sqrt(x ** 2)`` when the person typed
+``sqrt(x^2)`` (sympy alone would already have rewritten it to ``Abs(x)``,
+whose gradient at 0 differs).  Vectors broadcast as in torch; ``sum`` and
+``mean`` reduce them.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from .functions import FUNCTIONS
+from .tree import BinOp, Call, Const, Neg, Node, Num, Var
+
+
+class Backend:
+    """How one numeric library evaluates numbers, constants and functions."""
+
+    def number(self, value: Any) -> Any:
+        return float(value)
+
+    def const(self, name: str) -> Any:
+        return math.pi if name == "pi" else math.e
+
+    def call(self, name: str, args: list[Any]) -> Any:
+        raise NotImplementedError
+
+
+class NumpyBackend(Backend):
+    def __init__(self, dtype: str = "float64"):
+        import numpy
+
+        self.lib = numpy
+        self.dtype = getattr(numpy, dtype)
+
+    def call(self, name: str, args: list[Any]) -> Any:
+        return FUNCTIONS[name].numpy(self.lib, *args)
+
+
+class TorchBackend(Backend):
+    """Python floats for numbers keep the graph lean (torch treats them as constants)."""
+
+    def __init__(self, dtype: str = "float64"):
+        import torch
+
+        self.lib = torch
+        self.dtype = getattr(torch, dtype)
+
+    def _tensor(self, a: Any) -> Any:
+        if isinstance(a, self.lib.Tensor):
+            return a
+        return self.lib.tensor(a, dtype=self.dtype)
+
+    def call(self, name: str, args: list[Any]) -> Any:
+        # torch functions want tensors, even for constant sub-expressions
+        return FUNCTIONS[name].torch(self.lib, *[self._tensor(a) for a in args])
+
+
+class MpmathBackend(Backend):
+    """High-precision scalars (for equivalence checks).  sum/mean of a scalar is itself."""
+
+    def __init__(self, dps: int = 40):
+        import mpmath
+
+        self.mp = mpmath.mp.clone() if hasattr(mpmath.mp, "clone") else mpmath.mp
+        self.mp.dps = dps
+        self.mpmath = mpmath
+
+    def number(self, value: Any) -> Any:
+        import sympy
+
+        value = sympy.Rational(value)
+        return self.mp.mpf(int(value.p)) / int(value.q)
+
+    def const(self, name: str) -> Any:
+        return +self.mp.pi if name == "pi" else +self.mp.e
+
+    def call(self, name: str, args: list[Any]) -> Any:
+        return FUNCTIONS[name].mpmath(self.mp, *args)
+
+
+def evaluate(tree: Node, env: Mapping[str, Any], backend: Backend) -> Any:
+    """Evaluate ``tree`` with variables from ``env`` (name -> backend value)."""
+    if isinstance(tree, Num):
+        return backend.number(tree.value)
+    if isinstance(tree, Var):
+        return env[tree.name]
+    if isinstance(tree, Const):
+        return backend.const(tree.name)
+    if isinstance(tree, Neg):
+        return -evaluate(tree.operand, env, backend)
+    if isinstance(tree, Call):
+        return backend.call(tree.name, [evaluate(a, env, backend) for a in tree.args])
+    a = evaluate(tree.left, env, backend)
+    b = evaluate(tree.right, env, backend)
+    return _BINARY[tree.op](a, b)
+
+
+_BINARY = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b, "pow": lambda a, b: a ** b,
+}
