@@ -41,7 +41,7 @@ def main() -> None:
     parser.add_argument("--exercises", default=str(ROOT / "exercises"))
     args = parser.parse_args()
 
-    from tutor.checkbank import check_bank
+    from tutor.features.check import check_bank
 
     print(f"command : {' '.join([sys.executable] + sys.argv)}")
     print(f"machine : {os.cpu_count()} cores, Python {platform.python_version()}")

@@ -13,10 +13,10 @@ same (possibly noisy, shared) machine at the same time:
    ``python -c "import click"``, runs interleaved so that load changes hit both
    alike.  Target: ratio <= 2.0.  Also checks, in a subprocess, that importing
    ``tutor.cli`` and running ``main(['--help'])`` loads neither torch nor sympy.
-2. **Equivalence verdict latency**: ``tutor.equivalence.check(reference,
+2. **Equivalence verdict latency**: ``tutor.engines.equivalence.check(reference,
    answer)`` over a fixed corpus of derivative-quiz answers, with sympy and the
    symbolic worker warmed up.  Target: p95 <= 50 ms.
-3. **Gradient engine** (information only): ``tutor.gradients.compute`` for a
+3. **Gradient engine** (information only): ``tutor.engines.gradients.compute`` for a
    few typical calls after a warm-up call (torch import excluded).
 
 Exit status is 0 unless the script itself crashes; PASS/FAIL lines are printed.
@@ -218,7 +218,7 @@ def check_light_import():
 
 def bench_equivalence(rounds):
     sys.path.insert(0, ROOT)
-    from tutor import equivalence
+    from tutor.engines import equivalence
 
     t0 = time.perf_counter()
     equivalence.check(*WARMUP_PAIR)            # imports sympy/mpmath, forks the worker
@@ -229,7 +229,7 @@ def bench_equivalence(rounds):
 
     calls = []          # one dict per call
     for rnd in range(rounds):
-        for idx, (ref, ans, expected) in enumerate(CORPUS):
+        for idx, (ref, ans, _expected) in enumerate(CORPUS):
             t0 = time.perf_counter()
             try:
                 v = equivalence.check(ref, ans)
@@ -294,7 +294,7 @@ def bench_equivalence(rounds):
 
 def bench_gradients(reps):
     sys.path.insert(0, ROOT)
-    from tutor import gradients
+    from tutor.engines import gradients
 
     t0 = time.perf_counter()
     gradients.compute("x^2", ["x=3"])          # imports torch, numpy, sympy
@@ -381,7 +381,7 @@ def main(argv=None):
     report["light_import"] = light
     if "modules" in light:
         mods = light["modules"]
-        print(f"  import tutor.cli + main(['--help'], standalone_mode=False) in a subprocess:")
+        print("  import tutor.cli + main(['--help'], standalone_mode=False) in a subprocess:")
         print(f"             tutor from {light['tutor_file']}")
         print(f"             torch loaded: {mods['torch']}   sympy loaded: {mods['sympy']}   "
               f"(numpy: {mods['numpy']}, mpmath: {mods['mpmath']})   help chars: {light['help_chars']}")
@@ -404,7 +404,7 @@ def main(argv=None):
     for r in eq["per_round"]:
         print(f"  round {r['round']}    median {r['median_ms']:6.1f} ms  p95 {r['p95_ms']:7.1f} ms  "
               f"max {r['max_ms']:7.1f} ms  total {r['total_ms']:7.0f} ms")
-    print(f"  by method  " + "; ".join(f"{k}: n={v['calls']} median {v['median_ms']:.1f} ms p95 {v['p95_ms']:.1f} ms"
+    print("  by method  " + "; ".join(f"{k}: n={v['calls']} median {v['median_ms']:.1f} ms p95 {v['p95_ms']:.1f} ms"
                                         for k, v in sorted(eq["by_method"].items())))
     print(f"  verdicts (per round of {len(CORPUS)}): "
           + ", ".join(f"{k} {v}" for k, v in sorted(eq["verdict_counts_per_round"].items())))
@@ -424,7 +424,7 @@ def main(argv=None):
 
     # 3 ------------------------------------------------------------------
     print()
-    print(f"3. Gradient engine (tutor.gradients.compute, {grad_reps} runs each after warm-up; information)")
+    print(f"3. Gradient engine (tutor.engines.gradients.compute, {grad_reps} runs each after warm-up; information)")
     print("-" * 78)
     gr = bench_gradients(grad_reps)
     report["gradients"] = gr

@@ -8,7 +8,7 @@ same 3 input sets. The baseline's rate is measured on a sample (a fresh
 interpreter per submission takes over a second each).
   * tutor grade: grade_paths(..., jobs=2): children forked from two preloaded
     zygotes, with the full isolation (namespaces, hidden folders, limits, own uid);
-  * baseline: tutor.coderun.run_function, a fresh `python -I` interpreter per
+  * baseline: tutor.engines.coderun.run_function, a fresh `python -I` interpreter per
     submission that imports torch itself (no isolation beyond the process).
 """
 from __future__ import annotations
@@ -31,8 +31,10 @@ def main() -> None:
                         help="submissions run in fresh interpreters (the baseline's rate is measured on these)")
     args = parser.parse_args()
     from tutor import bank
-    from tutor.coderun import run_function
-    from tutor.grading import cases_for, discover, grade_paths
+    from tutor.engines.coderun import run_function
+    from tutor.features.grading import grade_paths
+    from tutor.features.grading.code import cases_for
+    from tutor.features.grading.submissions import discover
 
     tmp = Path(tempfile.mkdtemp())
     for i in range(args.students):
@@ -47,15 +49,15 @@ def main() -> None:
     start = time.perf_counter()
     report = grade_paths([tmp], jobs=2)
     fast = time.perf_counter() - start
-    full = sum(r["score"] == r["max_score"] for r in report["results"])
-    iso = sorted({tuple(r["isolation"]) for r in report["results"]})
+    full = sum(r.score == r.max_score for r in report.results)
+    iso = sorted({tuple(r.isolation) for r in report.results})
 
     sample = subs[:args.baseline_sample]
     start = time.perf_counter()
     ok = 0
     for sub in sample:
         ex = by_id[sub.exercise]
-        calls = [bank.code_call_args(v) for v in cases_for(ex, 0)]
+        calls = [ex.handler.call_args(v) for v in cases_for(ex, 0)]
         results = run_function(sub.path, ex.data["function"], calls)
         ok += all("value" in r for r in results)
     slow = time.perf_counter() - start

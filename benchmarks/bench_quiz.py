@@ -33,8 +33,8 @@ def main() -> None:
     from bench_bank import baseline  # noqa: E402  (same folder)
 
     from tutor import bank
-    from tutor.progress import Store
-    from tutor.quiz import Options, ask, Question
+    from tutor.features.quiz import Options, ask
+    from tutor.features.quiz.store import Store
 
     exercises = [ex for ex in bank.load(args.exercises) if ex.kind in ("derive", "predict")]
     store = Store(Path(tempfile.mkdtemp()) / "bench.sqlite3")
@@ -45,7 +45,7 @@ def main() -> None:
             v = bank.variant(ex, seed)
             right = bank.expected_text(v)
             if ex.kind == "derive":
-                from tutor.sym import to_text
+                from tutor.mathlang.sym import to_text
 
                 answers = [to_text(e) for e in v.answer.values()]
                 right = "; ".join(answers)
@@ -61,10 +61,10 @@ def main() -> None:
     position = 0
     for _round in range(args.rounds):
         for v, text in cases:
-            q = Question(v, position, 1)
             answers = iter([text])
             start = time.perf_counter()
-            ask(q, Options(attempts=1), lambda _p: next(answers, None), lambda _e: None, store, session)
+            ask(v, position, Options(attempts=1), lambda _p, a=answers: next(a, None), lambda _e: None, store,
+                session)
             timings[v.exercise.kind].append(time.perf_counter() - start)
             position += 1
     print(f"command : {' '.join([sys.executable] + sys.argv)}")
@@ -79,7 +79,8 @@ def main() -> None:
         med = statistics.median(values)
         verdict = "PASS" if p95 <= 0.100 else "FAIL"
         print(f"{kind:8}: n={len(values)}  median {med * 1e3:.1f} ms  p95 {p95 * 1e3:.1f} ms  "
-              f"max {values[-1] * 1e3:.1f} ms  (p95 = {p95 / unit:.0f} baseline units)  target p95 <= 100 ms: {verdict}")
+              f"max {values[-1] * 1e3:.1f} ms  (p95 = {p95 / unit:.0f} baseline units)  "
+              f"target p95 <= 100 ms: {verdict}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,6 @@
 """The exercise bank: loading and validation errors, `tutor check` on fixture
 banks, the bank options of the CLI, seeded variants and grading."""
 import json
-import os
 import textwrap
 from pathlib import Path
 
@@ -10,8 +9,8 @@ import pytest
 from tutor import bank
 from tutor.bank.answers import parse_prediction
 from tutor.bank.params import draw_params
-from tutor.foundation.paths import default_bank_dir
 from tutor.foundation.errors import BankError, TutorError
+from tutor.foundation.paths import default_bank_dir
 
 BANKS = Path(__file__).parent / "fixtures" / "banks"
 

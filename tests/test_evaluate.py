@@ -3,9 +3,9 @@ import math
 
 import pytest
 
+from tutor.mathlang import parse
 from tutor.mathlang.evaluate import MpmathBackend, NumpyBackend, TorchBackend, evaluate
 from tutor.mathlang.printing import to_python, tree_text
-from tutor.mathlang import parse
 
 EXPRESSIONS = ["x^2", "(x-1)^2", "a-(b-c)", "a-b-c", "2^3^2", "(2^3)^2", "-x^2", "(-x)^2", "x/(y*z)",
                "x*0.5 + sqrt(x+1)", "(a+b)*c", "1/3 x", "sigmoid(x) relu(y)", "e^x - pi", "tanh(x)/cosh(y)",

@@ -3,8 +3,8 @@ import math
 
 import pytest
 
-from tutor.foundation.errors import TutorError
 from tutor.engines.gradients import compute
+from tutor.foundation.errors import TutorError
 
 
 def grads(report, name):

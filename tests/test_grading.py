@@ -1,7 +1,7 @@
 """tutor grade: reference solutions get full marks, stubs zero, and no trick earns marks."""
 import json
-import re
 import os
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 

@@ -188,8 +188,9 @@ def test_choose_prefers_due_and_weak_topics():
 def test_code_question_runs_the_learners_file(run_cli, data):
     import shutil
 
-    from tutor.cli import main
     from click.testing import CliRunner
+
+    from tutor.cli import main
 
     # the stub as copied: it forgets to zero, and the feedback names that mistake
     r = CliRunner().invoke(main, ["quiz", "--exercise", "code-zero-before-backward", "--json", "--seed", "1"],

@@ -10,7 +10,17 @@ import pytest
 
 from tutor.bank.candidates import distinct, scenario_candidates
 from tutor.bank.kinds import KINDS
-from tutor.engines.scenario import BELIEFS, BackwardEvent, UpdateEvent, build, mutate, render, run_in_torch, same_answer, simulate
+from tutor.engines.scenario import (
+    BELIEFS,
+    BackwardEvent,
+    UpdateEvent,
+    build,
+    mutate,
+    render,
+    run_in_torch,
+    same_answer,
+    simulate,
+)
 from tutor.engines.scenario.steps.zeroing import Zero
 
 ERR_SCALAR = "RuntimeError: grad can be implicitly created only for scalar outputs"

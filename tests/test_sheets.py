@@ -7,13 +7,13 @@ import pytest
 import sympy
 
 from tutor import bank
+from tutor.bank import handouts as ipynb_fmt
 from tutor.commands.sheet import main as sheet_command
 from tutor.features import sheets
+from tutor.features.sheets import model
 from tutor.features.sheets.pdf import compile_pdf, tex_engine
 from tutor.features.sheets.roster import read_roster
 from tutor.foundation.paths import bundled_exercises
-from tutor.bank import handouts as ipynb_fmt
-from tutor.features.sheets import model
 
 TEXT_FORMATS = ("md", "html", "tex", "json", "ipynb")
 MIXED = ("chain-rule-sin-power", "partials-product-and-exp", "accumulate-three-backward",
@@ -50,9 +50,9 @@ def test_every_bundled_exercise_is_on_the_full_sheet(exercises, full_key):
 def test_key_answers_are_reverified_through_sympy_and_torch(exercises, full_key):
     """Each answer of the rendered key, recomputed from scratch: sympy's derivative, torch's print."""
     from tutor.bank.answers import parse_prediction
-    from tutor.mathlang import parse
     from tutor.bank.candidates import answers_match
     from tutor.engines.scenario import run_in_torch, same_answer
+    from tutor.mathlang import parse
 
     by_id = {ex.id: ex for ex in exercises}
     for q in full_key["questions"]:
@@ -249,7 +249,7 @@ def test_ipynb_is_a_valid_nbformat_4_notebook(mixed):
         assert len(answers) == len(MIXED)
         for c, item in zip(answers, mixed.items):
             assert c["source"][0].startswith(f"# answer: {item.id} seed={item.seed}")
-        import nbformat      # a test dependency: validation is never skipped
+        import nbformat  # a test dependency: validation is never skipped
 
         nbformat.validate(nbformat.reads(json.dumps(nb), as_version=4))
 

@@ -6,6 +6,7 @@ Every load error names the file, the exercise and the field.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
@@ -46,7 +47,10 @@ def load(directory: str | Path | None = None) -> list[Exercise]:
 
 
 def _items(path: Path) -> list[Any]:
-    import tomllib
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:                               # Python 3.10
+        import tomli as tomllib
 
     try:
         with open(path, "rb") as fh:
@@ -105,11 +109,12 @@ def _validate(item: object, path: Path, root: Path) -> Exercise:
                     item, Path(path), Path(root))
 
 
-def _check_misconceptions(mis: object, kind: str, allowed: Iterable[str], fail: Any) -> None:
+def _check_misconceptions(mis: object, kind: str, allowed: tuple[str, ...], fail: Any) -> None:
     if mis is None:
         return
     if not isinstance(mis, list) or not all(isinstance(m, str) for m in mis):
         fail("misconceptions", _("must be a list of misconception ids"))
+        return
     for m in mis:
         if m not in CATALOGUE:
             fail("misconceptions", _("unknown misconception id '{id}'").format(id=m), "bank.unknown-misconception")

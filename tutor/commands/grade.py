@@ -4,8 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..features.grading import FORMATS, GradingReport, atomic_write, grade_notebooks, grade_paths, render, \
-    summary_lines
+from ..features.grading import FORMATS, GradingReport, atomic_write, grade_notebooks, grade_paths, render, summary_lines
 from ..foundation.errors import TutorError
 from ..foundation.i18n import _
 from ..foundation.outcome import EXIT_INVALID, EXIT_OK, Outcome, invalid

@@ -11,6 +11,8 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 RUNNER = r'''
 import importlib.util, json, math, os, sys
@@ -50,7 +52,8 @@ os._exit(0)
 '''
 
 
-def run_function(path, function: str, calls: list[dict], timeout: float = 60.0) -> list[dict]:
+def run_function(path: str | Path, function: str, calls: list[dict[str, Any]],
+                 timeout: float = 60.0) -> list[dict[str, Any]]:
     """[{"value": ...} | {"error": "..."}] per call; every entry is an error if the run fails."""
     read_fd, write_fd = os.pipe()
     request = json.dumps({"path": str(path), "function": function, "calls": calls, "fd": write_fd})
@@ -77,7 +80,8 @@ def run_function(path, function: str, calls: list[dict], timeout: float = 60.0) 
         if "load_error" in data:
             failure = data["load_error"]
         elif isinstance(data.get("results"), list) and len(data["results"]) == len(calls):
-            return data["results"]
+            results: list[dict[str, Any]] = data["results"]
+            return results
         else:
             failure = "no result"
     return [{"error": failure} for _c in calls]

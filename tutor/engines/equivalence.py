@@ -15,7 +15,10 @@ whenever neither a counterexample nor a proof is at hand.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
 
 from ..foundation.errors import MathError
 from ..foundation.i18n import _
@@ -36,14 +39,14 @@ class Verdict:
     reason: str
     method: str = "numeric"            # numeric | symbolic | none
     points_checked: int = 0
-    counterexample: dict | None = None
-    variables: list = field(default_factory=list)
+    counterexample: dict[str, Any] | None = None
+    variables: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
         return {EQUIVALENT: 0, NOT_EQUIVALENT: 1, UNDECIDED: 3}[self.verdict]
 
-    def to_json(self):
+    def to_json(self) -> dict[str, Any]:
         return {
             "verdict": self.verdict,
             "equivalent": {EQUIVALENT: True, NOT_EQUIVALENT: False}.get(self.verdict),
@@ -55,7 +58,7 @@ class Verdict:
         }
 
 
-def check(reference: str, answer: str, variables=None, *, timeout: float = DEFAULT_TIMEOUT,
+def check(reference: str, answer: str, variables: Iterable[str] | None = None, *, timeout: float = DEFAULT_TIMEOUT,
           seed: int = 0) -> Verdict:
     """Compare two expressions typed in the math language.
 
@@ -73,7 +76,8 @@ def check(reference: str, answer: str, variables=None, *, timeout: float = DEFAU
     return compare_parsed(ref, ans, sorted(allowed), timeout=timeout, seed=seed)
 
 
-def compare_parsed(ref, ans, names, *, timeout=DEFAULT_TIMEOUT, seed=0) -> Verdict:
+def compare_parsed(ref: Parsed, ans: Parsed, names: Iterable[str], *, timeout: float = DEFAULT_TIMEOUT,
+                   seed: int = 0) -> Verdict:
     names = sorted(set(names) | set(ref.variables) | set(ans.variables))
     numeric = _numeric(ref, ans, names, seed)
     if numeric.verdict == NOT_EQUIVALENT:
@@ -98,10 +102,8 @@ def compare_parsed(ref, ans, names, *, timeout=DEFAULT_TIMEOUT, seed=0) -> Verdi
 
 # ---------------------------------------------------------------- numeric
 
-def _sample(rng: random.Random, k: int):
+def _sample(rng: random.Random, k: int) -> Fraction:
     """A random rational: mostly in [-3, 3], sometimes larger or small."""
-    from fractions import Fraction
-
     choice = k % 4
     if choice == 0:
         v = Fraction(rng.randint(-3000, 3000), 997)
@@ -114,7 +116,7 @@ def _sample(rng: random.Random, k: int):
     return v if v != 0 else Fraction(1, 7)
 
 
-def _value(tree, env, backend):
+def _value(tree: Any, env: dict[str, Any], backend: Any) -> Any:
     from ..mathlang.evaluate import evaluate
 
     mp = backend.mp
@@ -131,12 +133,12 @@ def _value(tree, env, backend):
     return v
 
 
-def _differs(a, b, mp) -> bool:
+def _differs(a: Any, b: Any, mp: Any) -> bool:
     scale = max(abs(a), abs(b), mp.mpf(1))
-    return abs(a - b) > mp.mpf(10) ** (-(mp.dps - 12)) * scale
+    return bool(abs(a - b) > mp.mpf(10) ** (-(mp.dps - 12)) * scale)
 
 
-def _numeric(ref, ans, names, seed) -> Verdict:
+def _numeric(ref: Parsed, ans: Parsed, names: list[str], seed: int) -> Verdict:
     from ..mathlang.evaluate import MpmathBackend
 
     backend = MpmathBackend(40)
@@ -171,13 +173,13 @@ def _numeric(ref, ans, names, seed) -> Verdict:
     return Verdict(UNDECIDED, "", "numeric", agreed, variables=names)
 
 
-def _short(x) -> str:
+def _short(x: Any) -> str:
     return f"{float(x):.6g}"
 
 
 # ---------------------------------------------------------------- symbolic
 
-def _prove_zero(diff):
+def _prove_zero(diff: Any) -> bool | None:
     """Runs in the worker: True if ``diff`` is identically 0, False if it is a
     non-zero constant, None if sympy cannot tell."""
     import sympy
@@ -185,7 +187,7 @@ def _prove_zero(diff):
     from ..mathlang.sym import elementary
 
     d = elementary(diff)
-    for attempt in (
+    attempts: list[Callable[[Any], Any]] = [
         lambda e: e,
         lambda e: sympy.expand(e),
         lambda e: sympy.cancel(sympy.together(e)),
@@ -194,7 +196,8 @@ def _prove_zero(diff):
         lambda e: sympy.simplify(e),
         lambda e: sympy.simplify(e.rewrite(sympy.exp)),
         lambda e: sympy.simplify(sympy.piecewise_fold(e.rewrite(sympy.Piecewise))),
-    ):
+    ]
+    for attempt in attempts:
         try:
             r = attempt(d)
         except Exception:  # sympy gives up in many ways; none of them is a proof
@@ -206,7 +209,7 @@ def _prove_zero(diff):
     return None
 
 
-def _symbolic(ref_expr, ans_expr, timeout):
+def _symbolic(ref_expr: Any, ans_expr: Any, timeout: float) -> bool | str | None:
     """True (proved 0), False (a non-zero constant), None (no proof) or "timeout"."""
     diff = ref_expr - ans_expr
     if diff == 0:
@@ -217,11 +220,11 @@ def _symbolic(ref_expr, ans_expr, timeout):
 class _Worker:
     """A child process that does the symbolic work and can be killed."""
 
-    def __init__(self):
-        self.proc = None
-        self.conn = None
+    def __init__(self) -> None:
+        self.proc: Any = None
+        self.conn: Any = None
 
-    def _start(self):
+    def _start(self) -> None:
         import multiprocessing as mp
 
         ctx = mp.get_context("fork")
@@ -231,19 +234,20 @@ class _Worker:
         child.close()
         self.conn = parent
 
-    def stop(self):
+    def stop(self) -> None:
         if self.proc is not None:
             self.proc.kill()
             self.proc.join(1)
         self.proc = self.conn = None
 
-    def run(self, diff, timeout):
+    def run(self, diff: Any, timeout: float) -> bool | str | None:
         if self.proc is None or not self.proc.is_alive():
             self._start()
         try:
             self.conn.send(diff)
             if self.conn.poll(timeout):
-                return self.conn.recv()
+                result: bool | None = self.conn.recv()
+                return result
         except (EOFError, BrokenPipeError, OSError):
             self.stop()
             return None
@@ -251,7 +255,7 @@ class _Worker:
         return "timeout"
 
 
-def _worker_main(conn):  # pragma: no cover - runs in the child
+def _worker_main(conn: Any) -> None:  # pragma: no cover - runs in the child
     while True:
         try:
             diff = conn.recv()
@@ -264,7 +268,7 @@ def _worker_main(conn):  # pragma: no cover - runs in the child
         conn.send(result)
 
 
-_WORKER = None
+_WORKER: _Worker | None = None
 
 
 def _worker() -> _Worker:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .functions import FUNCTIONS
-from .tree import BinOp, Call, Const, Neg, Node, Num, Var
+from .tree import Call, Const, Neg, Node, Num, Var
 
 
 class Backend:

@@ -16,7 +16,7 @@ This module imports sympy at import time: import it lazily.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sympy
@@ -194,6 +194,12 @@ def to_text(expr: Any) -> str:
     return str(_MathTextPrinter().doprint(expr)).replace("**", "^")
 
 
+_BINARY: dict[str, Callable[[Any, Any], Any]] = {
+    "add": lambda p, q: p + q, "sub": lambda p, q: p - q, "mul": lambda p, q: p * q,
+    "div": lambda p, q: p / q, "pow": lambda p, q: p ** q,
+}
+
+
 def expand_elements(tree: Node, env: Mapping[str, Sequence[Any]], vector_of: Mapping[str, bool],
                     mean_is_sum: bool = False) -> tuple[list[Any], bool]:
     """Per-element exact expressions of a parsed tree: (list, is_vector).
@@ -235,8 +241,6 @@ def expand_elements(tree: Node, env: Mapping[str, Sequence[Any]], vector_of: Map
         size = max(len(a), len(b))
         a = a * size if len(a) == 1 and size > 1 else a
         b = b * size if len(b) == 1 and size > 1 else b
-        op = {"add": lambda p, q: p + q, "sub": lambda p, q: p - q, "mul": lambda p, q: p * q,
-              "div": lambda p, q: p / q, "pow": lambda p, q: p ** q}[node.op]
-        return [op(p, q) for p, q in zip(a, b)], av or bv
+        return [_BINARY[node.op](p, q) for p, q in zip(a, b)], av or bv
 
     return ev(tree)

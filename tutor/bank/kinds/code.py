@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ...engines.scenario import Answer
-from ...foundation.document import Block, Code as CodeSpan, Para, Program
+from ...foundation.document import Block, Para, Program
+from ...foundation.document import Code as CodeSpan
 from ...foundation.errors import TutorError
 from ...foundation.i18n import _
 from ...foundation.term import fmt_number
@@ -50,7 +51,7 @@ class Code(ExerciseKind[Answer]):
             file=ex.data["file"], function=ex.data["function"], ask=scenario.ask)
         return Variant(ex, seed, params, prompt, simulate(scenario).answer, None, cands, scenario)
 
-    distinct = staticmethod(distinct)  # type: ignore[assignment]
+    distinct = staticmethod(distinct)
 
     def expected_text(self, v: Variant[Answer]) -> str:
         return v.answer.text()
@@ -150,7 +151,8 @@ class Code(ExerciseKind[Answer]):
 
     # ---- views
     def stub(self, v: Variant[Answer]) -> str:
-        return (v.exercise.root / v.exercise.data["file"]).read_text(encoding="utf-8")
+        path: Path = v.exercise.root / v.exercise.data["file"]
+        return path.read_text(encoding="utf-8")
 
     def question_blocks(self, v: Variant[Answer], *, stub: bool = True) -> list[Block]:
         blocks: list[Block] = [Para.text(v.prompt),

@@ -36,7 +36,7 @@ class Predict(ExerciseKind[Answer]):
         prompt = ex.data.get("question") or _("What does this program print?")
         return Variant(ex, seed, params, prompt, simulate(scenario).answer, render(scenario), cands, scenario)
 
-    distinct = staticmethod(distinct)  # type: ignore[assignment]
+    distinct = staticmethod(distinct)
 
     def expected_text(self, v: Variant[Answer]) -> str:
         return v.answer.text()

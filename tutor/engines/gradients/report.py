@@ -76,6 +76,7 @@ def json_float(v: Any) -> float | str | None:
     if v is None:
         return None
     v = float(v)
+    assert isinstance(v, float)
     if math.isnan(v):
         return "nan"
     if math.isinf(v):

@@ -46,7 +46,7 @@ def torch_witness(parsed: Parsed, point: dict[str, Value], stored: dict[str, lis
             data = [float(x) for x in v_values]
             grad_arg = torch.tensor(data if v_vector else data[0], dtype=tdtype)
         try:
-            y.backward(gradient=grad_arg)
+            y.backward(gradient=grad_arg)  # type: ignore[no-untyped-call]
         except RuntimeError as exc:
             raise _torch_error(str(exc).splitlines()[0], y) from None
     grads = {}
@@ -189,7 +189,7 @@ def fd_witness(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[A
             for delta in (h, -h):
                 env = dict(base)
                 if val.vector:
-                    arr = base[name].copy()
+                    arr = np.array(base[name], copy=True)
                     arr[i] = x0 + delta
                     env[name] = arr
                 else:

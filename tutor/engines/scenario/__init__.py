@@ -31,6 +31,6 @@ from .steps.control import Repeat
 from .steps.forward import Forward
 from .torchrun import run_in_torch
 
-__all__ = ["Answer", "Ask", "BELIEFS", "Backward", "BackwardEvent", "Forward", "Repeat", "Leaf", "MUTATIONS", "Optimizer", "Run", "Scenario",
-           "Step", "UpdateEvent", "answers_close", "backward_roots", "build", "mutate", "render", "run_in_torch", "same_answer",
-           "simulate", "walk"]
+__all__ = ["Answer", "Ask", "BELIEFS", "Backward", "BackwardEvent", "Forward", "Leaf", "MUTATIONS", "Optimizer",
+           "Repeat", "Run", "Scenario", "Step", "UpdateEvent", "answers_close", "backward_roots", "build", "mutate",
+           "render", "run_in_torch", "same_answer", "simulate", "walk"]

@@ -15,7 +15,6 @@ import os
 import stat
 import zipfile
 from pathlib import Path
-
 from typing import Any
 
 SETUP = """#!/usr/bin/env bash

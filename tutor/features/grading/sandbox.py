@@ -26,7 +26,9 @@ import select
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 MAX_RESULT_BYTES = 1_000_000
 MAX_OUTPUT_BYTES = 64 * 1024
@@ -265,21 +267,22 @@ for line in sys.stdin:
 class Zygote:
     """One preloaded process that forks a sandboxed child per job (one job at a time)."""
 
-    def __init__(self, hide=(), limits: Limits | None = None, uid: int = 61000):
+    def __init__(self, hide: Sequence[str] = (), limits: Limits | None = None, uid: int = 61000):
         self.limits = limits or Limits()
         self.hide, self.uid = hide, uid
         config = {"hide": sorted(set(str(h) for h in hide)), "uid": uid,
                   "limits": self.limits.__dict__, "max_result": MAX_RESULT_BYTES, "max_output": MAX_OUTPUT_BYTES}
-        self.proc = subprocess.Popen([sys.executable, "-I", "-c", ZYGOTE, json.dumps(config)],
+        self.proc: subprocess.Popen[str] = subprocess.Popen([sys.executable, "-I", "-c", ZYGOTE, json.dumps(config)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      text=True, bufsize=1)
         self.lock = threading.Lock()
 
-    def run(self, source: str, function: str, calls: list, **extra) -> dict:
+    def run(self, source: str, function: str, calls: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
         """{"status": ok|timeout|no-result|crashed, "results": [...], "output": "...", "isolation": [...]}"""
         job = json.dumps({"source": source, "function": function, "calls": calls, **extra})
         with self.lock:
             try:
+                assert self.proc.stdin is not None and self.proc.stdout is not None
                 self.proc.stdin.write(job + "\n")
                 self.proc.stdin.flush()
                 fd = self.proc.stdout.fileno()
@@ -291,17 +294,18 @@ class Zygote:
             self.close()
             return {"status": "crashed"}
         try:
-            return json.loads(line)
+            report = json.loads(line)
         except ValueError:
             return {"status": "crashed"}
+        return report if isinstance(report, dict) else {"status": "crashed"}
 
-    def close(self):
+    def close(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
 
 
-def default_hidden(*paths) -> list:
+def default_hidden(*paths: str | os.PathLike[str]) -> list[str]:
     """Top-level folders holding the grader's files (repository, solutions, reference, cwd)."""
     system = {"/", "/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/proc", "/sys", "/dev", "/tmp", "/run",
               "/var", "/boot"}

@@ -34,15 +34,16 @@ def discover(paths: Iterable[str | Path], exercises: Sequence[Exercise],
             by_name[Path(ex.data["file"]).stem] = ex
     if only is not None and only not in by_name:
         raise TutorError(_("no code exercise with id '{id}'").format(id=only), code="grade.unknown-exercise")
-    found, unknown = [], []
+    found: list[Submission] = []
+    unknown: list[str] = []
     for raw in paths:
         root = Path(raw)
         if not root.exists():
             raise TutorError(_("no such file or folder: {path}").format(path=raw), code="grade.missing-path")
         files = [root] if root.is_file() else sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts)
         for f in files:
-            ex = by_name[only] if only is not None else by_name.get(f.stem)
-            if ex is None:
+            found_ex = by_name[only] if only is not None else by_name.get(f.stem)
+            if found_ex is None:
                 unknown.append(str(f))
                 continue
             if root.is_file():
@@ -50,5 +51,5 @@ def discover(paths: Iterable[str | Path], exercises: Sequence[Exercise],
             else:
                 rel = f.parent.relative_to(root)
                 student = rel.parts[0] if rel.parts else root.resolve().name
-            found.append(Submission(student, ex.id, f))
+            found.append(Submission(student, found_ex.id, f))
     return found, unknown

@@ -29,7 +29,7 @@ def highlight(code: str, color: bool) -> str:
 def render_event(event: Event, color: bool = False) -> str:
     """One event as terminal text."""
     render = _RENDERERS.get(event["event"])
-    return render(event, color) if render else str(event)
+    return render(event, color) if render else repr(event)
 
 
 def _resume(event: Event, color: bool) -> str:
@@ -73,7 +73,7 @@ def _invalid(event: Event, color: bool) -> str:
 
 def _feedback(event: Event, color: bool) -> str:
     if event["correct"]:
-        return style(_("✓ Right."), "green", "bold", enabled=color) + " " + event["explanation"]
+        return style(_("✓ Right."), "green", "bold", enabled=color) + " " + str(event["explanation"])
     lines = [style(_("✗ Not quite."), "red", "bold", enabled=color)]
     text, _sep, fix = (event["explanation"] or "").partition("\n")
     lines.append(text)

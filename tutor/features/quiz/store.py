@@ -62,7 +62,7 @@ CREATE INDEX IF NOT EXISTS answers_session ON answers(session, position);
 @dataclass
 class Session:
     id: int
-    plan: list[tuple[str, int]]     # [(exercise id, seed), ...]
+    plan: list[tuple[Any, ...]]     # [(exercise id, seed), ...]
     answered: int         # positions finished (answered right, out of attempts, or skipped)
     resumed: bool
 
@@ -91,9 +91,9 @@ class Store:
                 "ORDER BY id DESC LIMIT 1", (bank, opts)).fetchone()
             if row:
                 done = self._finished_positions(row[0])
-                plan = [tuple(p) for p in json.loads(row[1])]
-                if done < len(plan):
-                    return Session(row[0], plan, done, True)
+                saved = [tuple(p) for p in json.loads(row[1])]
+                if done < len(saved):
+                    return Session(row[0], saved, done, True)
         plan = make_plan()
         with self.db:
             self.db.execute("BEGIN")
@@ -113,7 +113,7 @@ class Store:
     def attempts_used(self, session: int, position: int) -> int:
         row = self.db.execute("SELECT COUNT(*) FROM answers WHERE session = ? AND position = ? AND answer != ''",
                               (session, position)).fetchone()
-        return row[0]
+        return int(row[0])
 
     def finish_session(self, session: int) -> None:
         with self.db:
@@ -154,7 +154,7 @@ class Store:
     def mastery(self) -> dict[str, dict[str, Any]]:
         """Per topic: questions seen, answered right first time, mean box, and a 0..1 mastery."""
         out: dict[str, dict[str, Any]] = {}
-        for ex, b in self.boxes().items():
+        for b in self.boxes().values():
             t = out.setdefault(b["topic"], {"seen": 0, "right": 0, "exercises": 0, "box_total": 0})
             t["seen"] += b["seen"]
             t["right"] += b["right"]

@@ -19,7 +19,7 @@ def work_file(ex: Exercise) -> Path:
     """The learner's copy of a code exercise's stub, in the tutor's data folder (copied on first use)."""
     import shutil
 
-    path = data_dir() / "work" / ex.data["file"]
+    path: Path = data_dir() / "work" / ex.data["file"]
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(ex.root / ex.data["file"], path)
@@ -40,12 +40,13 @@ def question_event(v: Variant[Any], position: int, total: int) -> dict[str, Any]
 def table(v: Variant[Any], misconception: str | None) -> dict[str, Any] | None:
     """.grad after each backward call: what torch does against what the learner assumed."""
     from ...bank.misconceptions import CATALOGUE
-    from ...engines.scenario import mutate, simulate
+    from ...engines.scenario import Run, mutate, simulate
 
     if v.scenario is None or misconception not in TABLE_MISCONCEPTIONS:
         return None
     m = CATALOGUE[misconception]
     truth = simulate(v.scenario).backward_events()
+    assumed_run: Run | None
     if m.belief is not None:
         assumed_run = simulate(v.scenario, [m.belief])
     else:

@@ -24,6 +24,7 @@ __all__ = ["FORMATS", "Item", "Sheet", "Wrong", "build", "choose", "item_seed", 
            "student_seed"]
 
 FORMATS = ("md", "html", "tex", "ipynb", "json", "pdf")
+_MODULES = {"md": "markdown", "html": "html", "tex": "tex", "pdf": "tex", "ipynb": "ipynb", "json": "jsonfmt"}
 
 
 def make_sheet(exercises: list[Exercise] | None = None, *, directory: str | Path | None = None,
@@ -47,20 +48,13 @@ def make_sheet(exercises: list[Exercise] | None = None, *, directory: str | Path
 
 def renderer(fmt: str) -> ModuleType:
     """The module that renders ``fmt`` (pdf: the LaTeX one)."""
-    if fmt == "md":
-        from . import markdown as mod
-    elif fmt == "html":
-        from . import html as mod
-    elif fmt in ("tex", "pdf"):
-        from . import tex as mod
-    elif fmt == "ipynb":
-        from . import ipynb as mod
-    elif fmt == "json":
-        from . import jsonfmt as mod
-    else:
+    import importlib
+
+    module = _MODULES.get(fmt)
+    if module is None:
         raise TutorError(_("unknown sheet format '{fmt}'; formats: {all}").format(fmt=fmt, all=", ".join(FORMATS)),
                          code="sheet.bad-format")
-    return mod
+    return importlib.import_module(f"{__name__}.{module}")
 
 
 def render(sheet: Sheet, fmt: str = "md", key: bool = False) -> str:

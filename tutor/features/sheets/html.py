@@ -11,8 +11,7 @@ from html import escape
 from html.entities import html5
 from typing import Any
 
-from ...foundation.document import Block, Choices, Code, DisplayMath, Equations, Inline, Math, Para, Program, \
-    Strong
+from ...foundation.document import Block, Choices, Code, DisplayMath, Equations, Inline, Math, Para, Program, Strong
 from ...foundation.i18n import _
 from .model import Item, Sheet, item_meta
 

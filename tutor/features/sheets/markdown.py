@@ -4,8 +4,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ...foundation.document import Block, Choices, Code, DisplayMath, Equations, Inline, Math, Para, Program, \
-    Strong, Text
+from ...foundation.document import (
+    Block,
+    Choices,
+    Code,
+    DisplayMath,
+    Equations,
+    Inline,
+    Math,
+    Para,
+    Program,
+    Strong,
+)
 from ...foundation.i18n import _
 from .model import Item, Sheet, item_meta
 

@@ -30,7 +30,8 @@ def read_roster(path: str | Path) -> list[tuple[str, str | None]]:
             path=path, cols=", ".join(h.strip() for h in header) or "-"), code="roster.no-id")
     i_id = columns.index("id")
     i_name = columns.index("name") if "name" in columns else None
-    out, seen = [], {}
+    out: list[tuple[str, str | None]] = []
+    seen: dict[str, int] = {}
     for line_no, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
