@@ -612,3 +612,60 @@ def test_parse_prediction_rejects(text):
 
     with pytest.raises(MathError):
         parse_prediction(text)
+
+
+# ------------------------------------------------------ derivatives with abs, relu, sign: printed as math, graded
+
+NONSMOOTH = """\
+format_version = 1
+
+[[exercise]]
+id = "abs-of-a-parabola"
+title = "abs"
+topic = "derivatives"
+kind = "derive"
+function = "abs(x^2 - a)"
+variables = ["x"]
+hints = ["sign"]
+explanation = "d/dx |u| = sign(u) u'"
+[exercise.params]
+a = { min = 2, max = 5 }
+
+[[exercise]]
+id = "relu-of-a-line"
+title = "relu"
+topic = "derivatives"
+kind = "derive"
+function = "relu(a x + 1) + e x"
+variables = ["x"]
+hints = ["step"]
+explanation = "d/dx relu(u) = heaviside(u) u'"
+[exercise.params]
+a = { min = 2, max = 5 }
+"""
+
+
+def test_derivatives_with_abs_and_relu_print_as_math_and_grade_right(tmp_path):
+    from tutor.mathlang import parse
+    from tutor.mathlang.sym import to_text
+
+    d = tmp_path / "exercises"
+    d.mkdir()
+    (d / "nonsmooth.toml").write_text(NONSMOOTH)
+    for ex in bank.load(d):
+        for seed in range(3):
+            v = bank.variant(ex, seed)
+            typed = bank.typed_answer(v)
+            assert "Abs" not in typed and "Heaviside" not in typed and "E" not in typed, typed
+            parse(typed, variables={"x"})                 # the language reads what the tutor writes
+            assert bank.grade(v, typed).correct, (ex.id, typed)
+            assert "abs" in v.prompt or "relu" in v.prompt
+    assert to_text(parse("exp(1) + abs(x)").expr) in ("e + abs(x)", "abs(x) + e")
+
+
+def test_check_proves_the_key_grades_as_right(tmp_path, run_cli):
+    d = tmp_path / "exercises"
+    d.mkdir()
+    (d / "nonsmooth.toml").write_text(NONSMOOTH)
+    r = run_cli("--exercises", str(d), "check", "--json", "--seeds", "2")
+    assert json.loads(r.stdout)["ok"] is True, r.stdout

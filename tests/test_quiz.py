@@ -215,3 +215,16 @@ def test_progress_reset_erases_saved_answers(run_cli, data):
     assert r.exit_code == 0 and "erased" in r.stdout
     assert not (data / "progress.sqlite3").exists()
     assert "No answers yet" in run_cli("progress").stdout
+
+
+def test_graph_text_covers_every_loop():
+    """The graph drawn with leaf questions shows the forward steps after the first loop too."""
+    from tutor.engines.scenario import build
+    from tutor.features.quiz.views import graph_lines
+
+    s = build({"leaves": [{"name": "x", "value": "2"}],
+               "steps": [{"repeat": "2", "body": [{"forward": "y", "expr": "x^2"}, {"backward": "y"}]},
+                         {"forward": "z", "expr": "3 x"}, {"repeat": "1", "body": [{"forward": "w", "expr": "z + x"}]}],
+               "ask": "z.is_leaf"}, {})
+    names = [line.split()[0] for line in graph_lines(s)]
+    assert names == ["x", "y", "z", "w"]

@@ -399,3 +399,43 @@ def test_render_of_each_construct():
     assert "t = torch.tensor(0.0)\n" in render(CASES["guard-and-zero-grad-b-none"][0]())
     third = render(scen([SQ, bwd()], leaves=[leaf("x", "1/3")]))
     assert "x = torch.tensor((1/3), requires_grad=True)" in third
+
+
+# ------------------------------------------------------ flags are TOML booleans (they were read with bool())
+
+@pytest.mark.parametrize("spec,path", [
+    ({"leaves": [{"name": "x", "value": "3", "requires_grad": "no"}], "steps": [SQ], "ask": "y"},
+     "leaves[0].requires_grad"),
+    ({"steps": [SQ, bwd(retain_graph="yes")]}, "steps[1].retain_graph"),
+    ({"steps": [SQ, bwd(), {"update": "x", "lr": "0.1", "no_grad": 1}], "ask": "x"}, "steps[2].no_grad"),
+    ({"steps": [{"set_grad_enabled": "False"}, SQ]}, "steps[0].set_grad_enabled"),
+    ({"steps": [SQ, bwd(), {"zero_grad": False}], "optimizer": {"params": ["x"], "lr": "0.1"}}, "steps[2].zero_grad"),
+    ({"steps": [SQ, bwd(), {"step": False}], "ask": "x", "optimizer": {"params": ["x"], "lr": "0.1"}},
+     "steps[2].step"),
+])
+def test_flags_must_be_booleans(spec, path):
+    from tutor.foundation.errors import TutorError
+
+    full = {"leaves": [leaf("x", "3")], "ask": "x.grad", **spec}
+    with pytest.raises(TutorError) as info:
+        build(full, {}, where="ex.scenario")
+    assert info.value.code == "scenario.flag"
+    assert f"ex.scenario.{path}" in info.value.message
+
+
+def test_false_flags_mean_false():
+    s = scen([SQ, bwd()], leaves=[leaf("x", "3", False)])
+    assert simulate(s).answer.text().startswith("RuntimeError")
+    s = scen([{"set_grad_enabled": False}, SQ], ask="y.requires_grad")
+    assert simulate(s).answer.text() == "False"
+
+
+# ------------------------------------------------------ one class per step kind
+
+def test_every_step_kind_renders_simulates_and_is_documented():
+    from tutor.engines.scenario.steps import kinds
+
+    keys = [k.key for k in kinds()]
+    assert keys[:2] == ["forward", "backward"] and len(keys) == len(set(keys)) == 10
+    for k in kinds():
+        assert k.example and k.renders, k.key

@@ -1,0 +1,201 @@
+"""The package's shape: layers that import only downward, no import cycle, click only in the CLI.
+
+The layers, bottom to top, are visible in the folder names:
+foundation -> mathlang -> engines -> bank -> features -> commands -> cli.
+Every import counts, including those inside functions (the lazy ones that keep
+start-up fast), so a lazy import cannot smuggle in an upward arrow.
+"""
+import ast
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "tutor"
+LAYERS = ["foundation", "mathlang", "engines", "bank", "features", "commands", "cli"]
+FEATURES = ("quiz", "sheets", "grading", "check")
+MAX_LINES = 400
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every tutor module this file imports (absolute names), at any depth of the file."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == "tutor"}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[:len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.split(".")[0] != "tutor":
+                continue
+            found.add(target)
+            for alias in node.names:          # `from . import bank` imports a module
+                candidate = f"{target}.{alias.name}"
+                if module_path(candidate) is not None:
+                    found.add(candidate)
+    return found
+
+
+def module_path(name: str):
+    base = ROOT.joinpath(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+GRAPH = {name: {t for t in imports_of(path) if t in MODULES and t != name} for name, path in MODULES.items()}
+
+
+def layer(name: str) -> int | None:
+    parts = name.split(".")
+    return LAYERS.index(parts[1]) if len(parts) > 1 and parts[1] in LAYERS else None
+
+
+def test_every_module_belongs_to_a_layer():
+    loose = [n for n in MODULES if layer(n) is None and n not in ("tutor", "tutor.__main__")]
+    assert not loose, f"modules outside the layers: {loose}"
+
+
+def test_no_arrow_points_to_a_higher_layer():
+    upward = [(a, b) for a, targets in GRAPH.items() for b in targets
+              if layer(a) is not None and layer(b) is not None and layer(b) > layer(a)]
+    assert not upward, "imports from a lower layer to a higher one:\n" + "\n".join(f"{a} -> {b}" for a, b in upward)
+
+
+def test_features_do_not_import_one_another():
+    def feature(name):
+        parts = name.split(".")
+        return parts[2] if len(parts) > 2 and parts[1] == "features" else None
+
+    crossing = [(a, b) for a, targets in GRAPH.items() for b in targets
+                if feature(a) and feature(b) and feature(a) != feature(b)]
+    assert not crossing, crossing
+
+
+def _cycles(graph):
+    """Strongly connected components with more than one module (Tarjan)."""
+    index, low, stack, on, out = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in graph:
+        if v not in index:
+            visit(v)
+    return out
+
+
+def _package_graph():
+    """Imports between packages (folders), a package's own __init__ counted as itself."""
+    def package(name):
+        return name if MODULES[name].name == "__init__.py" else name.rsplit(".", 1)[0]
+
+    out = {}
+    for a, targets in GRAPH.items():
+        pa = package(a)
+        out.setdefault(pa, set()).update(package(b) for b in targets if package(b) != pa
+                                         and not package(b).startswith(pa + ".") and not pa.startswith(package(b) + "."))
+    return out
+
+
+def test_no_import_cycle_between_packages():
+    assert _cycles(_package_graph()) == []
+
+
+def test_no_import_cycle_at_import_time():
+    """Module-level imports (what runs when a module loads) form no cycle."""
+    def top_level(path):
+        name = module_name(path)
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        found = set()
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package.split(".")[:len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+                found.add(target)
+                found |= {f"{target}.{a.name}" for a in node.names if f"{target}.{a.name}" in MODULES}
+        return {t for t in found if t in MODULES and t != name}
+
+    graph = {name: top_level(path) for name, path in MODULES.items()}
+    # a package's __init__ that imports its own submodules is how a package exports: not a cycle
+    for name in graph:
+        if MODULES[name].name == "__init__.py":
+            graph[name] = {t for t in graph[name] if not t.startswith(name + ".")}
+    assert _cycles(graph) == []
+
+
+def test_click_only_in_the_cli():
+    users = [name for name, path in MODULES.items()
+             if re.search(r"^\s*(import click|from click)", path.read_text(encoding="utf-8"), re.M)]
+    assert users == ["tutor.cli"]
+
+
+def test_heavy_libraries_are_not_imported_at_module_level_below_the_engines():
+    """torch, sympy and numpy load inside functions (tutor --help must not pay for them).
+
+    The sympy extensions (mathlang.sym) import sympy by design and are themselves imported lazily.
+    """
+    offenders = []
+    for name, path in MODULES.items():
+        if name == "tutor.mathlang.sym":
+            continue
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if any(n.split(".")[0] in ("torch", "sympy", "numpy", "mpmath") for n in names):
+                offenders.append(name)
+    assert not offenders, offenders
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_no_module_is_too_long(name):
+    lines = MODULES[name].read_text(encoding="utf-8").count("\n")
+    assert lines <= MAX_LINES, f"{name} has {lines} lines (at most {MAX_LINES}): split it by job"
+
+
+def test_every_package_ships_in_the_wheel():
+    declared = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    packages = {module_name(p) for p in PACKAGE.rglob("__init__.py")}
+    assert packages <= declared, f"add to pyproject.toml: {sorted(packages - declared)}"
+
+
+def test_the_architecture_checks_can_fail():
+    """The checks above find what they look for (a graph with a cycle, an upward arrow)."""
+    assert _cycles({"a": {"b"}, "b": {"a"}, "c": set()}) == [["a", "b"]]
+    assert layer("tutor.bank.load") > layer("tutor.engines.scenario")
+    assert "tutor.bank" in imports_of(PACKAGE / "features" / "check.py")
