@@ -43,24 +43,21 @@ def _load_error(path_dir):
     return info.value
 
 
-@pytest.mark.parametrize("fixture,file,exercise,field,reason", [
-    ("malformed", "broken.toml", None, None, "not valid TOML"),
-    ("bad-field", "essay.toml", "write-an-essay", "kind",
-     "must be one of derive, predict, concept, code, got 'essay'"),
-    ("unknown-misconception", "unknown.toml", "accumulate-twice", "misconceptions",
-     "unknown misconception id 'accumulation.overwritten'"),
-    ("duplicate-id", "b-second.toml", "same-id", "id", "duplicate id (also in"),
+@pytest.mark.parametrize("fixture,file,exercise,field,code,shown", [
+    ("malformed", "broken.toml", None, None, "bank.toml", []),
+    ("bad-field", "essay.toml", "write-an-essay", "kind", "bank.unknown-kind", ["'essay'", "derive, predict"]),
+    ("unknown-misconception", "unknown.toml", "accumulate-twice", "misconceptions", "bank.unknown-misconception",
+     ["accumulation.overwritten"]),
+    ("duplicate-id", "b-second.toml", "same-id", "id", "bank.duplicate-id", ["a-first.toml"]),
 ])
-def test_fixture_load_errors_name_file_exercise_and_field(fixture, file, exercise, field, reason):
+def test_fixture_load_errors_name_file_exercise_and_field(fixture, file, exercise, field, code, shown):
     err = _load_error(bank_dir(fixture))
     msg = str(err)
     assert msg.startswith(str(BANKS / fixture / "exercises" / file))
-    assert reason in msg
+    assert err.code == code
     assert err.exercise == exercise and err.field == field
-    if exercise:
-        assert f"exercise '{exercise}'" in msg
-    if field:
-        assert f"field '{field}'" in msg
+    for value in [exercise, field, *shown]:
+        assert value is None or value in msg
 
 
 def test_duplicate_id_names_both_files():
@@ -69,7 +66,7 @@ def test_duplicate_id_names_both_files():
 
 
 def test_malformed_toml_gives_line_and_column():
-    assert "line 5" in str(_load_error(bank_dir("malformed")))
+    assert "line 5" in str(_load_error(bank_dir("malformed")))      # tomllib's own words
 
 
 BASE = """\
@@ -96,68 +93,63 @@ def _without(line_start):
     return "\n".join(line for line in BASE.splitlines() if not line.strip().startswith(line_start)) + "\n"
 
 
-@pytest.mark.parametrize("body,field,reason", [
-    (_without("hints"), "hints", "must be a non-empty list of non-empty texts"),
-    (BASE.replace('hints = ["a hint"]', "hints = []"), "hints", "must be a non-empty list"),
-    (_without("explanation"), "explanation", "must be non-empty text"),
-    (BASE.replace('"accumulation"', '"gradients"'), "topic", "must be one of"),
-    (BASE.replace('question = "Q?"', 'question = "Q?"\nfunction = "x"'), "function",
-     "unknown field for a concept exercise"),
-    (BASE.replace("answer = true", 'answer = "yes"'), "answer", "answer = true or false"),
-    (BASE.replace("answer = true", 'choices = ["a", "b"]\nanswer = 2'), "answer",
-     "0-based index of the right choice"),
-    (BASE.replace("answer = true", 'choices = ["a", "b"]\nanswer = 0\nwhy = ["only one"]'), "why",
-     "one explanation per choice"),
-    (_without("question"), "question", "needs the question text"),
-    (BASE + "misconceptions = \"accumulation.overwrite\"\n", "misconceptions", "must be a list"),
-    (BASE + "[exercise.params]\na = { min = 5, max = 2 }\n", "params.a", "min <= max"),
-    (BASE + "[exercise.params]\na = { low = 1 }\n", "params.a", "choices = [...]"),
+@pytest.mark.parametrize("body,field,code", [
+    (_without("hints"), "hints", "bank.bad-hints"),
+    (BASE.replace('hints = ["a hint"]', "hints = []"), "hints", "bank.bad-hints"),
+    (_without("explanation"), "explanation", "bank.missing-text"),
+    (BASE.replace('"accumulation"', '"gradients"'), "topic", "bank.unknown-topic"),
+    (BASE.replace('question = "Q?"', 'question = "Q?"\nfunction = "x"'), "function", "bank.unknown-field"),
+    (BASE.replace("answer = true", 'answer = "yes"'), "answer", "bank.bad-answer"),
+    (BASE.replace("answer = true", 'choices = ["a", "b"]\nanswer = 2'), "answer", "bank.bad-answer"),
+    (BASE.replace("answer = true", 'choices = ["a", "b"]\nanswer = 0\nwhy = ["only one"]'), "why", "bank.bad-why"),
+    (_without("question"), "question", "bank.missing-question"),
+    (BASE + "misconceptions = \"accumulation.overwrite\"\n", "misconceptions", "bank.bad-misconceptions"),
+    (BASE + "[exercise.params]\na = { min = 5, max = 2 }\n", "params.a", "bank.bad-range"),
+    (BASE + "[exercise.params]\na = { low = 1 }\n", "params.a", "bank.bad-params"),
 ], ids=["no-hints", "empty-hints", "no-explanation", "bad-topic", "unknown-field", "tf-answer", "choice-index",
         "why-length", "no-question", "misconceptions-not-list", "params-min-max", "params-shape"])
-def test_field_errors(tmp_path, body, field, reason):
+def test_field_errors(tmp_path, body, field, code):
     d, f = _write_bank(tmp_path, body)
     err = _load_error(d)
-    msg = str(err)
-    assert msg.startswith(str(f) + ": exercise 'my-exercise'")
-    assert f"field '{field}'" in msg
-    assert reason in msg
+    assert str(err).startswith(str(f)) and "my-exercise" in str(err) and field in str(err)
+    assert (err.exercise, err.field, err.code) == ("my-exercise", field, code)
 
 
 def test_brace_messages_are_formatted(tmp_path):
     from tutor.engines.scenario import build
 
     d, _f = _write_bank(tmp_path, BASE + "[exercise.params]\na = { low = 1 }\n")
-    assert str(_load_error(d)).endswith("field 'params.a': expected { min = ..., max = ... } or { choices = [...] }")
+    msg = str(_load_error(d))
+    assert "{ min = ..., max = ... }" in msg and msg.endswith("{ choices = [...] }")      # braces, not placeholders
     with pytest.raises(TutorError) as info:
         build({"leaves": [{"name": "x", "value": "1"}], "steps": ["oops"], "ask": "x"}, {})
-    assert str(info.value) == 'scenario.steps[0]: each step is a table such as { forward = "y", expr = "x^2" }'
+    assert str(info.value).startswith("scenario.steps[0]: ") and str(info.value).endswith('expr = "x^2" }')
 
 
 def test_bad_or_missing_id(tmp_path):
     d, f = _write_bank(tmp_path, BASE.replace('"my-exercise"', '"My_Exercise"'))
     err = _load_error(d)
-    assert str(err) == (f"{f}: exercise 'My_Exercise', field 'id': must be kebab-case (lowercase letters, digits "
-                        "and single hyphens), got 'My_Exercise'")
+    assert (err.exercise, err.field, err.code) == ("My_Exercise", "id", "bank.bad-id")
+    assert str(err).startswith(str(f)) and str(err).endswith("'My_Exercise'")
     d, f = _write_bank(tmp_path, _without("id ="))
     err = _load_error(d)
-    assert str(err).startswith(f"{f}, field 'id': must be kebab-case")
-    assert err.exercise is None and err.field == "id"
+    assert (err.exercise, err.field, err.code) == (None, "id", "bank.bad-id")
 
 
-@pytest.mark.parametrize("body,field,reason", [
-    ('function = "x^"\nvariables = ["x"]\n', "function", "ends too early"),
-    ('function = "x^2"\nvariables = []\n', "variables", "non-empty list of names"),
-    ('function = "x^2"\nvariables = ["x"]\nwrt = ["y"]\n', "wrt", "must list some of the variables"),
-    ('function = "x^2"\nvariables = ["x"]\nanswer = ["2x", "3"]\n', "answer", "one derivative per variable"),
-    ('function = "x^2"\nvariables = ["x"]\nanswer = "2 z"\n', "answer", "unknown name 'z'"),
+@pytest.mark.parametrize("body,field,code", [
+    ('function = "x^"\nvariables = ["x"]\n', "function", "math.incomplete"),
+    ('function = "x^2"\nvariables = []\n', "variables", "bank.bad-variables"),
+    ('function = "x^2"\nvariables = ["x"]\nwrt = ["y"]\n', "wrt", "bank.bad-wrt"),
+    ('function = "x^2"\nvariables = ["x"]\nanswer = ["2x", "3"]\n', "answer", "bank.bad-answer"),
+    ('function = "x^2"\nvariables = ["x"]\nanswer = "2 z"\n', "answer", "math.unknown-name"),
 ])
-def test_derive_field_errors(tmp_path, body, field, reason):
+def test_derive_field_errors(tmp_path, body, field, code):
     text = ('id = "my-derive"\ntitle = "T"\ntopic = "derivatives"\nkind = "derive"\nhints = ["h"]\n'
             'explanation = "e"\n' + body)
     d, f = _write_bank(tmp_path, text)
-    msg = str(_load_error(d))
-    assert msg.startswith(f"{f}: exercise 'my-derive', field '{field}'")
-    assert reason in msg
+    err = _load_error(d)
+    assert str(err).startswith(str(f))
+    assert (err.exercise, err.field, err.code) == ("my-derive", field, code)
 
 
 def test_code_exercise_without_stub(tmp_path):
@@ -165,40 +157,45 @@ def test_code_exercise_without_stub(tmp_path):
             'file = "code/missing.py"\nfunction = "f"\n[exercise.scenario]\nleaves = [{name = "x", value = "1"}]\n'
             'steps = []\nask = "x"\n')
     d, f = _write_bank(tmp_path, text)
-    msg = str(_load_error(d))
-    assert msg.startswith(f"{f}: exercise 'my-code', field 'file': no stub at")
-    assert "missing.py" in msg
+    err = _load_error(d)
+    assert (err.exercise, err.field, err.code) == ("my-code", "file", "bank.no-stub")
+    assert "missing.py" in str(err)
 
 
 def test_file_level_errors(tmp_path):
     d, f = _write_bank(tmp_path, BASE, header="[[exercise]]\n")
-    assert str(_load_error(d)) == f"{f}, field 'format_version': format_version must be 1 (got None)"
+    err = _load_error(d)
+    assert (err.path, err.field, err.code) == (str(f), "format_version", "bank.format-version")
     f.write_text("format_version = 1\n")
-    assert str(_load_error(d)) == f"{f}, field 'exercise': expected one or more [[exercise]] tables"
+    err = _load_error(d)
+    assert (err.field, err.code) == ("exercise", "bank.field")
     f.write_text("format_version = 1\nauthor = 'me'\n\n[[exercise]]\n" + textwrap.dedent(BASE))
-    assert "unknown top-level key(s): author" in str(_load_error(d))
+    err = _load_error(d)
+    assert err.code == "bank.unknown-key" and str(err).endswith(": author")
 
 
 def test_duplicate_id_in_one_file(tmp_path):
     d, f = _write_bank(tmp_path, BASE + "\n[[exercise]]\n" + textwrap.dedent(BASE))
     err = _load_error(d)
-    assert err.exercise == "my-exercise" and err.field == "id"
-    assert f"duplicate id (also in {f})" in str(err)
+    assert (err.exercise, err.field, err.code) == ("my-exercise", "id", "bank.duplicate-id")
+    assert str(err).count(str(f)) == 2          # the file and the earlier one (the same)
 
 
 def test_missing_and_empty_bank(tmp_path):
-    with pytest.raises(TutorError, match="no exercise bank at"):
+    with pytest.raises(TutorError) as info:
         bank.load(tmp_path / "nowhere")
-    with pytest.raises(TutorError, match=r"no exercise files \(\*\.toml\)"):
+    assert info.value.code == "bank.missing"
+    with pytest.raises(TutorError) as info:
         bank.load(tmp_path)
+    assert info.value.code == "bank.empty"
 
 
 def test_bad_scenario_loads_but_fails_to_build():
     (ex,) = bank.load(bank_dir("bad-scenario"))
     with pytest.raises(TutorError) as info:
         bank.variant(ex, 0)
-    assert str(info.value) == ("backward-of-nothing.scenario.steps[1].backward: "
-                               "'z' is not defined before this step")
+    assert info.value.code == "scenario.field"
+    assert str(info.value).startswith("backward-of-nothing.scenario.steps[1].backward: 'z' ")
 
 
 def test_colliding_misconceptions_cannot_be_kept_apart():
@@ -208,57 +205,53 @@ def test_colliding_misconceptions_cannot_be_kept_apart():
     with pytest.raises(BankError) as info:
         bank.variant(ex, 0)
     err = info.value
-    assert err.exercise == "square-at-two" and err.field == "params"
-    assert "no parameter draw keeps the misconception answers apart (seed 0): answer.value-as-grad" in str(err)
+    assert (err.exercise, err.field, err.code) == ("square-at-two", "params", "bank.candidates-coincide")
+    assert str(err).endswith("answer.value-as-grad")
 
 
 # ------------------------------------------------------------ tutor check
 
 def test_check_good_bank_passes(run_cli):
-    r = run_cli("--exercises", bank_dir("good"), "check", "--seeds", "2")
+    r = run_cli("--exercises", bank_dir("good"), "check", "--seeds", "2", "--json")
     assert r.exit_code == 0, r.output
-    assert r.stdout.startswith("✓ 4 exercises, ")
-    assert "problem" not in r.stdout
+    data = r.json()
+    assert data["ok"] is True and data["exercises"] == 4 and data["problems"] == []
+    text = run_cli("--exercises", bank_dir("good"), "check", "--seeds", "1")
+    assert text.exit_code == 0 and text.stdout.startswith("✓ 4 ")
 
 
 def test_check_accepts_exercises_after_the_subcommand(run_cli):
-    from click.testing import CliRunner
-
-    from tutor.cli import main
-
-    r = CliRunner().invoke(main, ["check", "--exercises", bank_dir("bad-field")])
+    r = run_cli("check", "--exercises", bank_dir("bad-field"))
     assert r.exit_code == 1
     assert "essay.toml" in r.output
 
 
 BROKEN = [
-    ("wrong-gradient", "power.toml", "stated-power-rule",
-     ["field 'answer': seed ", "the stated d/dx = 3*x^2 is not sympy's"]),
-    ("duplicate-id", "b-second.toml", "same-id", ["field 'id': duplicate id (also in", "a-first.toml"]),
-    ("colliding-misconceptions", "collide.toml", "square-at-two",
-     ["no parameter draw keeps the misconception answers apart", "answer.value-as-grad"]),
-    ("stub-passes", "stub.toml", "stub-already-right",
-     ["the stub code/grad_square.py already passes: it must leave the TODO for the learner"]),
-    ("malformed", "broken.toml", None, ["not valid TOML"]),
-    ("bad-field", "essay.toml", "write-an-essay", ["field 'kind': must be one of derive, predict, concept, code"]),
-    ("unknown-misconception", "unknown.toml", "accumulate-twice",
-     ["field 'misconceptions': unknown misconception id 'accumulation.overwritten'"]),
-    ("bad-scenario", "undefined.toml", "backward-of-nothing",
-     ["scenario.steps[1].backward: 'z' is not defined before this step"]),
+    ("wrong-gradient", "power.toml", "stated-power-rule", "check.stated-answer", ["3*x^2"]),
+    ("duplicate-id", "b-second.toml", "same-id", "bank.duplicate-id", ["a-first.toml"]),
+    ("colliding-misconceptions", "collide.toml", "square-at-two", "bank.candidates-coincide",
+     ["answer.value-as-grad"]),
+    ("stub-passes", "stub.toml", "stub-already-right", "check.stub-passes", ["code/grad_square.py"]),
+    ("malformed", "broken.toml", None, "bank.toml", []),
+    ("bad-field", "essay.toml", "write-an-essay", "bank.unknown-kind", ["'essay'"]),
+    ("unknown-misconception", "unknown.toml", "accumulate-twice", "bank.unknown-misconception",
+     ["accumulation.overwritten"]),
+    ("bad-scenario", "undefined.toml", "backward-of-nothing", "scenario.field", ["scenario.steps[1].backward", "'z'"]),
 ]
 
 
-@pytest.mark.parametrize("fixture,file,exercise,reasons", BROKEN, ids=[b[0] for b in BROKEN])
-def test_check_fails_precisely_on_broken_banks(run_cli, fixture, file, exercise, reasons):
-    r = run_cli("--exercises", bank_dir(fixture), "check", "--seeds", "3")
+@pytest.mark.parametrize("fixture,file,exercise,code,shown", BROKEN, ids=[b[0] for b in BROKEN])
+def test_check_fails_precisely_on_broken_banks(run_cli, fixture, file, exercise, code, shown):
+    r = run_cli("--exercises", bank_dir(fixture), "check", "--seeds", "3", "--json")
     assert r.exit_code == 1, r.output
-    problems = [line for line in r.stdout.splitlines() if line.startswith("✗ ")]
-    assert len(problems) == 1, r.stdout
-    where = str(BANKS / fixture / "exercises" / file) + (f": {exercise}: " if exercise else ": ")
-    assert problems[0].startswith("✗ " + where)
-    for reason in reasons:
-        assert reason in problems[0]
-    assert "1 problem(s); " in r.stdout
+    (problem,) = r.json()["problems"]
+    assert problem["file"] == str(BANKS / fixture / "exercises" / file)
+    assert (problem["exercise"], problem["code"]) == (exercise, code)
+    for value in shown:
+        assert value in problem["reason"]
+    text = run_cli("--exercises", bank_dir(fixture), "check", "--seeds", "3")
+    problems = [line for line in text.stdout.splitlines() if line.startswith("✗ ")]
+    assert problems == ["✗ " + problem["file"] + (f": {exercise}" if exercise else "") + ": " + problem["reason"]]
 
 
 def test_check_json_problem_fields(run_cli):
@@ -268,8 +261,7 @@ def test_check_json_problem_fields(run_cli):
     assert data["ok"] is False and data["exercises"] == 1
     (p,) = data["problems"]
     assert p["file"] == str(BANKS / "wrong-gradient" / "exercises" / "power.toml")
-    assert p["exercise"] == "stated-power-rule"
-    assert p["reason"].startswith("field 'answer': seed ")
+    assert p["exercise"] == "stated-power-rule" and p["code"] == "check.stated-answer"
 
 
 def test_wrong_gradient_is_right_for_some_seeds_only():
@@ -283,8 +275,9 @@ def test_wrong_gradient_is_right_for_some_seeds_only():
             _check_stated_answer(v, seed)        # no error
             right += 1
         else:
-            with pytest.raises(TutorError, match="field 'answer'"):
+            with pytest.raises(TutorError) as info:
                 _check_stated_answer(v, seed)
+            assert info.value.code == "check.stated-answer"
             wrong += 1
     assert right and wrong
 
@@ -316,7 +309,7 @@ def test_list_filters_with_global_option(run_cli):
     r = run_cli("--exercises", bank_dir("good"), "list", "--topic", "accumulation")
     assert r.exit_code == 0
     assert "good-predict-accumulate" in r.stdout and "good-derive-power" not in r.stdout
-    assert r.stdout.rstrip().endswith("1 exercises")
+    assert r.stdout.rstrip().splitlines()[-1].startswith("1 ")
 
 
 def test_env_var_is_honoured_by_list_and_check(run_cli, monkeypatch):
@@ -324,11 +317,13 @@ def test_env_var_is_honoured_by_list_and_check(run_cli, monkeypatch):
     assert _ids(run_cli("list", "--json"))[0] == "good-derive-power"
     assert default_bank_dir() == Path(bank_dir("good"))
     monkeypatch.setenv("TUTOR_EXERCISES", bank_dir("unknown-misconception"))
-    r = run_cli("check")
+    r = run_cli("check", "--json")
     assert r.exit_code == 1
-    assert "unknown.toml: accumulate-twice: field 'misconceptions'" in r.stdout
-    r = run_cli("list")
-    assert r.exit_code == 2 and "unknown misconception id" in r.stderr
+    (problem,) = r.json()["problems"]
+    assert problem["file"].endswith("unknown.toml") and problem["exercise"] == "accumulate-twice"
+    assert problem["code"] == "bank.unknown-misconception"
+    r = run_cli("list", "--json")
+    assert r.exit_code == 2 and r.error_code() == "bank.unknown-misconception"
 
 
 def test_global_option_wins_over_env_var(run_cli, monkeypatch):
@@ -342,9 +337,9 @@ def test_bundled_bank_without_env_var(run_cli, monkeypatch):
 
 
 def test_list_of_a_missing_bank_is_invalid(run_cli, tmp_path):
-    r = run_cli("--exercises", str(tmp_path / "nowhere"), "list")
-    assert r.exit_code == 2
-    assert "no exercise bank at" in r.stderr
+    r = run_cli("--exercises", str(tmp_path / "nowhere"), "list", "--json")
+    assert r.exit_code == 2 and r.error_code() == "bank.missing"
+    assert str(tmp_path / "nowhere") in r.stderr
 
 
 # --------------------------------------------------------------- variants
@@ -377,7 +372,7 @@ def test_different_seeds_differ(good):
     derive = good["good-derive-power"]
     prompts = {bank.variant(derive, seed).prompt for seed in range(10)}
     assert len(prompts) >= 3
-    assert all(p.startswith("Let f(x) = ") and p.endswith("*x^3. Type f'(x).") for p in prompts)
+    assert all("f(x) = " in p and "*x^3" in p and "f'(x)" in p for p in prompts)
 
 
 def test_params_draws_respect_ranges(tmp_path):
@@ -441,15 +436,15 @@ def test_derive_plain_wrong_answer(good):
     assert g.explanation == "d/dx a x^3 = 3 a x^2."
 
 
-@pytest.mark.parametrize("typed,reason", [
-    ("12 x^", "ends too early"),
-    ("12 y", "unknown name 'y'"),
-    ("", "empty"),
-    ("sin(", "ends too early"),
+@pytest.mark.parametrize("typed,code", [
+    ("12 x^", "math.incomplete"),
+    ("12 y", "math.unknown-name"),
+    ("", "math.empty"),
+    ("sin(", "math.incomplete"),
 ])
-def test_invalid_math_is_not_a_verdict(good, typed, reason):
+def test_invalid_math_is_not_a_verdict(good, typed, code):
     g = bank.grade(_derive_variant(good, 4), typed)
-    assert g.invalid is not None and reason in g.invalid
+    assert g.invalid is not None and g.code == code
     assert g.correct is False and g.misconception is None
 
 
@@ -502,7 +497,7 @@ def test_predict_wrong_without_misconception(accumulate, typed):
 
 def test_predict_unreadable_answer_is_invalid(accumulate):
     g = bank.grade(accumulate, "twenty")
-    assert g.invalid and "unknown name 'twenty'" in g.invalid
+    assert g.invalid and g.code == "math.unknown-name" and "'twenty'" in g.invalid
     assert not g.correct and g.misconception is None
 
 
@@ -545,7 +540,7 @@ def test_concept_by_letter(good, typed, correct):
 @pytest.mark.parametrize("typed", ["d", "z", "4", "False", ""])
 def test_concept_out_of_range_is_invalid(good, typed):
     g = bank.grade(bank.variant(good["good-concept-default"], 0), typed)
-    assert g.invalid == "answer with a letter from a to c"
+    assert g.invalid and g.code == "answer.choice" and g.invalid.endswith(" c")
     assert g.correct is False
 
 
@@ -558,7 +553,7 @@ def test_true_false_concept(tmp_path):
         assert bank.grade(v, typed).correct, typed
     for typed in ("false", "n", "0"):
         assert not bank.grade(v, typed).correct, typed
-    assert bank.grade(v, "maybe").invalid == "answer true or false"
+    assert bank.grade(v, "maybe").code == "answer.true-false"
 
 
 # -------------------------------------------------------- parse_prediction

@@ -91,10 +91,12 @@ def test_timeout_gives_undecided_not_a_verdict(monkeypatch):
 
 
 def test_answer_with_foreign_names_is_invalid():
-    with pytest.raises(MathError, match="answer: unknown name 'z'"):
+    with pytest.raises(MathError) as info:
         check("2x", "2z")
-    with pytest.raises(MathError, match="answer: unknown name 'xy'; did you mean x\\*y"):
+    assert info.value.code == "math.unknown-name" and "'z'" in info.value.reason
+    with pytest.raises(MathError) as info:
         check("x*y", "xy")
+    assert info.value.code == "math.unknown-name" and "x*y" in info.value.reason
 
 
 def test_declared_variables():

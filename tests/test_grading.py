@@ -87,7 +87,7 @@ def test_feedback_names_the_misconception(tmp_path):
     report = grade_paths([tmp_path]).to_json()
     test = report["results"][0]["tests"][0]
     assert test["misconception"] == "accumulation.no-zero"
-    assert "Nothing zeroes .grad" in test["output"]
+    assert "opt.zero_grad()" in test["output"]          # the fix comes with the explanation
     assert report["summary"]["misconceptions"] == {"accumulation.no-zero": 1}
 
 

@@ -75,65 +75,65 @@ def test_numbers_are_exact():
 
 
 REJECTED = [
-    # (text, fragment of the reason, caret position or None)
-    ('__import__("os").system("ls")', "may not start with '_'", 0),
-    ("x.__class__", "attribute access", 1),
-    ("().__class__.__bases__[0]", "attribute access", 2),
-    ("x.real", "attribute access", 1),
-    ('"abc"', "quotes", 0),
-    ("'x'", "quotes", 0),
-    ("x[0]", "subscripts", 1),
-    ("[x for x in y]", "subscripts", 0),
-    ("lambda: 1", "keyword", 0),
-    ("x if y else 1", "keyword", 2),
-    ("9**9**9", "too large", 0),
-    ("9^9^9", "too large", 0),
-    ("(9**99)**99", "too large", 0),
-    ("factorial(10**8)", "unknown function 'factorial'", 0),
-    ("exp(10^8)", "too large", 0),
-    ("(x+1)^100000", "exponents above", 0),
-    ("(x^1000)^1000", "exponents above", 0),
-    ("x" * 100_000, "too long", None),
-    ("(" * 100 + "x" + ")" * 100, "nested too deeply", 30),
-    ("-" * 500 + "x", "nested too deeply", None),
-    ("x +", "ends too early", 3),
-    ("", "empty", 0),
-    ("   ", "empty", 0),
-    ("sin x", "sin is a function", 0),
-    ("sin", "sin is a function", 0),
-    ("2 3", "two numbers in a row", 2),
-    ("x = 1", "not an equation", 2),
-    ("x; y", "one expression", 1),
-    ("x, y", "one expression", None),
-    ("x // 2", "could not be read", None),
-    ("(x + 1", "never closed", 0),
-    ("x + 1)", "no matching", 5),
-    ("|x|", "abs(...)", 0),
-    ("x!", "factorials", 1),
-    ("1/0", "division by zero", None),
-    ("0^0", "undefined", None),
-    ("log(0)", "undefined", None),
-    ("1e400", "too large", 0),
-    ("1" * 60, "too long", 0),
-    ("sin(x, y)", "takes 1 argument", 0),
-    ("x @ y", "'@'", 2),
-    ("\\frac{1}{2}", "LaTeX", 0),
-    ("x $ y", "not part of the math language", 2),
-    ("os.system", "attribute access", 2),
-    ("getattr(x, y)", "unknown function 'getattr'", 0),
-    ("eval(x)", "unknown function 'eval'", 0),
-    ("True", "keyword", 0),
-    ("None", "keyword", 0),
+    # (text, the error's code, caret position or None)
+    ('__import__("os").system("ls")', 'math.underscore', 0),
+    ('x.__class__', 'math.attribute', 1),
+    ('().__class__.__bases__[0]', 'math.attribute', 2),
+    ('x.real', 'math.attribute', 1),
+    ('"abc"', 'math.text', 0),
+    ("'x'", 'math.text', 0),
+    ('x[0]', 'math.subscript', 1),
+    ('[x for x in y]', 'math.subscript', 0),
+    ('lambda: 1', 'math.keyword', 0),
+    ('x if y else 1', 'math.keyword', 2),
+    ('9**9**9', 'math.power-too-large', 0),
+    ('9^9^9', 'math.power-too-large', 0),
+    ('(9**99)**99', 'math.power-too-large', 0),
+    ('factorial(10**8)', 'math.unknown-function', 0),
+    ('exp(10^8)', 'math.power-too-large', 0),
+    ('(x+1)^100000', 'math.exponent-too-large', 0),
+    ('(x^1000)^1000', 'math.exponent-too-large', 0),
+    ("x" * 100_000, 'math.too-long', None),
+    ("(" * 100 + "x" + ")" * 100, 'math.too-deep', 30),
+    ("-" * 500 + "x", 'math.too-deep', None),
+    ('x +', 'math.incomplete', 3),
+    ('', 'math.empty', 0),
+    ('   ', 'math.empty', 0),
+    ('sin x', 'math.function-needs-call', 0),
+    ('sin', 'math.function-needs-call', 0),
+    ('2 3', 'math.two-numbers', 2),
+    ('x = 1', 'math.equation', 2),
+    ('x; y', 'math.several', 1),
+    ('x, y', 'math.several', None),
+    ('x // 2', 'math.syntax', None),
+    ('(x + 1', 'math.unclosed', 0),
+    ('x + 1)', 'math.unmatched-close', 5),
+    ('|x|', 'math.bars', 0),
+    ('x!', 'math.factorial', 1),
+    ('1/0', 'math.division-by-zero', None),
+    ('0^0', 'math.undefined', None),
+    ('log(0)', 'math.undefined', None),
+    ('1e400', 'math.number-too-large', 0),
+    ("1" * 60, 'math.number-too-long', 0),
+    ('sin(x, y)', 'math.arity', 0),
+    ('x @ y', 'math.character', 2),
+    ('\\frac{1}{2}', 'math.latex', 0),
+    ('x $ y', 'math.character', 2),
+    ('os.system', 'math.attribute', 2),
+    ('getattr(x, y)', 'math.unknown-function', 0),
+    ('eval(x)', 'math.unknown-function', 0),
+    ('True', 'math.keyword', 0),
+    ('None', 'math.keyword', 0),
 ]
 
 
 class TestRejected:
-    @pytest.mark.parametrize("text,reason,position", REJECTED)
-    def test_rejected(self, text, reason, position):
+    @pytest.mark.parametrize("text,code,position", REJECTED)
+    def test_rejected(self, text, code, position):
         with pytest.raises(MathError) as info:
             parse(text)
         err = info.value
-        assert reason in err.reason, err.reason
+        assert err.code == code, (err.code, err.reason)
         if position is not None:
             assert err.position == position, (err.position, err.caret())
         # one line, whatever the input
@@ -142,16 +142,15 @@ class TestRejected:
     def test_caret_points_at_the_problem(self):
         with pytest.raises(MathError) as info:
             parse("x + y.z")
-        assert info.value.caret().splitlines() == [
-            "attribute access ('.') is not allowed", "  x + y.z", "       ^"]
+        assert info.value.code == "math.attribute"
+        assert info.value.caret().splitlines()[1:] == ["  x + y.z", "       ^"]
 
     def test_unknown_names_when_variables_are_declared(self):
-        with pytest.raises(MathError, match="did you mean x\\*y"):
-            parse("xy", variables={"x", "y"})
-        with pytest.raises(MathError, match="did you mean sin\\(x\\)"):
-            parse("sinx", variables={"x"})
-        with pytest.raises(MathError, match="the variables here are x"):
-            parse("z", variables={"x"})
+        for text, variables, shown in [("xy", {"x", "y"}, "x*y"), ("sinx", {"x"}, "sin(x)"), ("z", {"x"}, "x")]:
+            with pytest.raises(MathError) as info:
+                parse(text, variables=variables)
+            assert info.value.code == "math.unknown-name"
+            assert shown in info.value.reason      # the suggestion, whatever the language
 
     def test_number_parser_refuses_variables(self):
         with pytest.raises(MathError):

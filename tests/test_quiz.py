@@ -1,6 +1,7 @@
 """The quiz loop: scripted sessions through the CLI, saved progress, kill and resume."""
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -48,8 +49,9 @@ def test_text_mode_shows_table_and_fix(run_cli, data):
     r = quiz(run_cli, "--exercise", "acc-k-backward", input_text="4.75\n14.25\n")
     out = r.stdout
     assert "y.backward()" in out and "print(x.grad)" in out
-    assert "✗ Not quite." in out and "x.grad.zero_()" in out
-    assert "backward call" in out and "✓ Right." in out
+    assert "✗ " in out and "x.grad.zero_()" in out and "✓ " in out
+    rows = [line.split() for line in out.splitlines() if re.match(r"\s+[123]\s+\S+\s+4\.75\s*$", line)]
+    assert rows == [["1", "4.75", "4.75"], ["2", "9.5", "4.75"], ["3", "14.25", "4.75"]]     # the .grad table
     assert "\x1b[" not in out
 
 
@@ -58,7 +60,7 @@ def test_zero_after_backward_with_moved_parameters_gets_the_zeroing_explanation(
     r = quiz(run_cli, "--exercise", "zero-after-backward", "--json", input_text="0.1875\n3\n")
     fb = [e for e in events(r) if e["event"] == "feedback"]
     assert fb[0]["misconception"] == "zeroing.placement"
-    assert "before the update" in fb[0]["explanation"]
+    assert "x.grad.zero_()" in fb[0]["explanation"] and " 3" in fb[0]["explanation"]     # the fix, x's value
     assert fb[1]["correct"] is True
 
 
@@ -87,7 +89,7 @@ def test_invalid_math_costs_no_attempt(run_cli, data):
              input_text="2x cos(x^2\n2x cos(x^2)\n")
     evs = events(r)
     invalid = [e for e in evs if e["event"] == "invalid"]
-    assert invalid and "never closed" in invalid[0]["reason"]
+    assert invalid and invalid[0]["code"] == "math.unclosed" and invalid[0]["caret"].endswith("^")
     fb = [e for e in evs if e["event"] == "feedback"]
     assert len(fb) == 1 and fb[0]["correct"] is True and fb[0]["attempt"] == 1
 
@@ -212,9 +214,9 @@ def test_progress_reset_erases_saved_answers(run_cli, data):
     quiz(run_cli, "--exercise", "acc-k-backward", input_text="14.25\n")
     assert (data / "progress.sqlite3").exists()
     r = run_cli("progress", "--reset")
-    assert r.exit_code == 0 and "erased" in r.stdout
+    assert r.exit_code == 0 and str(data / "progress.sqlite3") in r.stdout
     assert not (data / "progress.sqlite3").exists()
-    assert "No answers yet" in run_cli("progress").stdout
+    assert run_cli("progress", "--json").json()["topics"] == {}
 
 
 def test_graph_text_covers_every_loop():

@@ -85,23 +85,25 @@ def _validate(item: object, path: Path, root: Path) -> Exercise:
 
     if not isinstance(ex_id, str) or not ID_RE.match(ex_id):
         fail("id", _("must be kebab-case (lowercase letters, digits and single hyphens), got {got!r}").format(
-            got=ex_id))
+            got=ex_id), "bank.bad-id")
     for name in ("title", "explanation"):
         if not isinstance(item.get(name), str) or not item[name].strip():
-            fail(name, _("must be non-empty text"))
+            fail(name, _("must be non-empty text"), "bank.missing-text")
     kind_name = item.get("kind")
     if kind_name not in KINDS:
-        fail("kind", _("must be one of {kinds}, got {got!r}").format(kinds=", ".join(KINDS), got=kind_name))
+        fail("kind", _("must be one of {kinds}, got {got!r}").format(kinds=", ".join(KINDS), got=kind_name),
+             "bank.unknown-kind")
     kind = KINDS[kind_name]
     topic = item.get("topic")
     if topic not in TOPICS:
-        fail("topic", _("must be one of {topics}, got {got!r}").format(topics=", ".join(TOPICS), got=topic))
+        fail("topic", _("must be one of {topics}, got {got!r}").format(topics=", ".join(TOPICS), got=topic),
+             "bank.unknown-topic")
     hints = item.get("hints")
     if not isinstance(hints, list) or not hints or not all(isinstance(h, str) and h.strip() for h in hints):
-        fail("hints", _("must be a non-empty list of non-empty texts"))
+        fail("hints", _("must be a non-empty list of non-empty texts"), "bank.bad-hints")
     unknown = set(item) - set(COMMON_FIELDS) - set(kind.fields)
     if unknown:
-        fail(sorted(unknown)[0], _("unknown field for a {kind} exercise").format(kind=kind_name))
+        fail(sorted(unknown)[0], _("unknown field for a {kind} exercise").format(kind=kind_name), "bank.unknown-field")
     check_params(item.get("params", {}), fail)
     _check_misconceptions(item.get("misconceptions"), kind_name, kind.misconceptions, fail)
     kind.validate(item, root, fail)
@@ -113,7 +115,7 @@ def _check_misconceptions(mis: object, kind: str, allowed: tuple[str, ...], fail
     if mis is None:
         return
     if not isinstance(mis, list) or not all(isinstance(m, str) for m in mis):
-        fail("misconceptions", _("must be a list of misconception ids"))
+        fail("misconceptions", _("must be a list of misconception ids"), "bank.bad-misconceptions")
         return
     for m in mis:
         if m not in CATALOGUE:

@@ -12,25 +12,25 @@ from .model import Exercise
 
 def check_params(params: object, fail: Fail) -> None:
     if not isinstance(params, dict):
-        fail("params", _("must be a table of parameter ranges"))
+        fail("params", _("must be a table of parameter ranges"), "bank.bad-params")
     for name, spec in params.items():
         _check_one(spec, f"params.{name}", fail)
 
 
 def _check_one(spec: object, f: str, fail: Fail) -> None:
     if not isinstance(spec, dict):
-        fail(f, _("expected { min = ..., max = ... } or { choices = [...] }"))
+        fail(f, _("expected { min = ..., max = ... } or { choices = [...] }"), "bank.bad-params")
     if "choices" in spec:
         if not isinstance(spec["choices"], list) or not spec["choices"]:
-            fail(f, _("choices must be a non-empty list"))
+            fail(f, _("choices must be a non-empty list"), "bank.bad-params")
     elif "min" in spec and "max" in spec:
         if not all(isinstance(spec[k], (int, float)) for k in ("min", "max")) or spec["min"] > spec["max"]:
-            fail(f, _("min and max must be numbers with min <= max"))
+            fail(f, _("min and max must be numbers with min <= max"), "bank.bad-range")
         step = spec.get("step", 1)
         if not isinstance(step, (int, float)) or step <= 0:
-            fail(f, _("step must be a positive number"))
+            fail(f, _("step must be a positive number"), "bank.bad-range")
     else:
-        fail(f, _("expected { min = ..., max = ... } or { choices = [...] }"))
+        fail(f, _("expected { min = ..., max = ... } or { choices = [...] }"), "bank.bad-params")
 
 
 def draw_params(ex: Exercise, seed: int, attempt: int = 0) -> dict[str, Any]:

@@ -61,7 +61,8 @@ class CheckReport:
 
 
 def _bank_problem(exc: BankError) -> Problem:
-    reason = exc.reason if exc.field is None else f"field '{exc.field}': {exc.reason}"
+    reason = exc.reason if exc.field is None else _("field '{field}': {reason}").format(field=exc.field,
+                                                                                          reason=exc.reason)
     return Problem(exc.path, exc.exercise, reason, exc.code)
 
 

@@ -71,11 +71,17 @@ class BankError(TutorError):
 
     def __init__(self, path: object, reason: str, exercise: str | None = None, field_name: str | None = None,
                  *, code: str = "bank.invalid"):
-        where = str(path)
-        if exercise:
-            where += f": exercise '{exercise}'"
-        if field_name:
-            where += f", field '{field_name}'"
+        from .i18n import _
+
+        if exercise and field_name:
+            where = _("{path}: exercise '{exercise}', field '{field}'")
+        elif exercise:
+            where = _("{path}: exercise '{exercise}'")
+        elif field_name:
+            where = _("{path}, field '{field}'")
+        else:
+            where = "{path}"
+        where = where.format(path=path, exercise=exercise, field=field_name)
         super().__init__(f"{where}: {reason}", code=code)
         self.path = str(path)
         self.exercise = exercise

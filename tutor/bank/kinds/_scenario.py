@@ -17,7 +17,7 @@ def build_scenario(ex: Exercise, params: dict[str, Any]) -> Scenario:
 
 def validate_scenario(item: Any, fail: Any) -> None:
     if not isinstance(item.get("scenario"), dict):
-        fail("scenario", _("must be a table (leaves, steps, ask)"))
+        fail("scenario", _("must be a table (leaves, steps, ask)"), "bank.bad-scenario")
 
 
 def distinct(v: Variant[Answer]) -> bool:

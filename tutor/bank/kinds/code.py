@@ -32,13 +32,13 @@ class Code(ExerciseKind[Answer]):
         validate_scenario(item, fail)
         rel = item.get("file")
         if not isinstance(rel, str) or rel.startswith("/") or ".." in Path(rel).parts:
-            fail("file", _("must be a path inside the bank folder"))
+            fail("file", _("must be a path inside the bank folder"), "bank.bad-file")
         if not (root / rel).is_file():
-            fail("file", _("no stub at {path}").format(path=root / rel))
+            fail("file", _("no stub at {path}").format(path=root / rel), "bank.no-stub")
         if not isinstance(item.get("function"), str) or not item["function"].isidentifier():
-            fail("function", _("must name the function the learner completes"))
+            fail("function", _("must name the function the learner completes"), "bank.bad-function")
         if not isinstance(item.get("call", {}), dict):
-            fail("call", _("must map argument names to values"))
+            fail("call", _("must map argument names to values"), "bank.bad-call")
 
     def draw(self, ex: Exercise, seed: int, params: dict[str, Any]) -> Variant[Answer]:
         from ...engines.scenario import simulate

@@ -23,17 +23,17 @@ class Concept(ExerciseKind[Choice]):
         answer = item.get("answer")
         if choices is None:
             if not isinstance(answer, bool):
-                fail("answer", _("a true/false question needs answer = true or false"))
+                fail("answer", _("a true/false question needs answer = true or false"), "bank.bad-answer")
         else:
             if not isinstance(choices, list) or len(choices) < 2 or not all(isinstance(c, str) for c in choices):
-                fail("choices", _("must list at least two choices"))
+                fail("choices", _("must list at least two choices"), "bank.bad-choices")
             if not isinstance(answer, int) or isinstance(answer, bool) or not 0 <= answer < len(choices):
-                fail("answer", _("must be the 0-based index of the right choice"))
+                fail("answer", _("must be the 0-based index of the right choice"), "bank.bad-answer")
             why = item.get("why")
             if why is not None and (not isinstance(why, list) or len(why) != len(choices)):
-                fail("why", _("must give one explanation per choice"))
+                fail("why", _("must give one explanation per choice"), "bank.bad-why")
         if not isinstance(item.get("question"), str):
-            fail("question", _("a concept exercise needs the question text"))
+            fail("question", _("a concept exercise needs the question text"), "bank.missing-question")
 
     def draw(self, ex: Exercise, seed: int, params: dict[str, Any]) -> Variant[Choice]:
         return Variant(ex, seed, params, ex.data["question"], ex.data["answer"])

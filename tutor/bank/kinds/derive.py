@@ -28,31 +28,31 @@ class Derive(ExerciseKind[Derivatives]):
         from ...mathlang import check_name, parse
 
         if not isinstance(item.get("function"), str):
-            fail("function", _("must be an expression in the math language"))
+            fail("function", _("must be an expression in the math language"), "bank.bad-function")
         variables = item.get("variables")
         if not isinstance(variables, list) or not variables or not all(isinstance(v, str) for v in variables):
-            fail("variables", _("must be a non-empty list of names"))
+            fail("variables", _("must be a non-empty list of names"), "bank.bad-variables")
         wrt = item.get("wrt", variables)
         if not isinstance(wrt, list) or not wrt or any(w not in variables for w in wrt):
-            fail("wrt", _("must list some of the variables"))
+            fail("wrt", _("must list some of the variables"), "bank.bad-wrt")
         names = set(variables) | set(item.get("params", {}))
         try:
             for v in variables:
                 check_name(v)
             parse(item["function"], variables=names)
         except MathError as exc:
-            fail("function", exc.one_line())
+            fail("function", exc.one_line(), exc.code)
         stated = item.get("answer")
         if stated is None:
             return
         stated = [stated] if isinstance(stated, str) else stated
         if not isinstance(stated, list) or len(stated) != len(wrt) or not all(isinstance(a, str) for a in stated):
-            fail("answer", _("give one derivative per variable in wrt"))
+            fail("answer", _("give one derivative per variable in wrt"), "bank.bad-answer")
         for a in stated:
             try:
                 parse(a, variables=names)
             except MathError as exc:
-                fail("answer", exc.one_line())
+                fail("answer", exc.one_line(), exc.code)
 
     def draw(self, ex: Exercise, seed: int, params: dict[str, Any]) -> Variant[Derivatives]:
         import sympy

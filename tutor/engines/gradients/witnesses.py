@@ -17,6 +17,7 @@ from ...foundation.errors import TutorError
 from ...foundation.i18n import _
 from ...mathlang import Parsed
 from ...mathlang.evaluate import NumpyBackend, TorchBackend, evaluate
+from ..scenario.model import ERR_NO_GRAD_FN
 from .report import Value
 
 
@@ -37,10 +38,8 @@ def torch_witness(parsed: Parsed, point: dict[str, Value], stored: dict[str, lis
             raise TutorError(_("a number in the expression is too large for {dtype}").format(dtype=dtype),
                              code="grad.number-too-large") from None
         if not isinstance(y, torch.Tensor) or not y.requires_grad:
-            raise TutorError(_(
-                "torch: element 0 of tensors does not require grad and does not have a grad_fn "
-                "(the expression does not depend on any variable, so there is nothing to differentiate)"),
-                code="grad.constant")
+            raise TutorError(_("torch: {message} (the expression does not depend on any variable, so there is "
+                               "nothing to differentiate)").format(message=ERR_NO_GRAD_FN), code="grad.constant")
         grad_arg = None
         if v_values is not None:
             data = [float(x) for x in v_values]

@@ -214,7 +214,7 @@ def _findings(steps: list[dict[str, Any]], deliberate: bool) -> list[dict[str, A
             if carried and number > 1 and not deliberate and ("accumulation", name) not in reported:
                 reported.add(("accumulation", name))
                 findings.append({
-                    "id": "accumulation.no-zero", "step": number, "tensor": name,
+                    "id": "accumulation.no-zero", "step": number, "tensor": name, "held": before,
                     "message": _("Step {step}: before backward(), {name}.grad still held {before} from the earlier "
                                  "steps, so backward() added to it and the update used the running sum. Zero it "
                                  "before each backward: opt.zero_grad() or {name}.grad.zero_().").format(

@@ -111,8 +111,8 @@ def ask(v: Variant[Any], position: int, opts: Options, read: Read, emit: Emit, s
             return "skipped"
         judged, answer = v.kind.respond(v, text, work_file)
         if judged.invalid:
-            emit({"event": "invalid", "reason": judged.invalid, "answer": answer, "caret": judged.caret,
-                  "message": _("That cost no attempt: try again.")})
+            emit({"event": "invalid", "reason": judged.invalid, "code": judged.code, "answer": answer,
+                  "caret": judged.caret, "message": _("That cost no attempt: try again.")})
             continue
         used += 1
         final = judged.correct or used >= opts.attempts

@@ -96,7 +96,7 @@ def _one_sheet(job: _Job, output: str | None, answers: str | None, manifest: str
             _write(Path(answers), _payload(sheet, job, True))
             notes.append(_("answer key written to {path}").format(path=answers))
         else:
-            notes.append(_("no answer key written: pass --answers FILE"))
+            notes.append(_("no answer key written: pass {option} FILE").format(option="--answers"))
     else:
         out = _output_path(output, EXTENSIONS[job.fmt])
         key_path = Path(answers) if answers is not None else _key_path(out)
