@@ -20,12 +20,7 @@ def data(tmp_path, monkeypatch):
 
 
 def quiz(run_cli, *args, input_text):
-    from click.testing import CliRunner
-
-    from tutor.cli import main
-
-    return CliRunner().invoke(main, ["--exercises", BANK, "quiz", *args], input=input_text,
-                              catch_exceptions=False)
+    return run_cli("--exercises", BANK, "quiz", *args, input=input_text)
 
 
 def events(result):
@@ -190,13 +185,8 @@ def test_choose_prefers_due_and_weak_topics():
 def test_code_question_runs_the_learners_file(run_cli, data):
     import shutil
 
-    from click.testing import CliRunner
-
-    from tutor.cli import main
-
     # the stub as copied: it forgets to zero, and the feedback names that mistake
-    r = CliRunner().invoke(main, ["quiz", "--exercise", "code-zero-before-backward", "--json", "--seed", "1"],
-                           input="check\n", catch_exceptions=False)
+    r = run_cli("quiz", "--exercise", "code-zero-before-backward", "--json", "--seed", "1", input="check\n")
     evs = events(r)
     question = evs[0]
     assert "TODO" in question["code"] and question["file"].endswith("code/zero_before_backward.py")
@@ -204,8 +194,7 @@ def test_code_question_runs_the_learners_file(run_cli, data):
     assert fb["correct"] is False and fb["misconception"] == "accumulation.no-zero"
     # the learner completes the file: the same question (resumed) is now right
     shutil.copyfile(os.path.join(ROOT, "solutions", "code", "zero_before_backward.py"), question["file"])
-    r = CliRunner().invoke(main, ["quiz", "--exercise", "code-zero-before-backward", "--json", "--seed", "1"],
-                           input="check\n", catch_exceptions=False)
+    r = run_cli("quiz", "--exercise", "code-zero-before-backward", "--json", "--seed", "1", input="check\n")
     fb = [e for e in events(r) if e["event"] == "feedback"][0]
     assert fb["correct"] is True
 
