@@ -161,7 +161,7 @@ def grad(expression: str, at: tuple[str, ...], gradient: str | None, dtype: str,
 @click.argument("reference")
 @click.argument("answer")
 @click.option("--vars", "variables", metavar="x,y", help=_("The variables (default: the reference's names)."))
-@click.option("--timeout", type=click.FloatRange(0.1, 60), default=3.0, show_default=True,
+@click.option("--timeout", type=click.FloatRange(0.1, 60), default=3.0, show_default=True, metavar="S",
               help=_("Seconds allowed for the symbolic proof."))
 @click.option("--json", "as_json", is_flag=True, help=_("Print one JSON object."))
 def equiv(reference: str, answer: str, variables: str | None, timeout: float, as_json: bool) -> None:
@@ -182,7 +182,12 @@ def equiv(reference: str, answer: str, variables: str | None, timeout: float, as
 @click.option("--kind", "kinds", multiple=True, type=KIND_CHOICE, help=_("Only this kind (repeatable)."))
 @click.option("--json", "as_json", is_flag=True, help=_("Print a JSON list of {id, title, topic, kind, file}."))
 def list_command(topics: tuple[str, ...], kinds: tuple[str, ...], as_json: bool) -> None:
-    """List the exercises of the bank, grouped by topic."""
+    """List the exercises of the bank, grouped by topic.
+
+    \b
+    --json gives [{id, title, topic, kind, file}].
+    Exit status: 0 listed, 2 invalid bank.
+    """
     from .commands.list import main as run
 
     _emit(run(directory=_bank_dir(), topics=topics, kinds=kinds, as_json=as_json, color=_color()))
@@ -190,7 +195,7 @@ def list_command(topics: tuple[str, ...], kinds: tuple[str, ...], as_json: bool)
 
 @main.command(name="check")
 @bank_option
-@click.option("--seeds", type=click.IntRange(1, 200), default=5, show_default=True,
+@click.option("--seeds", type=click.IntRange(1, 200), default=5, show_default=True, metavar="N",
               help=_("Variants verified per exercise."))
 @click.option("--solutions", type=click.Path(file_okay=False), metavar="DIR",
               help=_("Where the completed stubs are (default: ../solutions next to the bank)."))
@@ -215,10 +220,11 @@ def check_command(seeds: int, solutions: str | None, as_json: bool) -> None:
 @bank_option
 @click.option("--topic", "topics", multiple=True, type=TOPIC_CHOICE, help=_("Only this topic (repeatable)."))
 @click.option("--exercise", metavar="ID", help=_("Only this exercise."))
-@click.option("--count", type=click.IntRange(1, 500), default=None,
+@click.option("--count", type=click.IntRange(1, 500), default=None, metavar="N",
               help=_("Questions in the session (default 10, or 1 with --exercise)."))
-@click.option("--seed", type=int, help=_("Seed for the choice of questions and their variants."))
-@click.option("--attempts", type=click.IntRange(1, 10), default=2, show_default=True, help=_("Attempts per question."))
+@click.option("--seed", type=int, metavar="S", help=_("Seed for the choice of questions and their variants."))
+@click.option("--attempts", type=click.IntRange(1, 10), default=2, show_default=True, metavar="N",
+              help=_("Attempts per question."))
 @click.option("--new", "fresh", is_flag=True, help=_("Start a new session instead of resuming an unfinished one."))
 @click.option("--json", "as_json", is_flag=True, help=_("One JSON object per line for each event."))
 def quiz_command(topics: tuple[str, ...], exercise: str | None, count: int | None, seed: int | None, attempts: int,
@@ -260,8 +266,9 @@ def quiz_command(topics: tuple[str, ...], exercise: str | None, count: int | Non
 @click.option("--topic", "topics", multiple=True, type=TOPIC_CHOICE, help=_("Only this topic (repeatable)."))
 @click.option("--exercise", "ids", multiple=True, metavar="ID", help=_("Only this exercise (repeatable)."))
 @click.option("--kind", "kinds", multiple=True, type=KIND_CHOICE, help=_("Only this kind (repeatable)."))
-@click.option("--count", type=click.IntRange(1, 1000), help=_("Questions on the sheet (default: every match)."))
-@click.option("--seed", type=int, help=_("Seed of the variants: the same seed gives the same bytes."))
+@click.option("--count", type=click.IntRange(1, 1000), metavar="N",
+              help=_("Questions on the sheet (default: every match)."))
+@click.option("--seed", type=int, metavar="S", help=_("Seed of the variants: the same seed gives the same bytes."))
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "tex", "ipynb", "json", "pdf"]),
               help=_("Output format (default: from -o, else md)."))
 @click.option("-o", "--output", metavar="FILE", help=_("Write the sheet here (default: standard output)."))
@@ -295,10 +302,12 @@ def sheet_cmd(topics: tuple[str, ...], ids: tuple[str, ...], kinds: tuple[str, .
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "gradescope", "junit"]), default="json",
               show_default=True, help=_("Report format."))
 @click.option("-o", "--output", metavar="OUT", help=_("Write the report here (atomically); resumable."))
-@click.option("--jobs", type=click.IntRange(1, 16), default=1, show_default=True, help=_("Parallel workers."))
-@click.option("--timeout", type=click.FloatRange(0.5, 600), default=10.0, show_default=True,
+@click.option("--jobs", type=click.IntRange(1, 16), default=1, show_default=True, metavar="N",
+              help=_("Parallel workers."))
+@click.option("--timeout", type=click.FloatRange(0.5, 600), default=10.0, show_default=True, metavar="S",
               help=_("Seconds per submission."))
-@click.option("--seed", type=int, default=0, show_default=True, help=_("Seed of the inputs the grader draws."))
+@click.option("--seed", type=int, default=0, show_default=True, metavar="S",
+              help=_("Seed of the inputs the grader draws."))
 def grade_cmd(paths: tuple[str, ...], exercise: str | None, manifest: str | None, fmt: str, output: str | None,
               jobs: int, timeout: float, seed: int) -> None:
     """Auto-grade code submissions in a sandbox, with misconception feedback.
@@ -323,7 +332,7 @@ def grade_cmd(paths: tuple[str, ...], exercise: str | None, manifest: str | None
 @click.option("--json", "as_json", is_flag=True,
               help=_("Print {backward_calls, findings: [{id, message}], parameters, losses}."))
 @click.option("--plot", metavar="FILE.svg", help=_("Draw the loss per step beside the loss of the corrected loop."))
-@click.option("--timeout", type=click.FloatRange(1, 600), default=60.0, show_default=True,
+@click.option("--timeout", type=click.FloatRange(1, 600), default=60.0, show_default=True, metavar="S",
               help=_("Seconds the script may run."))
 def trace_cmd(script: str, as_json: bool, plot: str | None, timeout: float) -> None:
     """Run a training script (sandboxed) and explain its accumulation and zeroing mistakes.
@@ -348,7 +357,7 @@ def export_group() -> None:
 @bank_option
 @click.option("-o", "--output", default="autograder.zip", show_default=True, metavar="FILE",
               help=_("The zip to write."))
-@click.option("--timeout", type=click.FloatRange(0.5, 600), default=20.0, show_default=True,
+@click.option("--timeout", type=click.FloatRange(0.5, 600), default=20.0, show_default=True, metavar="S",
               help=_("Seconds per submission on Gradescope."))
 def export_gradescope_cmd(output: str, timeout: float) -> None:
     """Write autograder.zip: setup.sh, run_autograder, the tutor package and the bank.
@@ -356,6 +365,7 @@ def export_gradescope_cmd(output: str, timeout: float) -> None:
     \b
     Upload it as a Gradescope programming assignment's autograder; each
     submission is graded by tutor grade --format gradescope, with this bank.
+    Exit status: 0 written, 2 invalid bank.
     """
     from .commands.export import gradescope as run
 
@@ -366,7 +376,11 @@ def export_gradescope_cmd(output: str, timeout: float) -> None:
 @click.option("--json", "as_json", is_flag=True, help=_("Print mastery per topic and the review schedule as JSON."))
 @click.option("--reset", is_flag=True, help=_("Erase all saved progress."))
 def progress_command(as_json: bool, reset: bool) -> None:
-    """Show your mastery per topic (from every answer saved by tutor quiz)."""
+    """Show your mastery per topic (from every answer saved by tutor quiz).
+
+    \b
+    Exit status: 0, 1 a reset was declined.
+    """
     from .commands.progress import main as run
 
     if reset and sys.stdin.isatty() and not click.confirm(_("Erase all saved progress?")):
