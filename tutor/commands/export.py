@@ -13,7 +13,7 @@ def gradescope(*, output: str = "autograder.zip", directory: str | None = None, 
         exercises = build_autograder(output, directory, timeout=timeout)
     except TutorError as exc:
         return invalid(exc)
-    code = sum(1 for ex in exercises if ex.kind == "code")
+    code = sum(1 for ex in exercises if ex.handler.runs_code)
     return Outcome(stdout=_("wrote {path}: setup.sh, run_autograder, the tutor package and {n} exercises "
                             "({code} code). Upload it as the autograder of a Gradescope programming "
                             "assignment; students submit files named after code exercises.").format(

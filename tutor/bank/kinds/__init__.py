@@ -39,6 +39,7 @@ class ExerciseKind(Generic[A]):
     order: ClassVar[int] = 100                       # its place in lists and the docs
     fields: ClassVar[tuple[str, ...]] = ()           # its own fields, besides the common ones
     misconceptions: ClassVar[tuple[str, ...]] = ()   # the ids it can detect, in the order they are tried
+    runs_code: ClassVar[bool] = False                # the learner writes code: graded by running files
 
     registry: ClassVar[dict[str, ExerciseKind[Any]]] = {}
 

@@ -24,6 +24,7 @@ class Code(ExerciseKind[Answer]):
     name: ClassVar[str] = "code"
     order: ClassVar[int] = 40
     fields: ClassVar[tuple[str, ...]] = ("file", "function", "call", "scenario")
+    runs_code: ClassVar[bool] = True
     misconceptions: ClassVar[tuple[str, ...]] = (
         "accumulation.no-zero", "zeroing.after-backward", "update.sign", "loop.one-more", "loop.one-fewer",
         "reduction.mean-vs-sum", "answer.grad-as-value")

@@ -60,7 +60,7 @@ def _grade_answer(n: int, a: dict[str, Any], planned: list[dict[str, Any]] | Non
     name = f"{number}. {ex_id}"
     if ex is None:
         return TestResult.failed(name, _("no exercise {id} in the bank").format(id=ex_id))
-    if ex.kind == "code":
+    if ex.handler.runs_code:
         return TestResult.failed(name, _("code answers are graded from files: tutor grade FILE.py"))
     typed = (a["answer"] or "").strip()
     if not typed:

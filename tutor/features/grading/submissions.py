@@ -29,7 +29,7 @@ def discover(paths: Iterable[str | Path], exercises: Sequence[Exercise],
     """Submissions (student, exercise, file) under ``paths``, and files that match no exercise."""
     by_name: dict[str, Exercise] = {}
     for ex in exercises:
-        if ex.kind == "code":
+        if ex.handler.runs_code:
             by_name[ex.id] = ex
             by_name[Path(ex.data["file"]).stem] = ex
     if only is not None and only not in by_name:
