@@ -133,6 +133,7 @@ def test_help_imports_neither_torch_nor_sympy():
         "for cmd in (['grad', '--help'], ['equiv', '--help']):\n"
         "    try:\n        main(cmd)\n    except SystemExit:\n        pass\n"
         "print('torch' in sys.modules, 'sympy' in sys.modules, 'numpy' in sys.modules)\n"
+        "assert 'tutor.mathlang.parser' not in sys.modules\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                          env=dict(os.environ, PYTHONPATH=ROOT), timeout=60)

@@ -8,19 +8,30 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import __version__
 from .foundation.i18n import _
-from .foundation.outcome import EXIT_INTERRUPTED, Outcome
-from .mathlang.functions import help_line
+
+if TYPE_CHECKING:
+    from .foundation.outcome import Outcome
 
 
 def math_help() -> str:
+    from .mathlang.functions import help_line
+
     return _("Math is typed as on a calculator: + - * / and ^ (or **) for powers; 2x, x y and 2(x+1) multiply; "
              "constants pi and e; functions: {functions}.").format(functions=help_line())
+
+
+class MathCommand(click.Command):
+    """A command whose help ends with the math language (read from the function table when shown)."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.epilog = math_help()
+        super().format_epilog(ctx, formatter)
 
 
 class LazyChoice(click.Choice):  # type: ignore[type-arg]
@@ -136,7 +147,7 @@ def bank_option(command: Callable[..., Any]) -> Callable[..., Any]:
                         help=_("The exercise bank to use (same as the global option)."))(command)
 
 
-@main.command(context_settings=MATH_ARGS, epilog=math_help())
+@main.command(cls=MathCommand, context_settings=MATH_ARGS)
 @click.argument("expression")
 @click.option("--at", "at", multiple=True, required=True, metavar="VAR=VALUES",
               help=_("A variable's value: a number (x=3) or a comma-separated vector (x=1,2,3). Repeat per variable."))
@@ -157,7 +168,7 @@ def grad(expression: str, at: tuple[str, ...], gradient: str | None, dtype: str,
     _emit(run(expression=expression, at=list(at), gradient=gradient, dtype=dtype, as_json=as_json, color=_color()))
 
 
-@main.command(context_settings=MATH_ARGS, epilog=math_help())
+@main.command(cls=MathCommand, context_settings=MATH_ARGS)
 @click.argument("reference")
 @click.argument("answer")
 @click.option("--vars", "variables", metavar="x,y", help=_("The variables (default: the reference's names)."))
@@ -256,6 +267,8 @@ def quiz_command(topics: tuple[str, ...], exercise: str | None, count: int | Non
     try:
         outcome = run(options=options, read=read, write=click.echo, as_json=as_json, color=_color() and not as_json)
     except KeyboardInterrupt:
+        from .foundation.outcome import EXIT_INTERRUPTED
+
         click.echo("\n" + _("Stopped. Your answers are saved: run the same command to continue."), err=True)
         sys.exit(EXIT_INTERRUPTED)
     _emit(outcome)
