@@ -31,29 +31,53 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def imports_of(path: Path) -> set[str]:
-    """Every tutor module this file imports (absolute names), at any depth of the file."""
+def _imported(node: ast.AST, package: str) -> set[str]:
+    """The modules one import statement (or importlib.import_module / __import__ call) names."""
+    if isinstance(node, ast.Import):
+        return {a.name for a in node.names}
+    if isinstance(node, ast.ImportFrom):
+        if node.level:
+            base = package.split(".")
+            base = base[:len(base) - node.level + 1]
+            target = ".".join(base + ([node.module] if node.module else []))
+        else:
+            target = node.module or ""
+        # `from . import bank` imports a module
+        return {target} | {f"{target}.{a.name}" for a in node.names if module_path(f"{target}.{a.name}")}
+    if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
+            and isinstance(node.args[0].value, str):
+        func = node.func
+        fname = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if fname in ("import_module", "__import__"):
+            return {node.args[0].value}
+    return set()
+
+
+def imports_of(path: Path, every: bool = True) -> set[str]:
+    """The modules this file imports (absolute names): all of them, or with ``every=False`` only those
+    that run when the module loads (not inside a function or a class body's methods)."""
     name = module_name(path)
     package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name.split(".")[0] == "tutor"}
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[:len(base) - node.level + 1]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
-            if target.split(".")[0] != "tutor":
-                continue
-            found.add(target)
-            for alias in node.names:          # `from . import bank` imports a module
-                candidate = f"{target}.{alias.name}"
-                if module_path(candidate) is not None:
-                    found.add(candidate)
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes = ast.walk(tree) if every else _module_level(tree)
+    found: set[str] = set()
+    for node in nodes:
+        found |= _imported(node, package)
     return found
+
+
+def _module_level(tree: ast.Module):
+    """Every node that runs at import time: the module body, into if/try/with blocks, not into functions."""
+    stack = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            stack.extend(node.orelse)            # typing-only imports never run
+            continue
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
 
 
 def module_path(name: str):
@@ -66,6 +90,8 @@ def module_path(name: str):
 
 MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
 GRAPH = {name: {t for t in imports_of(path) if t in MODULES and t != name} for name, path in MODULES.items()}
+LOAD_GRAPH = {name: {t for t in imports_of(path, every=False) if t in MODULES and t != name}
+              for name, path in MODULES.items()}
 
 
 def layer(name: str) -> int | None:
@@ -143,20 +169,8 @@ def test_no_import_cycle_between_packages():
 
 
 def test_no_import_cycle_at_import_time():
-    """Module-level imports (what runs when a module loads) form no cycle."""
-    def top_level(path):
-        name = module_name(path)
-        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
-        found = set()
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            if isinstance(node, ast.ImportFrom) and node.level:
-                base = package.split(".")[:len(package.split(".")) - node.level + 1]
-                target = ".".join(base + ([node.module] if node.module else []))
-                found.add(target)
-                found |= {f"{target}.{a.name}" for a in node.names if f"{target}.{a.name}" in MODULES}
-        return {t for t in found if t in MODULES and t != name}
-
-    graph = {name: top_level(path) for name, path in MODULES.items()}
+    """What runs when a module loads (relative or absolute imports, in if/try blocks too) forms no cycle."""
+    graph = {name: set(targets) for name, targets in LOAD_GRAPH.items()}
     # a package's __init__ that imports its own submodules is how a package exports: not a cycle
     for name in graph:
         if MODULES[name].name == "__init__.py":
@@ -166,7 +180,7 @@ def test_no_import_cycle_at_import_time():
 
 def test_click_only_in_the_cli():
     users = [name for name, path in MODULES.items()
-             if re.search(r"^\s*(import click|from click)", path.read_text(encoding="utf-8"), re.M)]
+             if any(m.split(".")[0] == "click" for m in imports_of(path))]
     assert users == ["tutor.cli"]
 
 
@@ -175,15 +189,8 @@ def test_heavy_libraries_are_not_imported_at_module_level_below_the_engines():
 
     The sympy extensions (mathlang.sym) import sympy by design and are themselves imported lazily.
     """
-    offenders = []
-    for name, path in MODULES.items():
-        if name == "tutor.mathlang.sym":
-            continue
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
-            if any(n.split(".")[0] in ("torch", "sympy", "numpy", "mpmath") for n in names):
-                offenders.append(name)
+    offenders = [name for name, path in MODULES.items() if name != "tutor.mathlang.sym"
+                 and any(m.split(".")[0] in ("torch", "sympy", "numpy", "mpmath") for m in imports_of(path, every=False))]
     assert not offenders, offenders
 
 
@@ -199,8 +206,20 @@ def test_every_package_ships_in_the_wheel():
     assert packages <= declared, f"add to pyproject.toml: {sorted(packages - declared)}"
 
 
-def test_the_architecture_checks_can_fail():
-    """The checks above find what they look for (a graph with a cycle, an upward arrow)."""
+def test_the_architecture_checks_can_fail(tmp_path, monkeypatch):
+    """The checks see every way of importing: in try blocks, absolute, by string, typing-only excluded."""
     assert _cycles({"a": {"b"}, "b": {"a"}, "c": set()}) == [["a", "b"]]
     assert layer("tutor.bank.load") > layer("tutor.engines.scenario")
-    assert "tutor.bank" in imports_of(PACKAGE / "features" / "check.py")
+    sample = PACKAGE / "foundation" / "term.py"
+    text = ("import os, click\ntry:\n    import torch\nexcept ImportError:\n    pass\nimport tutor.bank.load\n"
+            "import importlib\nimportlib.import_module('tutor.features.quiz')\n__import__('tutor.cli')\n"
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import sympy\n"
+            "def f():\n    import numpy\n")
+    fake = tmp_path / "term.py"
+    fake.write_text(text)
+    monkeypatch.setattr(Path, "read_text", lambda self, encoding=None: text if self == sample else
+                        Path.__dict__["read_bytes"](self).decode())
+    every, at_load = imports_of(sample), imports_of(sample, every=False)
+    assert {"click", "torch", "tutor.bank.load", "tutor.features.quiz", "tutor.cli", "sympy", "numpy"} <= every
+    assert {"click", "torch", "tutor.bank.load", "tutor.features.quiz", "tutor.cli"} <= at_load
+    assert "sympy" not in at_load and "numpy" not in at_load

@@ -7,7 +7,7 @@ package that imports click.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -35,17 +35,19 @@ class MathCommand(click.Command):
 
 
 class LazyChoice(click.Choice):  # type: ignore[type-arg]
-    """A choice whose values are read from the package the first time they are needed (not for tutor --help)."""
+    """A choice read from ``module.attribute`` the first time it is needed (not for tutor --help)."""
 
-    def __init__(self, load: Callable[[], Iterable[str]]):
-        self._load = load
+    def __init__(self, module: str, attribute: str):
+        self._where = (module, attribute)
         self._values: tuple[str, ...] | None = None
         super().__init__(())
 
     @property
     def choices(self) -> tuple[str, ...]:
         if self._values is None:
-            self._values = tuple(self._load())
+            import importlib
+
+            self._values = tuple(getattr(importlib.import_module(self._where[0]), self._where[1]))
         return self._values
 
     @choices.setter
@@ -53,20 +55,8 @@ class LazyChoice(click.Choice):  # type: ignore[type-arg]
         pass
 
 
-def _topics() -> Iterable[str]:
-    from .bank.topics import TOPICS
-
-    return TOPICS
-
-
-def _kinds() -> Iterable[str]:
-    from .bank.kinds import KINDS
-
-    return KINDS
-
-
-TOPIC_CHOICE = LazyChoice(_topics)
-KIND_CHOICE = LazyChoice(_kinds)
+TOPIC_CHOICE = LazyChoice("tutor.bank.topics", "TOPICS")
+KIND_CHOICE = LazyChoice("tutor.bank.kinds", "KINDS")
 # Math often starts with '-' ("-sin(x)"): such words are arguments, not options.
 MATH_ARGS = {"ignore_unknown_options": True}
 
