@@ -627,6 +627,18 @@ explanation = "d/dx |u| = sign(u) u'"
 a = { min = 2, max = 5 }
 
 [[exercise]]
+id = "sign-times-a-square"
+title = "sign"
+topic = "derivatives"
+kind = "derive"
+function = "sign(x) x^2 + heaviside(x - a) x"
+variables = ["x"]
+hints = ["sign and heaviside are flat away from 0"]
+explanation = "d/dx sign(x) = 0 where x != 0"
+[exercise.params]
+a = { min = 2, max = 5 }
+
+[[exercise]]
 id = "relu-of-a-line"
 title = "relu"
 topic = "derivatives"
@@ -654,7 +666,8 @@ def test_derivatives_with_abs_and_relu_print_as_math_and_grade_right(tmp_path):
             assert "Abs" not in typed and "Heaviside" not in typed and "E" not in typed, typed
             parse(typed, variables={"x"})                 # the language reads what the tutor writes
             assert bank.grade(v, typed).correct, (ex.id, typed)
-            assert "abs" in v.prompt or "relu" in v.prompt
+            assert "DiracDelta" not in typed
+            assert any(f in v.prompt for f in ("abs", "relu", "sign"))
     assert to_text(parse("exp(1) + abs(x)").expr) in ("e + abs(x)", "abs(x) + e")
 
 

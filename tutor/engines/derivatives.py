@@ -18,16 +18,18 @@ def wrong_derivative(expr: Any, wrt: str, variables: Sequence[str], mistake: str
     """d expr / d wrt with ``mistake`` made; None where the mistake cannot be made in this expression."""
     import sympy
 
+    from ..mathlang.sym import derivative
+
     x = sympy.Symbol(wrt, real=True)
     if mistake == "not-differentiated":
         return expr
     if mistake == "integrated":
         return sympy.integrate(expr, x) if expr.is_polynomial(x) else None
     if mistake == "sign":
-        return -sympy.diff(expr, x)
+        return -derivative(expr, x)
     if mistake == "wrong-variable":
         others = [v for v in variables if v != wrt]
-        return sympy.diff(expr, sympy.Symbol(others[0], real=True)) if others else None
+        return derivative(expr, sympy.Symbol(others[0], real=True)) if others else None
     return _mis_diff(expr, x, mistake)
 
 

@@ -58,14 +58,14 @@ class Derive(ExerciseKind[Derivatives]):
         import sympy
 
         from ...mathlang import parse
-        from ...mathlang.sym import to_text
+        from ...mathlang.sym import derivative, to_text
         from ..candidates import derive_candidates
 
         variables = ex.data["variables"]
         parsed = parse(ex.data["function"], variables=set(variables) | set(params))
         expr = parsed.expr.xreplace({sympy.Symbol(k, real=True): v for k, v in params.items()})
         wrt = ex.data.get("wrt", variables)
-        answer = {w: sympy.diff(expr, sympy.Symbol(w, real=True)) for w in wrt}
+        answer = {w: derivative(expr, sympy.Symbol(w, real=True)) for w in wrt}
         cands: list[Candidate] = []
         for w in wrt:
             cands.extend(derive_candidates(expr, w, variables, self.misconceptions, ex.data.get("misconceptions")))

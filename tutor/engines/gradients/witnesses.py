@@ -157,7 +157,10 @@ def _symbolic_display(parsed: Parsed, point: dict[str, Value], syms: dict[str, A
                 inner = inner / n
             total += coef * inner
         total = total.xreplace({d: r for r, d in stand_ins.items()})
-        out[name] = to_text(sympy.simplify(total) if total.count_ops() < 40 else total)
+        total = total.replace(sympy.DiracDelta, lambda *args: sympy.Integer(0))     # as sym.derivative does
+        simpler = sympy.simplify(total) if total.count_ops() < 40 else total
+        # a Piecewise (simplify's form of sign) has no form in the math language
+        out[name] = to_text(total if simpler.has(sympy.Piecewise) else simpler)
     return out
 
 
