@@ -6,7 +6,6 @@ Every import counts, including those inside functions (the lazy ones that keep
 start-up fast), so a lazy import cannot smuggle in an upward arrow.
 """
 import ast
-import re
 import sys
 from pathlib import Path
 

@@ -10,6 +10,7 @@ Importing this package is light: sympy and torch load when they are used.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .kinds import KINDS, CheckContext, ExerciseKind
@@ -19,13 +20,31 @@ from .topics import TOPICS
 from .variants import variant
 
 __all__ = ["FORMAT_VERSION", "KINDS", "TOPICS", "Candidate", "CheckContext", "Exercise", "ExerciseKind",
-           "Judgement", "Variant", "by_id", "expected_text", "find", "grade", "load", "select", "typed_answer",
-           "variant"]
+           "Judgement", "Variant", "by_id", "expected_text", "find", "grade", "judge", "load", "select",
+           "typed_answer", "variant"]
 
 
 def grade(v: Variant[Any], text: str) -> Judgement:
-    """Judge a typed answer; the quiz, the sheets' keys and the grader share this."""
-    return v.kind.grade(v, text)
+    """Judge a typed answer; the quiz, the sheets' keys and the grader share this.
+
+    It never raises: an answer the tutor cannot judge (a bug, an input no check foresaw) is reported as
+    unreadable, which costs the learner no attempt and the class no grade.
+    """
+    return judge(lambda: v.kind.grade(v, text), v)
+
+
+def judge(judging: Callable[[], Judgement], v: Variant[Any]) -> Judgement:
+    """Run ``judging``; anything it raises becomes an unreadable answer with the error's code."""
+    from ..foundation.errors import TutorError
+    from ..foundation.i18n import _
+
+    try:
+        return judging()
+    except TutorError as exc:
+        return Judgement.unreadable(v.kind.expected_text(v), exc.one_line(), exc.code, exc.caret())
+    except (ArithmeticError, MemoryError, RecursionError, TypeError, ValueError) as exc:
+        reason = _("this answer could not be judged ({error}); try another form").format(error=type(exc).__name__)
+        return Judgement.unreadable(v.kind.expected_text(v), reason, "answer.not-judged")
 
 
 def expected_text(v: Variant[Any]) -> str:

@@ -90,17 +90,19 @@ def _validate(item: object, path: Path, root: Path) -> Exercise:
         if not isinstance(item.get(name), str) or not item[name].strip():
             fail(name, _("must be non-empty text"), "bank.missing-text")
     kind_name = item.get("kind")
-    if kind_name not in KINDS:
+    if not isinstance(kind_name, str) or kind_name not in KINDS:
         fail("kind", _("must be one of {kinds}, got {got!r}").format(kinds=", ".join(KINDS), got=kind_name),
              "bank.unknown-kind")
     kind = KINDS[kind_name]
     topic = item.get("topic")
-    if topic not in TOPICS:
+    if not isinstance(topic, str) or topic not in TOPICS:
         fail("topic", _("must be one of {topics}, got {got!r}").format(topics=", ".join(TOPICS), got=topic),
              "bank.unknown-topic")
     hints = item.get("hints")
     if not isinstance(hints, list) or not hints or not all(isinstance(h, str) and h.strip() for h in hints):
         fail("hints", _("must be a non-empty list of non-empty texts"), "bank.bad-hints")
+    if "question" in item and (not isinstance(item["question"], str) or not item["question"].strip()):
+        fail("question", _("must be non-empty text"), "bank.missing-text")
     unknown = set(item) - set(COMMON_FIELDS) - set(kind.fields)
     if unknown:
         fail(sorted(unknown)[0], _("unknown field for a {kind} exercise").format(kind=kind_name), "bank.unknown-field")

@@ -1,6 +1,7 @@
 """Seeded parameters: ``a = { min = 2, max = 5 }``, ``lr = { choices = [0.1, 0.2] }``."""
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Mapping
 from typing import Any
@@ -8,6 +9,8 @@ from typing import Any
 from ..foundation.i18n import _
 from .kinds import Fail
 from .model import Exercise
+
+MAX_VALUES = 1_000_000            # values a { min, max, step } range may hold
 
 
 def check_params(params: object, fail: Fail) -> None:
@@ -23,14 +26,37 @@ def _check_one(spec: object, f: str, fail: Fail) -> None:
     if "choices" in spec:
         if not isinstance(spec["choices"], list) or not spec["choices"]:
             fail(f, _("choices must be a non-empty list"), "bank.bad-params")
+        for choice in spec["choices"]:
+            if not _number(choice):
+                fail(f, _("choices must be numbers, got {got!r}").format(got=choice), "bank.bad-params")
     elif "min" in spec and "max" in spec:
-        if not all(isinstance(spec[k], (int, float)) for k in ("min", "max")) or spec["min"] > spec["max"]:
+        if not all(_finite(spec[k]) for k in ("min", "max")) or spec["min"] > spec["max"]:
             fail(f, _("min and max must be numbers with min <= max"), "bank.bad-range")
         step = spec.get("step", 1)
-        if not isinstance(step, (int, float)) or step <= 0:
+        if not _finite(step) or step <= 0:
             fail(f, _("step must be a positive number"), "bank.bad-range")
+        if (spec["max"] - spec["min"]) / step > MAX_VALUES:
+            fail(f, _("at most {n} values").format(n=MAX_VALUES), "bank.bad-range")
     else:
         fail(f, _("expected { min = ..., max = ... } or { choices = [...] }"), "bank.bad-params")
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _number(value: object) -> bool:
+    """A number, or math text for one (``"1/3"``, ``"pi/4"``)."""
+    if isinstance(value, str):
+        from ..foundation.errors import MathError
+        from ..mathlang import parse_number
+
+        try:
+            parse_number(value)
+        except MathError:
+            return False
+        return True
+    return _finite(value)
 
 
 def draw_params(ex: Exercise, seed: int, attempt: int = 0) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import math
 
 from ..engines.gradients import GradReport
 from ..foundation.errors import TutorError
-from ..foundation.i18n import _
+from ..foundation.i18n import N_, _
 from ..foundation.outcome import EXIT_FAIL, EXIT_OK, Outcome, invalid
 from ..foundation.term import fmt_values, style
 
@@ -76,9 +76,14 @@ def _verdict(w: object, vec: bool, color: bool) -> str:
         return style(_("✓ agree where the derivative exists"), "green", enabled=color)
     bad = [i for i, s in enumerate(w.status) if s not in ("agree", "nondifferentiable", "unused")]
     where = (_(" at element {i}").format(i=", ".join(str(i) for i in bad))) if vec else ""
-    kinds = sorted({w.status[i] for i in bad})
+    kinds = sorted({_(STATUS[w.status[i]]) for i in bad})
     return style(_("✗ the witnesses disagree{where} ({kinds})").format(where=where, kinds=", ".join(kinds)), "red",
                  enabled=color)
+
+
+# how each way of disagreeing is named (the JSON keeps the ids)
+STATUS = {"mismatch": N_("torch differs from sympy"), "fd-mismatch": N_("the finite difference differs"),
+          "saturated": N_("saturated"), "nonfinite": N_("not finite on one side")}
 
 
 def _round_fd(x: float) -> float:

@@ -17,6 +17,9 @@ def main(*, paths: Sequence[str], directory: str | None = None, exercise: str | 
     if fmt not in FORMATS:
         return Outcome(stderr=_("error: --format must be one of {f}").format(f=", ".join(FORMATS)),
                        exit_code=EXIT_INVALID, code="grade.bad-format")
+    if output and Path(output).is_dir():
+        return Outcome(stderr=_("error: {path} is a folder; -o takes a file name").format(path=output),
+                       exit_code=EXIT_INVALID, code="grade.output-is-folder")
     progress_file = Path(str(output) + ".progress.jsonl") if output else None
     notebooks, code_paths = _split(paths)
     try:

@@ -4,22 +4,30 @@ from __future__ import annotations
 import json
 
 from ..features.quiz.render import render_progress
-from ..features.quiz.store import Store, erase
+from ..features.quiz.store import Store, default_path, erase
+from ..foundation.errors import TutorError
 from ..foundation.i18n import _
-from ..foundation.outcome import Outcome
+from ..foundation.outcome import Outcome, invalid
 
 
 def main(*, as_json: bool = False, reset: bool = False, color: bool = False) -> Outcome:
-    store = Store()
-    path = store.path
-    try:
-        if reset:
-            store.close()
+    """Exit status: 0 shown or erased, 2 the database cannot be used (``--reset`` erases it all the same)."""
+    if reset:
+        path = default_path()
+        try:
             erase(path)
-            return Outcome(stdout=_("Progress erased ({path}).").format(path=path))
+        except OSError as exc:
+            return invalid(TutorError(f"{path}: {exc.strerror}", code="progress.unusable"), as_json)
+        return Outcome(stdout=_("Progress erased ({path}).").format(path=path))
+    try:
+        store = Store()
+    except TutorError as exc:
+        return invalid(exc, as_json)
+    try:
         mastery, boxes = store.mastery(), store.boxes()
     finally:
         store.close()
     if as_json:
-        return Outcome(stdout=json.dumps({"topics": mastery, "exercises": boxes, "database": str(path)}, indent=2))
+        return Outcome(stdout=json.dumps({"topics": mastery, "exercises": boxes, "database": str(store.path)},
+                                         indent=2))
     return Outcome(stdout=render_progress(mastery, boxes, color))

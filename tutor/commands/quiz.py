@@ -19,8 +19,8 @@ def main(*, options: Options, read: Callable[[str], str | None], write: Callable
         write(json.dumps(event, ensure_ascii=False) if as_json else render_event(event, color))
 
     own = store is None
-    store = store or Store()
     try:
+        store = store or Store()
         return Outcome(exit_code=run(options, read, emit, store))
     except TutorError as exc:
         if as_json:
@@ -29,5 +29,5 @@ def main(*, options: Options, read: Callable[[str], str | None], write: Callable
             write(_("error: {reason}").format(reason=exc.one_line()))
         return Outcome(exit_code=EXIT_INVALID, code=exc.code)
     finally:
-        if own:
+        if own and store is not None:
             store.close()

@@ -28,6 +28,7 @@ def main(*, script: str, as_json: bool = False, plot: str | None = None, timeout
         corrected = run_script(path, corrected=True, timeout=timeout)
         fixed = analyse(corrected.get("trace", {})) if corrected.get("status") == "ok" else {"losses": []}
         series = {_("your loop"): result["losses"], _("with zeroing before backward"): fixed["losses"]}
+        Path(plot).parent.mkdir(parents=True, exist_ok=True)
         Path(plot).write_text(svg_plot(series, _("loss per backward call")), encoding="utf-8")
         result["corrected_parameters"] = fixed.get("parameters")
     if as_json:

@@ -54,7 +54,11 @@ os._exit(0)
 
 def run_function(path: str | Path, function: str, calls: list[dict[str, Any]],
                  timeout: float = 60.0) -> list[dict[str, Any]]:
-    """[{"value": ...} | {"error": "..."}] per call; every entry is an error if the run fails."""
+    """[{"value": ...} | {"error": "..."}] per call.
+
+    If the run fails as a whole, every entry is ``{"failure": why, ...}``: ``timeout`` (with ``seconds``),
+    ``load`` (with ``error``, the file's own exception) or ``no-result``.
+    """
     read_fd, write_fd = os.pipe()
     request = json.dumps({"path": str(path), "function": function, "calls": calls, "fd": write_fd})
     try:
@@ -63,13 +67,13 @@ def run_function(path: str | Path, function: str, calls: list[dict[str, Any]],
                                 pass_fds=(write_fd,))
     finally:
         os.close(write_fd)
+    failure: dict[str, Any] | None = None
     try:
         proc.communicate(request.encode(), timeout=timeout)
-        failure = None
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-        failure = f"timed out after {timeout:g} s"
+        failure = {"failure": "timeout", "seconds": timeout}
     with os.fdopen(read_fd, "rb") as fh:
         raw = fh.read(1_000_000)
     if failure is None:
@@ -78,10 +82,10 @@ def run_function(path: str | Path, function: str, calls: list[dict[str, Any]],
         except ValueError:
             data = {}
         if "load_error" in data:
-            failure = data["load_error"]
+            failure = {"failure": "load", "error": data["load_error"]}
         elif isinstance(data.get("results"), list) and len(data["results"]) == len(calls):
             results: list[dict[str, Any]] = data["results"]
             return results
         else:
-            failure = "no result"
-    return [{"error": failure} for _c in calls]
+            failure = {"failure": "no-result"}
+    return [dict(failure or {}) for _c in calls]

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from ...engines.scenario import Answer
 from ...foundation.document import Block, Para, Program
 from ...foundation.document import Code as CodeSpan
-from ...foundation.errors import TutorError
+from ...foundation.errors import MathError, TutorError
 from ...foundation.i18n import _
 from ...foundation.term import fmt_number
 from ..model import Exercise, Judgement, Variant
@@ -18,6 +18,15 @@ from . import CheckContext, ExerciseKind, Fail, WorkFile
 from ._scenario import build_scenario, distinct, grade_prediction, validate_scenario, wrong
 
 CHECK_WORDS = ("check", "done", "run")
+
+
+def _failure(result: Mapping[str, Any]) -> str:
+    """Why a run returned nothing, in the learner's words."""
+    if result["failure"] == "timeout":
+        return _("Your function did not return within {s:g} s (an endless loop?).").format(s=result["seconds"])
+    if result["failure"] == "load":
+        return _("Your file could not run: {error}.").format(error=result["error"])
+    return _("Your program ended without returning a result.")
 
 
 class Code(ExerciseKind[Answer]):
@@ -38,8 +47,21 @@ class Code(ExerciseKind[Answer]):
             fail("file", _("no stub at {path}").format(path=root / rel), "bank.no-stub")
         if not isinstance(item.get("function"), str) or not item["function"].isidentifier():
             fail("function", _("must name the function the learner completes"), "bank.bad-function")
-        if not isinstance(item.get("call", {}), dict):
+        call = item.get("call", {})
+        if not isinstance(call, dict):
             fail("call", _("must map argument names to values"), "bank.bad-call")
+        from ...mathlang import parse
+
+        for name, text in call.items():
+            if not isinstance(name, str) or not name.isidentifier() or isinstance(text, bool) \
+                    or not isinstance(text, (str, int, float)):
+                fail(f"call.{name}", _("must be a number or comma-separated numbers (math, parameters allowed)"),
+                     "bank.bad-call")
+            for part in [p for p in str(text).split(",") if p.strip()] or [""]:
+                try:
+                    parse(part, variables=set(item.get("params", {})))
+                except MathError as exc:
+                    fail(f"call.{name}", exc.one_line(), exc.code)
 
     def draw(self, ex: Exercise, seed: int, params: dict[str, Any]) -> Variant[Answer]:
         from ...engines.scenario import simulate
@@ -98,6 +120,8 @@ class Code(ExerciseKind[Answer]):
         from ..candidates import classify
 
         expected = self.expected_text(v)
+        if "failure" in result:
+            return Judgement(False, expected, _failure(result))
         if "error" in result:
             return Judgement(False, expected, _("Your function raised {error}.").format(error=result["error"]))
         value = result.get("value")

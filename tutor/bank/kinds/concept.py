@@ -30,7 +30,8 @@ class Concept(ExerciseKind[Choice]):
             if not isinstance(answer, int) or isinstance(answer, bool) or not 0 <= answer < len(choices):
                 fail("answer", _("must be the 0-based index of the right choice"), "bank.bad-answer")
             why = item.get("why")
-            if why is not None and (not isinstance(why, list) or len(why) != len(choices)):
+            if why is not None and (not isinstance(why, list) or len(why) != len(choices)
+                                    or not all(isinstance(w, str) for w in why)):
                 fail("why", _("must give one explanation per choice"), "bank.bad-why")
         if not isinstance(item.get("question"), str):
             fail("question", _("a concept exercise needs the question text"), "bank.missing-question")

@@ -39,9 +39,13 @@ class Derive(ExerciseKind[Derivatives]):
         try:
             for v in variables:
                 check_name(v)
-            parse(item["function"], variables=names)
+            parsed = parse(item["function"], variables=names)
         except MathError as exc:
             fail("function", exc.one_line(), exc.code)
+        if _reduces(parsed.tree):
+            fail("function", _("sum, mean and dot reduce vectors, and a derive function is of scalar variables: "
+                               "write the sum out (x1 + x2 + x3), or make it a predict exercise"),
+                 "bank.vector-function")
         stated = item.get("answer")
         if stated is None:
             return
@@ -118,7 +122,11 @@ class Derive(ExerciseKind[Derivatives]):
 
         variables = v.exercise.data["variables"]
         for w, typed in _split_partials(text, targets).items():
-            got = parse(typed, variables=set(variables)).expr      # a reading error points into the answer
+            parsed = parse(typed, variables=set(variables))         # a reading error points into the answer
+            if _reduces(parsed.tree):
+                raise TutorError(_("sum, mean and dot reduce vectors; the variables here are numbers"),
+                                 code="answer.vector-function")
+            got = parsed.expr
             verdict = check(to_text(v.answer[w]), typed, variables)
             if verdict.verdict == EQUIVALENT:
                 continue
@@ -191,6 +199,13 @@ class Derive(ExerciseKind[Derivatives]):
         what = ", ".join(f"d/d{w}" for w in v.answer)
         return _("Type {what} in the math language (several separated by ';'), between the quotes.").format(
             what=what)
+
+
+def _reduces(tree: Any) -> bool:
+    from ...mathlang.functions import FUNCTIONS
+    from ...mathlang.tree import Call, walk
+
+    return any(isinstance(n, Call) and FUNCTIONS[n.name].reduces for n in walk(tree))
 
 
 def _f_symbol(v: Variant[Derivatives]) -> Any:

@@ -28,6 +28,7 @@ class BuildContext:
         self.leaves: set[str] = set()
         self.defined: set[str] = set()      # leaves and the results of earlier forward steps
         self.has_optimizer = False
+        self.loop_factor = 1                # how many times the step being parsed runs (nested loops multiply)
 
     def fail(self, path: str, reason: str, code: str = "scenario.field") -> NoReturn:
         raise TutorError(_("{where}.{field}: {reason}").format(where=self.where, field=path, reason=reason),
@@ -78,6 +79,8 @@ class BuildContext:
 
     def leaf_names(self, value: object, path: str) -> tuple[str, ...]:
         names = value if isinstance(value, list) else [value]
+        if not names:
+            self.fail(path, _("name at least one leaf"))
         for name in names:
             if not isinstance(name, str) or name not in self.leaves:
                 self.fail(path, _("'{name}' is not a leaf").format(name=name))

@@ -42,9 +42,18 @@ def grade_notebooks(paths: Sequence[str | Path], *, directory: str | Path | None
             results.append(SubmissionResult(path.stem, "notebook", str(path), "unreadable",
                                             [TestResult.failed(path.name, str(exc))]))
             continue
-        tests = [t for n, a in enumerate(answers, start=1) if (t := _grade_answer(n, a, planned, exercises))]
+        tests = [t for n, a in enumerate(answers, start=1) if (t := _guarded(n, a, planned, exercises))]
         results.append(SubmissionResult(student or path.stem, "sheet", str(path), "ok", tests))
     return results
+
+
+def _guarded(n: int, a: dict[str, Any], planned: list[dict[str, Any]] | None, exercises: Any) -> TestResult | None:
+    """One answer's test; a variant that cannot be drawn costs that question, never the batch."""
+    try:
+        return _grade_answer(n, a, planned, exercises)
+    except TutorError as exc:
+        return TestResult.failed(f"{a['question'] or n}. {a['exercise']}",
+                                 _("grader error: {reason}").format(reason=exc.one_line()))
 
 
 def _grade_answer(n: int, a: dict[str, Any], planned: list[dict[str, Any]] | None,

@@ -109,7 +109,7 @@ def ask(v: Variant[Any], position: int, opts: Options, read: Read, emit: Emit, s
             store.record(session_id, position, ex.id, ex.topic, v.seed, used + 1, "", False, None, True)
             emit({"event": "skipped", "expected": v.kind.expected_text(v), "explanation": ex.explanation})
             return "skipped"
-        judged, answer = v.kind.respond(v, text, work_file)
+        judged, answer = _respond(v, text)
         if judged.invalid:
             emit({"event": "invalid", "reason": judged.invalid, "code": judged.code, "answer": answer,
                   "caret": judged.caret, "message": _("That cost no attempt: try again.")})
@@ -121,6 +121,19 @@ def ask(v: Variant[Any], position: int, opts: Options, read: Read, emit: Emit, s
         emit(_feedback(v, answer, judged, used, final, opts))
         if final:
             return "right" if judged.correct else "wrong"
+
+
+def _respond(v: Variant[Any], text: str) -> tuple[Any, str]:
+    """The kind's judgement of what was typed, never an exception (see bank.judge)."""
+    from ... import bank
+
+    recorded = [text]
+
+    def respond() -> Any:
+        judged, recorded[0] = v.kind.respond(v, text, work_file)
+        return judged
+
+    return bank.judge(respond, v), recorded[0]
 
 
 def _hint(ex: Exercise, shown: int, emit: Emit) -> int:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ...foundation.errors import TutorError
 from ...foundation.i18n import _
 from ...foundation.paths import data_dir
 
@@ -69,13 +70,20 @@ class Session:
 
 class Store:
     def __init__(self, path: Path | None = None):
-        path = Path(path) if path else data_dir() / "progress.sqlite3"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = Path(path) if path else default_path()
         self.path = path
-        self.db = sqlite3.connect(str(path), timeout=10, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(path), timeout=10, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(SCHEMA)
+            self.db.execute("SELECT session, position, exercise, topic, seed, attempt, answer, correct, "
+                            "misconception, final FROM answers LIMIT 0")
+            self.db.execute("SELECT exercise, topic, box, due, seen, right FROM boxes LIMIT 0")
+        except (OSError, sqlite3.DatabaseError) as exc:
+            raise TutorError(_("cannot use the progress database {path}: {reason} (TUTOR_DATA chooses its "
+                               "folder)").format(path=path, reason=exc), code="progress.unusable") from None
 
     def close(self) -> None:
         self.db.close()
@@ -203,6 +211,10 @@ def describe_due(boxes: dict[str, dict[str, Any]], now: float | None = None) -> 
     now = time.time() if now is None else now
     due = sum(1 for b in boxes.values() if b["due"] <= now)
     return _("{n} due for review").format(n=due)
+
+
+def default_path() -> Path:
+    return data_dir() / "progress.sqlite3"
 
 
 def erase(path: Path) -> None:

@@ -96,8 +96,8 @@ def graph_lines(scenario: Any) -> list[str]:
         node = names.get(tree.op) if isinstance(tree, BinOp) else "NegBackward0" if isinstance(tree, Neg) else \
             f"{tree.name.capitalize()}Backward0" if isinstance(tree, Call) else None
         tracked = step.mode == "normal"
-        label = (f"grad_fn={node}, is_leaf=False, .grad stays None" if tracked and node
-                 else "no grad_fn (computed without tracking): is_leaf=True, requires_grad=False")
+        label = (_("grad_fn={node}, is_leaf=False, .grad stays None").format(node=node) if tracked and node
+                 else _("no grad_fn (computed without tracking): is_leaf=True, requires_grad=False"))
         inputs = ", ".join(sorted(variables(tree)))
         lines.append(f"{step.name:>6}  = {tree_text(tree)}   <- {inputs}   [{label}]")
     return lines

@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from ..render import CodeWriter
     from ..simulate import Simulation
 
-MAX_REPEAT = 1000
+MAX_REPEAT = 1000                 # iterations of the whole program, nested loops multiplied
+RESERVED = ("torch", "math", "opt", "print")
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,17 @@ class Repeat(Step):
         count = ctx.number(table["repeat"], f"{path}.repeat")
         if not count.is_Integer or not 0 <= int(count) <= MAX_REPEAT:
             ctx.fail(f"{path}.repeat", _("a whole number of times from 0 to 1000"))
-        body = parse_steps(table.get("body", []), ctx, f"{path}.body")
-        return cls(int(count), body, table.get("var", "step"))
+        if ctx.loop_factor * int(count) > MAX_REPEAT:
+            ctx.fail(f"{path}.repeat", _("nested loops run at most {n} times in all").format(n=MAX_REPEAT))
+        var = ctx.name(table.get("var", "step"), f"{path}.var")
+        if var in ctx.defined or var in RESERVED:
+            ctx.fail(f"{path}.var", _("'{name}' is already a name of the program").format(name=var))
+        outer, ctx.loop_factor = ctx.loop_factor, ctx.loop_factor * max(1, int(count))
+        try:
+            body = parse_steps(table.get("body", []), ctx, f"{path}.body")
+        finally:
+            ctx.loop_factor = outer
+        return cls(int(count), body, var)
 
     def children(self) -> tuple[Step, ...]:
         return self.body
