@@ -103,6 +103,7 @@ FUNCTIONS: dict[str, MathFunction] = {f.name: f for f in [
     _elementwise("sinh", N_("hyperbolic sine")),
     _elementwise("cosh", N_("hyperbolic cosine")),
     _elementwise("tanh", N_("hyperbolic tangent")),
+    _elementwise("asinh", N_("inverse hyperbolic sine"), numpy_name="arcsinh", aliases=("arcsinh",)),
     _elementwise("exp", N_("e to the power")),
     _elementwise("log", N_("natural logarithm"), aliases=("ln",),
                  kink=Kink("log", N_("log({arg}) is -inf where {arg} = 0: its slope is infinite"))),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from .functions import FUNCTIONS
-from .tree import BinOp, Call, Const, Neg, Node, Num, Var
+from .tree import BinOp, Call, Const, Neg, Node, Num, Var, variables
 
 Style = Literal["math", "python"]
 
@@ -59,10 +59,17 @@ def _call(tree: Call, parent: int, style: Style) -> str:
     args = [_print(a, 0, style) for a in tree.args]
     if style == "math":
         return fn.format(fn.text, args)
+    # torch's functions take tensors: a constant argument (sin(2), relu(a) with a drawn) becomes one
+    args = [a if variables(node) else f"torch.tensor({_float_literal(a)})" for node, a in zip(tree.args, args)]
     text = fn.format(fn.python, args)
     if fn.python_precedence is not None and parent > fn.python_precedence:
         return f"({text})"
     return text
+
+
+def _float_literal(text: str) -> str:
+    """``2`` as ``2.0``, so that ``torch.tensor`` makes a float tensor of the default dtype."""
+    return f"{text}.0" if text.lstrip("-").isdigit() else text
 
 
 def _number(value: Any, parent: int, style: Style) -> str:
