@@ -30,8 +30,9 @@ def main() -> None:
     parser.add_argument("--baseline-sample", type=int, default=20,
                         help="submissions run in fresh interpreters (the baseline's rate is measured on these)")
     args = parser.parse_args()
-    from tutor import bank
     from tutor.engines.coderun import run_function
+
+    from tutor import bank
     from tutor.features.grading import grade_paths
     from tutor.features.grading.code import cases_for
     from tutor.features.grading.submissions import discover

@@ -158,8 +158,22 @@ def misconceptions(kind: str) -> str:
     return ", ".join(f"`{m}`" for m in KINDS[kind].misconceptions)
 
 
+def kinds_list() -> str:
+    """One line per exercise kind, from its module's summary (``"``code``: complete a stub ..."``)."""
+    import sys
+
+    from tutor.bank.kinds import KINDS
+
+    lines = []
+    for name, kind in KINDS.items():
+        doc = (sys.modules[type(kind).__module__].__doc__ or "").strip().splitlines()[0]
+        summary = doc.split(":", 1)[1].strip() if ":" in doc else doc
+        lines.append(f"- **{name}**: {summary}")
+    return "\n".join(lines)
+
+
 def blocks() -> dict[str, str]:
-    return {"commands": command_table(), "functions": function_list(), "steps": steps_table(),
+    return {"commands": command_table(), "functions": function_list(), "steps": steps_table(), "kinds": kinds_list(),
             "derive-misconceptions": misconceptions("derive"), "predict-misconceptions": misconceptions("predict"),
             "code-misconceptions": misconceptions("code")}
 

@@ -4,11 +4,14 @@ import json
 from tutor import bank
 from tutor.foundation.paths import bundled_exercises
 
+# the kinds the course needs (a kind added for an instructor's own bank need not appear in the bundled one)
+COURSE_KINDS = ("derive", "predict", "concept", "code")
+
 
 def test_coverage_of_every_topic_and_kind():
     exercises = bank.load(bundled_exercises())
     assert len(exercises) >= 40
-    for kind in bank.KINDS:
+    for kind in COURSE_KINDS:
         assert any(ex.kind == kind for ex in exercises), kind
     for topic in bank.TOPICS:
         n = sum(1 for ex in exercises if ex.topic == topic)

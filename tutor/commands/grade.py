@@ -12,8 +12,9 @@ from ..foundation.outcome import EXIT_INVALID, EXIT_OK, Outcome, invalid
 
 def main(*, paths: Sequence[str], directory: str | None = None, exercise: str | None = None,
          manifest: str | None = None, fmt: str = "json", output: str | None = None, jobs: int = 1,
-         timeout: float = 10.0, seed: int = 0, progress: Callable[[int, int], None] | None = None) -> Outcome:
-    """Exit status: 0 graded, 2 invalid input."""
+         timeout: float = 10.0, seed: int = 0, isolation: str = "full",
+         progress: Callable[[int, int], None] | None = None) -> Outcome:
+    """Exit status: 0 graded, 2 invalid input (or no sandbox: nothing graded)."""
     if fmt not in FORMATS:
         return Outcome(stderr=_("error: --format must be one of {f}").format(f=", ".join(FORMATS)),
                        exit_code=EXIT_INVALID, code="grade.bad-format")
@@ -26,7 +27,7 @@ def main(*, paths: Sequence[str], directory: str | None = None, exercise: str | 
         report = GradingReport()
         if code_paths:
             report = grade_paths(code_paths, directory=directory, exercise=exercise, jobs=jobs, timeout=timeout,
-                                 seed=seed, progress_file=progress_file, progress=progress)
+                                 seed=seed, progress_file=progress_file, progress=progress, isolation=isolation)
         if notebooks:
             report.results += grade_notebooks(notebooks, directory=directory, manifest=manifest)
     except TutorError as exc:
@@ -46,12 +47,18 @@ def main(*, paths: Sequence[str], directory: str | None = None, exercise: str | 
 
 def _split(paths: Sequence[str]) -> tuple[list[Path], list[Path]]:
     """Notebooks (files, or folders holding only notebooks) apart from code files and folders."""
+    from ..features.grading.submissions import walk
+
     notebooks, code_paths = [], []
     for p in map(Path, paths):
-        if p.is_file() and p.suffix == ".ipynb":
+        if p.suffix == ".ipynb" and not p.is_dir():
             notebooks.append(p)
-        elif p.is_dir() and any(p.rglob("*.ipynb")) and not any(p.rglob("*.py")):
-            notebooks.extend(sorted(q for q in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in q.parts))
-        else:
-            code_paths.append(p)
+            continue
+        if p.is_dir():
+            files = [f for f, _e in walk(p)]
+            nbs = [f for f in files if f.suffix == ".ipynb" and not f.is_symlink()]
+            if nbs and not any(f.suffix == ".py" for f in files):
+                notebooks.extend(sorted(nbs))
+                continue
+        code_paths.append(p)
     return notebooks, code_paths

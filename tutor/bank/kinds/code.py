@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -22,11 +21,18 @@ CHECK_WORDS = ("check", "done", "run")
 
 def _failure(result: Mapping[str, Any]) -> str:
     """Why a run returned nothing, in the learner's words."""
-    if result["failure"] == "timeout":
+    why = result["failure"]
+    if why == "timeout":
         return _("Your function did not return within {s:g} s (an endless loop?).").format(s=result["seconds"])
-    if result["failure"] == "load":
+    if why == "load":
         return _("Your file could not run: {error}.").format(error=result["error"])
-    return _("Your program ended without returning a result.")
+    if why == "too-much-output":
+        return _("Your program wrote more than the grader reads (over 2 MB); nothing was graded.")
+    if why == "unreadable":
+        return _("Your program wrote something on the grader's channel that is not a result; nothing was graded.")
+    if why == "grader-error":
+        return _("The grader could not run your file (its own failure, not yours): ask for a regrade.")
+    return _("Your program ended without returning a result (exit() or a crash).")
 
 
 class Code(ExerciseKind[Answer]):
@@ -125,10 +131,12 @@ class Code(ExerciseKind[Answer]):
         if "error" in result:
             return Judgement(False, expected, _("Your function raised {error}.").format(error=result["error"]))
         value = result.get("value")
-        if value is None or isinstance(value, bool) or (isinstance(value, list) and
-                                                         not all(isinstance(x, (int, float)) for x in value)):
-            return Judgement(False, expected, _("Your function returned {value!r}, not a number or a list of "
-                                                "numbers.").format(value=value))
+        if "unusable" in result or value is None or isinstance(value, bool) or (
+                isinstance(value, list) and not all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                                                    for x in value)):
+            what = result.get("unusable") or repr(value)
+            return Judgement(False, expected, _("Your function returned {what}, not a number or a list of "
+                                                "numbers.").format(what=what))
         vector = isinstance(value, list)
         got = Answer.number([sympy.Float(x, 17) for x in (value if vector else [value])], vector)
         assert v.scenario is not None
@@ -136,34 +144,50 @@ class Code(ExerciseKind[Answer]):
             return Judgement(True, expected, v.exercise.explanation)
         return wrong(v, classify(got, v.candidates), got.text())
 
-    def respond(self, v: Variant[Answer], text: str, work_file: WorkFile) -> tuple[Judgement, str]:
-        """At the quiz's prompt: ``check`` runs the learner's copy of the stub in its own process."""
-        from ...engines.coderun import run_function
+    @staticmethod
+    def shown(outcome: Mapping[str, Any]) -> object:
+        """What the learner's run gave, for "expected ..., got ..."."""
+        for key in ("value", "error", "unusable"):
+            if key in outcome:
+                return outcome[key]
+        return outcome.get("failure")
 
+    def run_files(self, ex: Exercise, path: Path, calls: list[dict[str, Any]], timeout: float = 60.0) \
+            -> list[dict[str, Any]]:
+        """The learner's or the bank's own file, run (not isolated: trusted code) in a fresh job of the
+        shared preloaded worker; one outcome per call."""
+        from ...engines.runner import Limits, shared_worker
+        from ...engines.runner.protocol import call_outcomes
+
+        try:
+            source = path.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            return [{"failure": "load", "error": f"{type(exc).__name__}: {exc.strerror or exc}"} for _c in calls]
+        run = shared_worker().run({"mode": "call", "source": source, "function": ex.data["function"],
+                                   "calls": calls, "filename": path.name}, Limits(wall=timeout, cpu=int(timeout)))
+        return call_outcomes(run, len(calls), timeout)
+
+    def respond(self, v: Variant[Answer], text: str, work_file: WorkFile) -> tuple[Judgement, str]:
+        """At the quiz's prompt: ``check`` runs the learner's copy of the stub in a process of its own."""
         path = work_file(v.exercise)
         if text.lower() not in CHECK_WORDS:
             return Judgement.unreadable(self.expected_text(v), _("edit {path}, then type check").format(path=path),
                                         "quiz.code-needs-check"), text
-        (result,) = run_function(path, v.exercise.data["function"], [self.call_args(v)])
+        (result,) = self.run_files(v.exercise, path, [self.call_args(v)])
         return self.grade_result(v, result), json.dumps(result)[:500]
 
     def check(self, ex: Exercise, seeds: int, ctx: CheckContext) -> int:
-        """Every stub fails and every solution passes (each run in its own Python process)."""
-        from ...engines.coderun import run_function
+        """Every stub fails and every solution passes (each run in a fresh process of the preloaded worker)."""
         from ..variants import variant
 
         variants = [variant(ex, seed) for seed in range(min(seeds, 3))]
         calls = [self.call_args(v) for v in variants]
-        function = ex.data["function"]
         stub = ex.root / ex.data["file"]
         solution = ctx.solutions / ex.data["file"] if ctx.solutions is not None else None
         if solution is not None and not solution.is_file():
             raise TutorError(_("no solution at {path}").format(path=solution), code="check.no-solution")
-        with ThreadPoolExecutor(max_workers=2) as pool:      # each run is its own process
-            stub_run = pool.submit(run_function, stub, function, calls)
-            sol_run = pool.submit(run_function, solution, function, calls) if solution is not None else None
-            stub_results = stub_run.result()
-            sol_results = sol_run.result() if sol_run is not None else None
+        stub_results = self.run_files(ex, stub, calls)
+        sol_results = self.run_files(ex, solution, calls) if solution is not None else None
         if all(self.grade_result(v, r).correct for v, r in zip(variants, stub_results)):
             raise TutorError(_("the stub {file} already passes: it must leave the TODO for the learner").format(
                 file=ex.data["file"]), code="check.stub-passes")

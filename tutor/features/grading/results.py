@@ -63,7 +63,7 @@ class SubmissionResult:
     file: str
     status: str
     tests: list[TestResult] = field(default_factory=list)
-    isolation: list[str] = field(default_factory=list)
+    output: str = ""            # what the submission printed (capped, cleaned)
 
     @property
     def score(self) -> float:
@@ -76,18 +76,19 @@ class SubmissionResult:
     def to_json(self) -> dict[str, Any]:
         return {"student": self.student, "exercise": self.exercise, "file": self.file, "score": self.score,
                 "max_score": self.max_score, "status": self.status, "tests": [t.to_json() for t in self.tests],
-                "isolation": self.isolation}
+                "output": self.output}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SubmissionResult:
         return cls(data["student"], data["exercise"], data["file"], data["status"],
-                   [TestResult.from_json(t) for t in data["tests"]], list(data.get("isolation") or []))
+                   [TestResult.from_json(t) for t in data["tests"]], str(data.get("output") or ""))
 
 
 @dataclass
 class GradingReport:
     results: list[SubmissionResult] = field(default_factory=list)
-    unknown: list[str] = field(default_factory=list)      # files that match no exercise
+    skipped: list[tuple[str, str]] = field(default_factory=list)     # (file, why it was not graded)
+    isolation: dict[str, Any] = field(default_factory=dict)          # decided by the grader's probe
 
     def summary(self) -> dict[str, Any]:
         students = sorted({r.student for r in self.results})
@@ -107,5 +108,6 @@ class GradingReport:
         }
 
     def to_json(self) -> dict[str, Any]:
-        return {"results": [r.to_json() for r in self.results], "unknown": self.unknown,
-                "summary": self.summary()}
+        return {"results": [r.to_json() for r in self.results],
+                "skipped": [{"file": f, "reason": why} for f, why in self.skipped],
+                "isolation": self.isolation, "summary": self.summary()}

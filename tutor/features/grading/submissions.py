@@ -1,14 +1,65 @@
-"""Finding submissions: files named after code exercises, alone or in one folder per student."""
+"""Finding submissions without trusting the folder: regular files only, links never followed, sizes capped.
+
+A submission is a ``.py`` file named after a code exercise (its id or its
+stub's name), alone or in one folder per student.  Links, FIFOs, devices and
+folders named like an exercise are skipped with the reason; a file is opened
+without following links and read up to a cap; each student has at most one
+file per exercise (the shallowest, the others listed as skipped) and at most
+:data:`MAX_FILES_PER_STUDENT` files looked at.
+"""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import os
+import stat
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...bank import Exercise
 from ...foundation.errors import TutorError
 from ...foundation.i18n import _
+from ...foundation.text import clean_name
+
+MAX_SOURCE_BYTES = 256 * 1024
+MAX_FILES_PER_STUDENT = 200
+MAX_ENTRIES = 200_000
+MAX_DEPTH = 12
+
+
+class Unreadable(Exception):
+    """A submission that is not a regular file, or too large: its reason, for the report."""
+
+
+def read_source(path: Path, limit: int = MAX_SOURCE_BYTES) -> bytes:
+    """The file's bytes: opened without following a link, only if it is a regular file, up to ``limit``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if os.path.islink(path):
+            raise Unreadable(_("a link, not a file")) from None
+        raise Unreadable(exc.strerror or str(exc)) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise Unreadable(_("not a regular file"))
+        if info.st_nlink > 1:
+            raise Unreadable(_("a file with several names (a hard link)"))
+        if info.st_size > limit:
+            raise Unreadable(_("larger than {kb} KB").format(kb=limit // 1024))
+        chunks, size = [], 0
+        while size <= limit:
+            data = os.read(fd, 65536)
+            if not data:
+                break
+            chunks.append(data)
+            size += len(data)
+        if size > limit:
+            raise Unreadable(_("larger than {kb} KB").format(kb=limit // 1024))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 @dataclass
@@ -16,40 +67,91 @@ class Submission:
     student: str
     exercise: str
     path: Path
+    source: bytes = b""
+    problem: str | None = None          # why the file cannot be graded (not a regular file, too large)
 
     @property
     def key(self) -> str:
         """Identifies this submission in the progress log: student, exercise and the file's content."""
-        data = self.path.read_bytes()
-        return f"{self.student}|{self.exercise}|{hashlib.sha256(data).hexdigest()[:16]}"
+        return f"{self.student}|{self.exercise}|{hashlib.sha256(self.source).hexdigest()[:16]}"
 
 
-def discover(paths: Iterable[str | Path], exercises: Sequence[Exercise],
-             only: str | None = None) -> tuple[list[Submission], list[str]]:
-    """Submissions (student, exercise, file) under ``paths``, and files that match no exercise."""
+@dataclass
+class Found:
+    submissions: list[Submission] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)      # (file, reason)
+
+
+def walk(root: Path) -> Iterator[tuple[Path, os.DirEntry[str] | None]]:
+    """Every file-like entry under ``root`` (links yielded, never followed), depth and count capped."""
+    queue = deque([(root, 0)])            # breadth first: the shallowest file of a name comes first
+    seen = 0
+    while queue:
+        folder, depth = queue.popleft()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            seen += 1
+            if seen > MAX_ENTRIES:
+                return
+            path = Path(entry.path)
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in ("__pycache__", ".ipynb_checkpoints", ".git") and depth < MAX_DEPTH:
+                    queue.append((path, depth + 1))
+                continue
+            yield path, entry
+
+
+def discover(paths: Iterable[str | Path], exercises: Sequence[Exercise], only: str | None = None) -> Found:
+    """Submissions (student, exercise, source) under ``paths``, and what was skipped, with why."""
     by_name: dict[str, Exercise] = {}
-    for ex in exercises:
-        if ex.handler.runs_code:
-            by_name[ex.id] = ex
-            by_name[Path(ex.data["file"]).stem] = ex
+    for e in exercises:
+        if e.handler.runs_code:
+            by_name[e.id] = e
+            by_name[Path(e.data["file"]).stem] = e
     if only is not None and only not in by_name:
         raise TutorError(_("no code exercise with id '{id}'").format(id=only), code="grade.unknown-exercise")
-    found: list[Submission] = []
-    unknown: list[str] = []
+    found = Found()
+    chosen: dict[tuple[str, str], Submission] = {}
+    per_student: dict[str, int] = {}
     for raw in paths:
         root = Path(raw)
-        if not root.exists():
-            raise TutorError(_("no such file or folder: {path}").format(path=raw), code="grade.missing-path")
-        files = [root] if root.is_file() else sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts)
-        for f in files:
-            found_ex = by_name[only] if only is not None else by_name.get(f.stem)
-            if found_ex is None:
-                unknown.append(str(f))
+        if not os.path.lexists(root):
+            raise TutorError(_("no such file or folder: {path}").format(path=clean_name(raw)),
+                             code="grade.missing-path")
+        single = not root.is_dir()
+        files = [(root, None)] if single else walk(root)
+        for f, _entry in files:
+            if f.suffix != ".py":
                 continue
-            if root.is_file():
+            ex = by_name[only] if only is not None else by_name.get(f.stem)
+            if single:
                 student = f.stem if only is not None else (f.parent.name or "submission")
             else:
                 rel = f.parent.relative_to(root)
                 student = rel.parts[0] if rel.parts else root.resolve().name
-            found.append(Submission(student, found_ex.id, f))
-    return found, unknown
+            student = clean_name(student, 80) or "submission"
+            if ex is None:
+                found.skipped.append((str(f), _("matches no code exercise")))
+                continue
+            per_student[student] = per_student.get(student, 0) + 1
+            if per_student[student] > MAX_FILES_PER_STUDENT:
+                found.skipped.append((str(f), _("more than {n} files from one student").format(
+                    n=MAX_FILES_PER_STUDENT)))
+                continue
+            key = (student, ex.id)
+            if key in chosen:
+                found.skipped.append((str(f), _("a second file for {exercise} from {student}; graded: {kept}")
+                                      .format(exercise=ex.id, student=student, kept=chosen[key].path)))
+                continue
+            try:
+                source = read_source(f)
+            except Unreadable as exc:
+                chosen[key] = Submission(student, ex.id, f, b"", str(exc))
+                continue
+            chosen[key] = Submission(student, ex.id, f, source)
+    found.submissions = list(chosen.values())
+    return found

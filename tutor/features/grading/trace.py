@@ -1,9 +1,10 @@
 """``tutor trace``: watch a learner's training loop and explain its gradient mistakes.
 
-The script runs in the grading sandbox (:mod:`.sandbox`) with
-torch instrumented: every ``backward()`` records each leaf's ``.grad`` before
-and after it and the loss; ``.grad.zero_()``, ``optimizer.zero_grad()``,
-``optimizer.step()`` and in-place updates of leaves are recorded as events.
+The script runs in the grading sandbox (:mod:`tutor.engines.runner`) with
+torch instrumented, each event sent to the parent as it happens: every
+``backward()`` records each leaf's ``.grad`` before and after it and the
+loss; ``.grad.zero_()``, ``optimizer.zero_grad()``, ``optimizer.step()`` and
+in-place updates of leaves are recorded as events.
 The parent reads the events and finds, step by step, where a gradient carried
 over into an update (accumulation) and where a zeroing threw a fresh gradient
 away before the update used it, telling deliberate accumulation (several
@@ -16,39 +17,63 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ...foundation.errors import TutorError
 from ...foundation.i18n import _
 from ...foundation.term import fmt_number
+from ...foundation.text import clean, clean_name
 
 TRACER = r'''
 import sys, torch
 
-EVENTS, LEAVES, NAMES = [], {}, {}
+LEAVES, NAMES, STATE = {}, {}, {"count": 0}
 OPTIONS = {}
 LIMIT = 20000
 _orig = {}
+EMIT = None
+
+
+def _scopes():
+    frame = sys._getframe(3)
+    while frame is not None:
+        yield frame.f_locals
+        yield frame.f_globals
+        frame = frame.f_back
 
 
 def _name(t):
+    """The name the script gives a tensor: a variable, or a module's parameter (model.weight)."""
     key = id(t)
     if key in NAMES:
         return NAMES[key]
-    frame = sys._getframe(2)
-    while frame is not None:
-        for scope in (frame.f_locals, frame.f_globals):
-            for k, v in list(scope.items()):
-                if v is t and not k.startswith("_"):
-                    NAMES[key] = k
-                    return k
-        frame = frame.f_back
-    NAMES[key] = "leaf%d" % (len(NAMES) + 1)
+    for scope in _scopes():
+        for k, v in list(scope.items()):
+            if k.startswith("_"):
+                continue
+            if v is t:
+                NAMES[key] = k
+                return k
+            if isinstance(v, torch.nn.Module):
+                for pname, p in v.named_parameters():
+                    if p is t:
+                        NAMES[key] = "%s.%s" % (k, pname)
+                        return NAMES[key]
+    NAMES[key] = "tensor%d" % (len(NAMES) + 1)
     return NAMES[key]
 
 
 def _value(t):
     if t is None:
         return None
-    v = t.detach().reshape(-1).tolist()
-    return v if len(v) > 1 else v[0]
+    flat = t.detach().reshape(-1)
+    if flat.numel() == 1:
+        return float(flat[0])
+    if flat.numel() <= 8:
+        return flat.tolist()
+    return {"first": flat[:8].tolist(), "numel": int(flat.numel())}
+
+
+def _nonzero(t):
+    return t is not None and bool((t.detach() != 0).any())
 
 
 def _leaves(root):
@@ -66,9 +91,11 @@ def _leaves(root):
 
 
 def _record(kind, **data):
-    if len(EVENTS) < LIMIT:
+    if STATE["count"] < LIMIT:
+        STATE["count"] += 1
+        data["t"] = "event"
         data["event"] = kind
-        EVENTS.append(data)
+        EMIT(data)
 
 
 def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
@@ -80,9 +107,11 @@ def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs
         for t in leaves:
             t.grad = None
     before = {_name(t): _value(t.grad) for t in leaves}
+    carried = {_name(t): _nonzero(t.grad) for t in leaves}
     loss = float(self.detach().reshape(-1)[0]) if self.numel() == 1 else None
     result = _orig["backward"](self, gradient, retain_graph, create_graph, inputs)
-    _record("backward", loss=loss, before=before, after={_name(t): _value(t.grad) for t in leaves})
+    _record("backward", loss=loss, before=before, carried=carried,
+            after={_name(t): _value(t.grad) for t in leaves})
     return result
 
 
@@ -113,7 +142,9 @@ def _inplace(name):
     return wrapper
 
 
-def install(options):
+def install(options, emit):
+    global EMIT
+    EMIT = emit
     OPTIONS.update(options)
     _orig["backward"] = torch.Tensor.backward
     _orig["zero_"] = torch.Tensor.zero_
@@ -143,26 +174,49 @@ def finish(namespace):
     params = {}
     for key, t in LEAVES.items():
         params[NAMES.get(key, "?")] = _value(t)
-    return {"events": EVENTS, "parameters": params, "truncated": len(EVENTS) >= LIMIT}
+    return {"parameters": params, "truncated": STATE["count"] >= LIMIT}
 '''
 
 
 def run_script(path: str | Path, *, corrected: bool = False, timeout: float = 60.0,
                hide: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Run a training script in the sandbox under the tracer; returns the child's report."""
-    from .sandbox import Limits, Zygote, default_hidden
+    """Run a training script in the sandbox under the tracer.
 
-    source = Path(path).read_text(encoding="utf-8", errors="replace")
-    zygote = Zygote(hide=default_hidden(*hide), limits=Limits(wall=timeout, cpu=max(1, int(timeout))), uid=61500)
+    Each event leaves the script's process as it happens, on the job's channel, so nothing the script
+    does later can take it back.  Returns {"status", "events", "end" (the tracer's last words, or None),
+    "output", "isolation"}.
+    """
+    import math
+
+    from ...engines.runner import Limits, Pool, WorkerError
+    from ...foundation.paths import default_bank_dir
+    from .code import check_isolation, hidden_paths, no_sandbox
+    from .submissions import Unreadable, read_source
+
     try:
-        return zygote.run(source, "", [], mode="trace", tracer=TRACER, options={"corrected": corrected})
+        source = read_source(Path(path), 1 << 20).decode("utf-8", "replace")
+    except Unreadable as exc:
+        raise TutorError(_("cannot read {path}: {why}").format(path=path, why=exc), code="trace.no-script") from None
+    pool = None
+    try:
+        pool = Pool(1, "sandbox", Limits(wall=timeout, cpu=max(1, math.ceil(timeout)), memory_mb=2048))
+        isolation = check_isolation(pool, hidden_paths(default_bank_dir(), [Path(path).resolve().parent, *hide]))
+        run = pool.run({"mode": "trace", "source": source, "tracer": TRACER, "filename": Path(path).name,
+                        "options": {"corrected": corrected}}, max_bytes=32 << 20)
+    except WorkerError as exc:
+        raise no_sandbox(str(exc)) from None
     finally:
-        zygote.close()
+        if pool is not None:
+            pool.close()
+    events = [m for m in run.messages if m.get("t") == "event" and isinstance(m.get("event"), str)]
+    end = next((m for m in run.messages if m.get("t") == "end"), None)
+    return {"status": run.status, "events": events, "end": end, "problem": run.problem,
+            "output": clean(end.get("output", ""), 8000) if end else "", "isolation": isolation}
 
 
 def analyse(trace: dict[str, Any]) -> dict[str, Any]:
     """Findings from the recorded events: which step, which tensor, what carried over."""
-    events = trace.get("events", [])
+    events = _valid(trace.get("events", []))
     backward = [e for e in events if e["event"] == "backward"]
     steps = _steps(events)
     per_step = [len(s["backward"]) for s in steps if s["updates"]]
@@ -173,9 +227,33 @@ def analyse(trace: dict[str, Any]) -> dict[str, Any]:
                          "message": _("Gradients are accumulated over {k} backward calls per update and zeroed "
                                       "after each update: deliberate gradient accumulation, not a mistake.").format(
                              k=per_step[0])})
-    losses = [e["loss"] for e in backward if e.get("loss") is not None]
-    return {"backward_calls": len(backward), "findings": findings, "parameters": trace.get("parameters", {}),
+    losses = [float(e["loss"]) for e in backward if isinstance(e.get("loss"), (int, float))]
+    end = trace.get("end") or {}
+    params: dict[str, Any] = end["parameters"] if isinstance(end.get("parameters"), dict) else {}
+    return {"backward_calls": len(backward), "findings": findings,
+            "parameters": {clean_name(k, 60): v for k, v in params.items()},
             "losses": losses, "steps": len(steps)}
+
+
+def _valid(events: list[Any]) -> list[dict[str, Any]]:
+    """The events with the fields the analysis reads, names cleaned (the script could have sent others)."""
+    out = []
+    for e in events:
+        if not isinstance(e, dict) or e.get("event") not in ("backward", "zero", "zero_grad", "update"):
+            continue
+        e = dict(e)
+        if e["event"] in ("zero", "update"):
+            if not isinstance(e.get("tensor"), str):
+                continue
+            e["tensor"] = clean_name(e["tensor"], 60)
+        if e["event"] == "backward":
+            before, carried = e.get("before"), e.get("carried")
+            if not isinstance(before, dict) or not isinstance(carried, dict):
+                continue
+            e["before"] = {clean_name(k, 60): v for k, v in before.items()}
+            e["carried"] = {clean_name(k, 60): bool(v) for k, v in carried.items()}
+        out.append(e)
+    return out
 
 
 def _new_step() -> dict[str, Any]:
@@ -208,9 +286,9 @@ def _findings(steps: list[dict[str, Any]], deliberate: bool) -> list[dict[str, A
     for number, s in enumerate(steps, start=1):
         if not s["backward"]:
             continue
-        for name, before in s["backward"][0]["before"].items():
-            values = before if isinstance(before, list) else [before]
-            carried = before is not None and any(abs(v) > 0 for v in values)
+        first = s["backward"][0]
+        for name, before in first["before"].items():
+            carried = first["carried"].get(name, False)
             if carried and number > 1 and not deliberate and ("accumulation", name) not in reported:
                 reported.add(("accumulation", name))
                 findings.append({
@@ -232,9 +310,14 @@ def _findings(steps: list[dict[str, Any]], deliberate: bool) -> list[dict[str, A
 
 def short(v: Any) -> str:
     """A value briefly: 3.7, or the first four elements of a list."""
+    if isinstance(v, dict):
+        first: list[Any] = v["first"] if isinstance(v.get("first"), list) else []
+        return "[" + ", ".join(fmt_number(x) for x in first[:4]) + ", ...]"
     if isinstance(v, list):
         return "[" + ", ".join(fmt_number(x) for x in v[:4]) + (", ..." if len(v) > 4 else "") + "]"
-    return fmt_number(v)
+    if isinstance(v, (int, float)):
+        return fmt_number(v)
+    return "?"
 
 
 def svg_plot(series: dict[str, list[float]], title: str) -> str:

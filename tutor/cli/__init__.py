@@ -1,0 +1,44 @@
+"""The ``tutor`` command line (layer 7): click options, then one call into :mod:`tutor.commands`.
+
+Nothing heavy is imported here: torch and sympy load inside the commands that
+need them, so ``tutor --help`` starts instantly.  This package is the only
+part of the tutor that imports click: :mod:`.base` (what the commands share),
+:mod:`.learner` (quiz, progress, grad, equiv, list) and :mod:`.instructor`
+(check, sheet, grade, trace, export).
+"""
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from ..foundation.i18n import _
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="tutor")
+@click.option("--color/--no-color", default=None, help=_("Force colours on or off (default: on a terminal)."))
+@click.option("--exercises", "exercises", envvar="TUTOR_EXERCISES", metavar="DIR",
+              type=click.Path(file_okay=False, path_type=str),
+              help=_("The exercise bank to use (default: the bundled one; also TUTOR_EXERCISES)."))
+@click.pass_context
+def main(ctx: click.Context, color: bool | None, exercises: str | None) -> None:
+    """Autograd Tutor: learn PyTorch's automatic differentiation by comparing the
+    gradient sympy derives with the .grad torch computes.
+
+    \b
+    Examples:
+      tutor quiz                          (start here; progress is saved)
+      tutor quiz --topic accumulation --topic zeroing
+      tutor progress
+      tutor grad "3*a^3 - b^2" --at a=2,3 --at b=6,4 --gradient 1,1
+      tutor grad "2 dot(x, x)" --at x=0,1,2,3
+      tutor equiv "2x cos(x^2)" "2 x cos(x²)"
+      tutor list --topic accumulation
+      tutor --exercises ./mybank/exercises check
+    """
+    ctx.obj = {"color": color, "exercises": exercises}
+
+
+from . import instructor, learner  # noqa: E402,F401 - the commands register themselves on main
+
+__all__ = ["main"]

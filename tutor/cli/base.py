@@ -1,0 +1,107 @@
+"""What every command of the CLI shares: output, colours, progress bars, the lazy choices, ``--exercises``."""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..foundation.i18n import _
+
+if TYPE_CHECKING:
+    from ..foundation.outcome import Outcome
+
+
+def math_help() -> str:
+    from ..mathlang.functions import help_line
+
+    return _("Math is typed as on a calculator: + - * / and ^ (or **) for powers; 2x, x y and 2(x+1) multiply; "
+             "constants pi and e; functions: {functions}.").format(functions=help_line())
+
+
+class MathCommand(click.Command):
+    """A command whose help ends with the math language (read from the function table when shown)."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.epilog = math_help()
+        super().format_epilog(ctx, formatter)
+
+
+class LazyChoice(click.Choice):  # type: ignore[type-arg]
+    """A choice read from ``module.attribute`` the first time it is needed (not for tutor --help)."""
+
+    def __init__(self, module: str, attribute: str):
+        self._where = (module, attribute)
+        self._values: tuple[str, ...] | None = None
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        if self._values is None:
+            import importlib
+
+            self._values = tuple(getattr(importlib.import_module(self._where[0]), self._where[1]))
+        return self._values
+
+    @choices.setter
+    def choices(self, value: Sequence[str]) -> None:
+        pass
+
+
+TOPIC_CHOICE = LazyChoice("tutor.bank.topics", "TOPICS")
+KIND_CHOICE = LazyChoice("tutor.bank.kinds", "KINDS")
+# Math often starts with '-' ("-sin(x)"): such words are arguments, not options.
+MATH_ARGS = {"ignore_unknown_options": True}
+
+
+def _emit(outcome: Outcome) -> None:
+    if outcome.stdout:
+        click.echo(outcome.stdout, nl=not outcome.stdout.endswith("\n"))
+    if outcome.stderr:
+        click.echo(outcome.stderr, err=True)
+    sys.exit(outcome.exit_code)
+
+
+def _color() -> bool:
+    ctx = click.get_current_context()
+    if ctx.obj and ctx.obj.get("color") is not None:
+        return bool(ctx.obj["color"])
+    return sys.stdout.isatty()
+
+
+def _bank_dir() -> str | None:
+    obj = click.get_current_context().find_root().obj or {}
+    return obj.get("exercises")
+
+
+def _bar(label: str, enabled: bool) -> Callable[..., None]:
+    """A progress callback drawing click's progress bar on stderr (when it is a terminal)."""
+    bar: Any = None
+
+    def update(done: int, total: int, item: str | None = None) -> None:
+        nonlocal bar
+        if not enabled or not sys.stderr.isatty() or total == 0:
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label=label, file=sys.stderr, item_show_func=lambda i: i)
+            bar.__enter__()
+        bar.update(done - bar.pos, item)
+        if done >= total:
+            bar.__exit__(None, None, None)
+
+    return update
+
+
+
+def bank_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--exercises DIR`` after the command too (``tutor check --exercises DIR``); it wins over the global one."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+        if value is not None:
+            ctx.find_root().obj["exercises"] = value
+        return value
+
+    return click.option("--exercises", "bank_dir", metavar="DIR", expose_value=False, callback=remember,
+                        type=click.Path(file_okay=False, path_type=str),
+                        help=_("The exercise bank to use (same as the global option)."))(command)

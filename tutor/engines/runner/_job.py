@@ -1,0 +1,330 @@
+"""Inside one job: limits, dropped privileges, then the learner's code; plain JSON back on the job's channel.
+
+Sent with :mod:`._worker` (never imported by the tutor).  Everything this
+process says is untrusted by the parent, which checks it against a strict
+schema: the code here only makes an honest submission's values easy to read
+(tensors, numpy scalars and arrays become numbers and lists).
+"""
+import ctypes
+import json
+import os
+import resource
+import signal
+import sys
+import types
+
+PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 24, 47, 4
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+MAX_JOB = 8 << 20
+OUTPUT_FILE = ".output"
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def drop_capabilities():
+    """No capability left, none to regain: the bounding set emptied, no new privileges, a syscall filter."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in range(64):
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        fail_setup("no_new_privs")   # noqa: F821 - defined in _worker.py
+    header, data = _CapHeader(0x20080522, 0), (_CapData * 2)()
+    if libc.capset(ctypes.byref(header), ctypes.byref(data)) != 0:
+        fail_setup("capset")   # noqa: F821
+
+
+def install_seccomp():
+    libc = ctypes.CDLL(None, use_errno=True)
+    program = CONFIG.get("seccomp")   # noqa: F821 - the worker's configuration
+    if program:
+        raw = bytes.fromhex(program)
+        buf = ctypes.create_string_buffer(raw, len(raw))
+
+        class _Prog(ctypes.Structure):
+            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+        prog = _Prog(len(raw) // 8, ctypes.cast(buf, ctypes.c_void_p))
+        if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:
+            fail_setup("seccomp")   # noqa: F821
+
+
+def set_limits(limits, mode):
+    mem = int(limits["memory_mb"]) << 20
+    try:
+        with open("/proc/self/statm") as fh:
+            mem += int(fh.read().split()[0]) * resource.getpagesize()
+    except OSError:
+        pass
+    cpu = int(limits["cpu"])
+    wanted = [(resource.RLIMIT_CPU, cpu, cpu + 1), (resource.RLIMIT_AS, mem, mem),
+              (resource.RLIMIT_FSIZE, int(limits["file_kb"]) << 10, int(limits["file_kb"]) << 10),
+              (resource.RLIMIT_NOFILE, int(limits["open_files"]), int(limits["open_files"])),
+              (resource.RLIMIT_CORE, 0, 0)]
+    if mode != "trusted":     # on the learner's own account the count would include their other programs
+        wanted.append((resource.RLIMIT_NPROC, int(limits["processes"]), int(limits["processes"])))
+    for res, soft, hard in wanted:
+        try:
+            resource.setrlimit(res, (soft, hard))
+        except (ValueError, OSError):
+            if mode != "trusted":
+                fail_setup(f"rlimit {res}")   # noqa: F821
+
+
+def read_job(fd):
+    chunks, size = [], 0
+    while True:
+        data = os.read(fd, 1 << 16)
+        if not data:
+            break
+        size += len(data)
+        if size > MAX_JOB:
+            os._exit(125)
+        chunks.append(data)
+    return json.loads(b"".join(chunks).decode("utf-8"))
+
+
+class Channel:
+    """The job's half of its private channel: one JSON object per line."""
+
+    def __init__(self, fd):
+        self.fd = fd
+
+    def emit(self, message):
+        if message.get("t") in ("result", "end"):     # a hint for the worker: warm up what this job loaded
+            message["slow_imports"] = "torch._dynamo" in sys.modules
+        data = (json.dumps(message, allow_nan=False, default=repr) + "\n").encode("utf-8", "replace")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+
+def describe(exc):
+    msg = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {msg[:300]}"
+
+
+def plain(v):
+    """A returned value as JSON: numbers and lists of numbers; anything else is named, not converted."""
+    torch = sys.modules.get("torch")
+    numpy = sys.modules.get("numpy")
+    if torch is not None and isinstance(v, torch.Tensor):
+        v = v.detach().cpu().tolist()
+    elif numpy is not None and isinstance(v, (numpy.ndarray, numpy.generic)):
+        v = v.tolist()
+    if type(v) is bool or v is None:
+        return {"value": v}
+    if type(v) in (int, float):
+        f = float(v)
+        return {"value": f} if f == f and abs(f) != float("inf") else {"nonfinite": repr(f)}
+    if type(v) in (list, tuple):
+        items = []
+        for x in v[:100001]:
+            if type(x) in (int, float, bool) or x is None:
+                if type(x) is float and (x != x or abs(x) == float("inf")):
+                    return {"nonfinite": repr(x)}
+                items.append(x)
+            else:
+                return {"refused": f"list of {type(x).__name__}"}
+        return {"value": items}
+    return {"refused": type(v).__name__}
+
+
+def output_text(limit):
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:
+        pass
+    try:
+        with open(OUTPUT_FILE, "rb") as fh:
+            return fh.read(limit).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def load_module(source, filename):
+    """The submission as a module named ``submission`` (dataclasses, pickle and inspect work on it)."""
+    path = os.path.join(os.getcwd(), filename)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(source)
+    module = types.ModuleType("submission")
+    module.__file__ = path
+    sys.modules["submission"] = module
+    exec(compile(source, path, "exec"), module.__dict__)
+    return module
+
+
+def do_call(job, channel, limits):
+    try:
+        module = load_module(job["source"], job.get("filename") or "submission.py")
+        fn = getattr(module, job["function"], None)
+        if not callable(fn):
+            raise AttributeError("no function {!r} in the file".format(job["function"]))
+    except BaseException as exc:
+        channel.emit({"t": "result", "load_error": describe(exc), "output": output_text(limits["output_bytes"])})
+        return
+    results = []
+    for args in job["calls"]:
+        try:
+            results.append(plain(fn(**args)))
+        except BaseException as exc:
+            results.append({"error": describe(exc)})
+    channel.emit({"t": "result", "results": results, "output": output_text(limits["output_bytes"])})
+
+
+def do_trace(job, channel, limits):
+    """A whole script as __main__, under the tracer: each event leaves the process as it happens."""
+    tracer = {"__name__": "tutor_tracer"}
+    exec(compile(job["tracer"], "tracer", "exec"), tracer)
+    tracer["install"](job.get("options", {}), channel.emit)
+    error, namespace = None, {}
+    try:
+        path = os.path.join(os.getcwd(), job.get("filename") or "script.py")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(job["source"])
+        namespace = {"__name__": "__main__", "__file__": path}
+        exec(compile(job["source"], path, "exec"), namespace)
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            error = describe(exc)
+    except BaseException as exc:
+        error = describe(exc)
+    end = {"t": "end", "script_error": error}
+    try:
+        end.update(tracer["finish"](namespace))
+    except BaseException as exc:
+        end["trace_error"] = describe(exc)
+    end["output"] = output_text(limits["output_bytes"])
+    channel.emit(end)
+
+
+def _try(action):
+    try:
+        result = action()
+        return "ok" if result is None else {"entries": result}
+    except OSError as exc:
+        import errno
+        return errno.errorcode.get(exc.errno or 0, "error")
+    except Exception as exc:
+        return type(exc).__name__
+
+
+def do_probe(job, channel, limits):
+    """Trusted code, run exactly as a submission is, reporting what it can reach (the parent decides)."""
+    import socket
+
+    def listing(path):
+        if os.path.isdir(path):
+            return sorted(os.listdir(path))[:500]
+        with open(path, "rb") as fh:
+            fh.read(1)
+        return None
+
+    def create(folder):
+        fd = os.open(os.path.join(folder, job["token"]), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+
+    def tcp(port):
+        s = socket.create_connection(("127.0.0.1", port), timeout=1)
+        s.close()
+
+    def unix(path):
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(1)
+        s.connect(path)
+        s.close()
+
+    def new_userns():
+        pid = os.fork()
+        if pid == 0:
+            libc = ctypes.CDLL(None, use_errno=True)
+            os._exit(0 if libc.unshare(0x10000000) == 0 else 1)
+        _, status = os.waitpid(pid, 0)
+        if os.WEXITSTATUS(status) != 0:
+            raise PermissionError(1, "refused")
+
+    mounts = []
+    try:
+        with open("/proc/self/mountinfo") as fh:
+            mounts = sorted({line.split()[4] for line in fh})
+    except OSError:
+        pass
+    status = {}
+    try:
+        with open("/proc/self/status") as fh:
+            status = dict(line.rstrip("\n").split(":\t", 1) for line in fh if ":\t" in line)
+    except OSError:
+        pass
+    obs = {
+        "pid": os.getpid(), "uid": os.getuid(), "gid": os.getgid(),
+        "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+        "environment": sorted(os.environ),
+        "fds": sorted(int(fd) for fd in os.listdir("/proc/self/fd")),
+        "read": {p: _try(lambda p=p: listing(p)) for p in job.get("read", [])},
+        "create": {p: _try(lambda p=p: create(p)) for p in job.get("create", [])},
+        "writable_mounts": [m for m in mounts if m not in ("/proc",) and _try(lambda m=m: create(m)) == "ok"],
+        "found": [p for p in job.get("look_for", []) if os.path.exists(p)],
+        "tcp": {str(port): _try(lambda port=port: tcp(port)) for port in job.get("tcp", [])},
+        "unix": {p: _try(lambda p=p: unix(p)) for p in job.get("unix", [])},
+        "new_user_namespace": _try(new_userns),
+        "capabilities": status.get("CapEff", "?").strip(),
+        "no_new_privs": status.get("NoNewPrivs", "?").strip(),
+        "seccomp": status.get("Seccomp", "?").strip(),
+        "limits": {name: resource.getrlimit(getattr(resource, name))[0]
+                   for name in ("RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_NPROC", "RLIMIT_FSIZE", "RLIMIT_NOFILE")},
+        "hostname": os.uname().nodename,
+    }
+    channel.emit({"t": "result", "probe": obs})
+
+
+def run_job(chan_fd, limits, mode):
+    """The job process: pid 1 of its own namespaces (sandbox mode), or its own uid (container mode)."""
+    import tempfile
+
+    die_with_parent()   # noqa: F821
+    os.setsid()
+    # (a fresh /proc cannot be mounted under bubblewrap's, whose covered parts make it "too revealing";
+    # the job still sees only its worker's pid namespace: the worker, its own processes, no one else's)
+    job = read_job(chan_fd)
+    if mode == "sandbox":
+        work = "/tmp"
+    else:
+        work = tempfile.mkdtemp(prefix="tutor-job-")
+        if mode == "container":
+            os.chown(work, CONFIG["uid"], CONFIG["uid"])   # noqa: F821
+            os.setgroups([])
+            os.setgid(CONFIG["uid"])   # noqa: F821
+            os.setuid(CONFIG["uid"])   # noqa: F821
+            ctypes.CDLL(None).prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    os.chdir(work)
+    os.environ.clear()
+    os.environ.update({"HOME": work, "TMPDIR": work, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+    out = os.open(OUTPUT_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.close(out)
+    sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
+    sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)      # a file over the size limit fails to grow, it does not kill
+    set_limits(limits, mode)
+    if mode == "sandbox":
+        drop_capabilities()
+    if mode != "trusted":
+        install_seccomp()
+    channel = Channel(chan_fd)
+    kind = job.get("mode", "call")
+    try:
+        {"call": do_call, "trace": do_trace, "probe": do_probe}[kind](job, channel, limits)
+    except BaseException as exc:
+        try:
+            channel.emit({"t": "result", "runner_error": describe(exc)})
+        except BaseException:
+            pass
+    os._exit(0)

@@ -1,0 +1,163 @@
+"""Namespaces and mounts for the worker and its jobs (Linux system calls through ctypes).
+
+Sent with ``_job.py`` and ``_worker.py`` (never imported by the tutor): the
+worker becomes pid 1 of a pid namespace its own user namespace owns; each job
+gets new user, mount, network, IPC and UTS namespaces, a private size-capped
+``/tmp`` and ``/dev/shm``, and every other mount read-only.
+"""
+import ctypes
+import os
+import signal
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+MNT_DETACH = 2
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE = 1, 4
+MS_REMOUNT, MS_RDONLY = 32, 1
+LIBC = ctypes.CDLL(None, use_errno=True)
+CONFIG = {}
+
+
+def fail_setup(why):
+    """The setup of a job failed: the job process never starts (exit status 121)."""
+    try:
+        os.write(2, f"setup: {why} (errno {ctypes.get_errno()})\n".encode())
+    finally:
+        os._exit(121)
+
+
+def die_with_parent():
+    LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def close_fds(keep):
+    """Close every descriptor but ``keep`` (and 0, 1, 2)."""
+    keep = sorted(set(keep) | {0, 1, 2})
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        fds = list(range(3, 1024))
+    for fd in fds:
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def write_file(path, text):
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+def mount(source, target, fstype, flags, data):
+    def enc(s):
+        return (s.encode() if isinstance(s, str) else s)
+    return LIBC.mount(enc(source), enc(target), enc(fstype), flags, enc(data))
+
+
+def private_mounts(limits):
+    """A private /tmp and /dev/shm for this job (its own mount namespace; what lies under /tmp and
+    must stay visible, the Python installation of a venv in /tmp say, is bound back)."""
+    if mount(None, "/", None, MS_REC | MS_PRIVATE, None) != 0:
+        fail_setup("cannot make the mounts private")
+    keep = [p for p in CONFIG.get("keep_under_tmp", []) if os.path.exists(p)]
+    stage = "/run/tutor-stage"
+    if keep:
+        if mount("tmpfs", stage, "tmpfs", MS_NOSUID | MS_NODEV, "size=4k,mode=700") != 0:
+            fail_setup("cannot stage")
+        for i, path in enumerate(keep):
+            os.mkdir(f"{stage}/{i}")
+            if mount(path, f"{stage}/{i}", None, MS_BIND | MS_REC, None) != 0:
+                fail_setup("cannot stage " + path)
+    size = f"size={int(limits['tmp_kb'])}k,nr_inodes={int(limits['tmp_inodes'])},mode=700"
+    if mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, size) != 0:
+        fail_setup("cannot mount a private /tmp")
+    if os.path.isdir("/dev/shm") and mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                           f"size={int(limits['shm_kb'])}k,nr_inodes=64,mode=700") != 0:
+        fail_setup("cannot mount a private /dev/shm")
+    for i, path in enumerate(keep):
+        if os.path.isdir(f"{stage}/{i}"):
+            os.makedirs(path, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            open(path, "a").close()
+        if mount(f"{stage}/{i}", path, None, MS_BIND | MS_REC, None) != 0:
+            fail_setup("cannot bind back " + path)
+    if keep:
+        LIBC.umount2(stage.encode(), MNT_DETACH)
+
+
+def readonly_elsewhere():
+    """Every mount but the job's private /tmp and /dev/shm read-only (bubblewrap's /dev is writable)."""
+    flag_map = {2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC, 1024: 1024, 2048: 2048, 4096: 4096}
+    try:
+        with open("/proc/self/mountinfo") as fh:
+            points = [line.split()[4] for line in fh]
+    except OSError:
+        fail_setup("mountinfo")
+    for point in points:
+        if point in ("/tmp", "/dev/shm", "/proc") or point.startswith("/proc/"):
+            continue
+        try:
+            flags = os.statvfs(point).f_flag
+        except OSError:
+            continue
+        if flags & 1:                      # ST_RDONLY already
+            continue
+        keep = MS_RDONLY
+        for st, ms in flag_map.items():
+            if flags & st:
+                keep |= ms
+        if mount(None, point, None, MS_REMOUNT | MS_BIND | keep, None) != 0:
+            fail_setup("read-only " + point)
+
+
+def write_maps():
+    uid, gid = os.getuid(), os.getgid()
+    write_file("/proc/self/setgroups", "deny")
+    write_file("/proc/self/uid_map", f"{uid} {uid} 1")
+    write_file("/proc/self/gid_map", f"{gid} {gid} 1")
+
+
+def enter_worker_namespaces():
+    """Sandbox mode, once: the worker becomes pid 1 of a pid namespace its own user namespace owns, so
+    that it may give each job a fresh pid namespace (setns back to its own, unshare, fork)."""
+    if LIBC.unshare(CLONE_NEWUSER) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWUSER)")
+    write_maps()
+    if LIBC.unshare(CLONE_NEWPID) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWPID)")
+    pid = os.fork()
+    if pid:                                # the outer process only waits: the worker is its child
+        while True:
+            try:
+                _, status = os.waitpid(pid, 0)
+                break
+            except InterruptedError:
+                continue
+        os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+    die_with_parent()
+    CONFIG["pidns"] = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+
+
+def enter_job_namespaces(limits):
+    """The job's own user, mount, network, IPC and UTS namespaces (its pid namespace came with the fork)."""
+    if LIBC.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) != 0:
+        fail_setup("unshare")
+    write_maps()
+    private_mounts(limits)
+    readonly_elsewhere()
+    try:                     # no further user namespaces below this one (what bwrap's --disable-userns does)
+        write_file("/proc/sys/user/max_user_namespaces", "0")
+    except OSError:
+        pass
+    LIBC.sethostname(b"sandbox", 7)

@@ -1,0 +1,253 @@
+"""The worker: a pristine, preloaded process that forks one fresh process per job.
+
+This file is never imported by the tutor.  The parent passes its text (with
+:mod:`._job`, which runs inside each job) to ``python -I -S -c``, inside the
+sandbox where the tutor package, the bank and the solutions do not exist.
+
+The worker imports torch once and then only forks: it never receives a
+submission, an input or a result.  For each job it
+
+* makes a fresh socket pair, forks, and hands one end to the parent (over the
+  control socket, as a passed descriptor); the job's own data travels on that
+  private channel, straight between the parent and the job;
+* in the fork (the *setup* process), moves into new user, mount, pid,
+  network, IPC and UTS namespaces, mounts a private size-capped ``/tmp`` and
+  ``/dev/shm`` and forks the *job* process, pid 1 of its own pid namespace:
+  when it ends, the kernel ends every process it started;
+* waits for the job with a wall-clock deadline and tells the parent how it
+  ended.
+
+Modes: ``sandbox`` (the above, inside bubblewrap), ``container`` (no
+namespaces: the job runs as its own unprivileged uid, for a grader that runs
+in a per-submission container) and ``trusted`` (the learner's own code on the
+learner's machine: same protocol, no isolation).
+"""
+import ctypes
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import time
+
+MAX_CONTROL = 65536
+
+
+def preload():
+    """What a submission may use, imported once, before any job (the source of the speed)."""
+    import math, random, statistics, itertools, functools, collections, fractions, decimal, copy, typing  # noqa
+    import dataclasses, numbers, operator, re, string, warnings, io, traceback, textwrap, pprint  # noqa
+    if not CONFIG.get("preload", True):
+        return
+    import numpy
+    import torch
+    import torch.nn  # noqa
+    import torch.nn.functional
+    import torch.optim
+    torch.set_num_threads(1)
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    repr(w), repr(w.grad), str(torch.zeros(2, 2)), format(w.sum().item(), ".3f")
+    numpy.array([1.0]).tolist(), repr(numpy.float64(1.5))
+    compact()
+
+
+def compact():
+    """Before forking jobs: freeze the collector (a job's collection would touch, so copy, every object)
+    and back the heap with huge pages where the kernel can (fewer page tables to copy per fork)."""
+    import gc
+    gc.collect()
+    gc.freeze()
+    madvise = LIBC.madvise
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    huge = 1 << 21
+    try:
+        with open("/proc/self/maps") as fh:
+            regions = [line.split() for line in fh]
+    except OSError:
+        return
+    for parts in regions:
+        if "rw" not in parts[1] or not (len(parts) == 5 or parts[5] == "[heap]"):
+            continue
+        lo, hi = (int(x, 16) for x in parts[0].split("-"))
+        lo, hi = (lo + huge - 1) & ~(huge - 1), hi & ~(huge - 1)
+        if hi > lo and madvise(lo, hi - lo, 14) == 0:     # MADV_HUGEPAGE
+            madvise(lo, hi - lo, 25)                        # MADV_COLLAPSE (Linux 6.1+; else a no-op)
+
+
+def warm_up():
+    """What torch imports lazily on first use (an optimizer's step loads torch._dynamo: over a second),
+    done while the first job runs, so that the later ones find it loaded."""
+    if not CONFIG.get("preload", True):
+        return
+    import torch
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    for opt in (torch.optim.SGD([w], lr=0.1), torch.optim.SGD([w], lr=0.1, momentum=0.9),
+                torch.optim.Adam([w], lr=0.1)):
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(w * 2, torch.zeros(2)).backward()
+        opt.step()
+    lin = torch.nn.Linear(2, 1)
+    lin(torch.ones(2)).sum().backward()
+    with torch.no_grad():
+        torch.sigmoid(w).tanh().relu().mean()
+    torch.autograd.grad((w ** 2).sum(), w)
+    compact()
+
+
+def fork_job():
+    """Fork the job process; in sandbox mode it is pid 1 of a new pid namespace (all it starts dies with it)."""
+    if CONFIG["mode"] == "sandbox":
+        if LIBC.setns(CONFIG["pidns"], CLONE_NEWPID) != 0 or LIBC.unshare(CLONE_NEWPID) != 0:
+            return -1
+    return os.fork()
+
+
+def job_process(chan_fd, limits):
+    """The forked job process: its namespaces (sandbox mode), then the job; never returns."""
+    try:
+        die_with_parent()
+        close_fds([chan_fd])
+        if CONFIG["mode"] == "sandbox":
+            enter_job_namespaces(limits)
+        run_job(chan_fd, limits, CONFIG["mode"])     # noqa: F821 - defined in _job.py, sent with this file
+    except BaseException:
+        if CONFIG.get("debug"):
+            import traceback
+            traceback.print_exc()
+    finally:
+        os._exit(122)
+
+
+def kill_uid(uid):
+    """Container mode: end every process of the job's uid (nothing else runs as it)."""
+    for _round in range(100):
+        found = False
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{name}/status") as fh:
+                    owner = [line.split()[1:3] for line in fh if line.startswith("Uid:")][0]
+            except (OSError, IndexError):
+                continue
+            if str(uid) in owner:
+                found = True
+                try:
+                    os.kill(int(name), signal.SIGKILL)
+                except OSError:
+                    pass
+        if not found:
+            return
+        time.sleep(0.01)
+
+
+def send(ctrl, message, fds=()):
+    data = json.dumps(message).encode()
+    if fds:
+        socket.send_fds(ctrl, [data], list(fds))
+    else:
+        ctrl.send(data)
+
+
+def wait_job(ctrl, pid, deadline):
+    """exited | timeout | killed (the parent asked) | orphaned (the parent is gone)."""
+    pidfd = os.pidfd_open(pid)
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "timeout"
+            ready = select.select([pidfd, ctrl], [], [], left)[0]
+            if ctrl in ready:
+                msg = ctrl.recv(MAX_CONTROL)
+                if not msg:
+                    return "orphaned"
+                if json.loads(msg).get("op") == "kill":
+                    return "killed"
+            if pidfd in ready:
+                return "exited"
+    finally:
+        os.close(pidfd)
+
+
+def serve_job(ctrl, limits):
+    chan, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    start = time.monotonic()
+    pid = fork_job()
+    if pid == 0:
+        ctrl.close()
+        chan.close()
+        job_process(theirs.detach(), limits)
+    theirs.close()
+    if pid < 0:
+        chan.close()
+        send(ctrl, {"op": "channel-failed", "errno": ctypes.get_errno()})
+        return
+    send(ctrl, {"op": "channel"}, [chan.fileno()])
+    chan.close()
+    status = wait_job(ctrl, pid, start + float(limits["wall"]))
+    if status != "exited":
+        for kill in ((os.kill,) if CONFIG["mode"] == "sandbox" else (os.killpg, os.kill)):
+            try:
+                kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    _, wstatus = os.waitpid(pid, 0)
+    if CONFIG["mode"] == "container":
+        kill_uid(CONFIG["uid"])
+    elif CONFIG["mode"] == "trusted":
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    if status == "orphaned":
+        os._exit(0)
+    code = os.WEXITSTATUS(wstatus) if os.WIFEXITED(wstatus) else 128 + os.WTERMSIG(wstatus)
+    send(ctrl, {"op": "done", "status": status, "exit": code, "seconds": round(time.monotonic() - start, 3)})
+
+
+def main():
+    CONFIG.update(json.loads(sys.argv[1]))
+    die_with_parent()
+    LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)      # no job may read this process's memory or descriptors
+    sys.path[:0] = CONFIG.get("path", [])
+    ctrl = socket.socket(fileno=CONFIG["ctrl_fd"])
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1) if CONFIG.get("debug") else (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+    close_fds([ctrl.fileno()])
+    error = None
+    try:
+        if CONFIG["mode"] == "sandbox":
+            enter_worker_namespaces()
+        preload()
+    except BaseException as exc:                 # an installation that cannot import torch is reported
+        error = "{}: {}".format(type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+    import threading
+    send(ctrl, {"op": "ready", "pid": os.getpid(), "python": sys.version.split()[0], "error": error,
+                "threads": threading.active_count()})
+    while True:
+        msg = ctrl.recv(MAX_CONTROL)
+        if not msg:
+            break
+        request = json.loads(msg)
+        if request.get("op") == "job":
+            serve_job(ctrl, request["limits"])
+        elif request.get("op") == "warm":
+            if not CONFIG.get("warm"):
+                CONFIG["warm"] = True
+                try:
+                    warm_up()
+                except BaseException:
+                    pass
+            send(ctrl, {"op": "warmed"})
+        elif request.get("op") == "exit":
+            break
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""What a job sent back, read against a strict schema: every value checked, nothing trusted, nothing raised.
+
+A learner's function returns a finite number or a flat list of finite
+numbers (torch tensors and numpy values become those inside the job).
+Anything else is described in words for the feedback (a list of True/False
+values, a string, a dict, a nested list ...), and every text the job sends
+(error messages, what it printed) is cut to size and stripped of control
+characters before anyone shows it.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from ...foundation.text import clean
+from .worker import Run
+
+MAX_VECTOR = 100_000
+MAX_ERROR = 300
+Outcome = dict[str, Any]
+
+
+def describe(value: object) -> str | None:
+    """None for an acceptable value, else what it is, in words (for "returned ..., not a number")."""
+    if isinstance(value, bool):
+        return f"{value}"
+    if isinstance(value, (int, float)):
+        return None if math.isfinite(value) else f"{value} (not a finite number)"
+    if value is None:
+        return "None"
+    if isinstance(value, list):
+        if len(value) > MAX_VECTOR:
+            return f"a list of {len(value)} values (too long)"
+        if any(isinstance(x, list) for x in value):
+            return "a nested list"
+        if value and all(isinstance(x, bool) for x in value):
+            return "a list of True/False values"
+        if any(x is None for x in value):
+            return "a list holding None"
+        if any(isinstance(x, (dict, str, bool)) or not isinstance(x, (int, float)) for x in value):
+            return "a list of values that are not all numbers"
+        if not all(math.isfinite(x) for x in value):
+            return "a list holding a value that is not a finite number"
+        return None
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "a dict"
+    return "a value that is not a number"
+
+
+def _name(text: object) -> str:
+    """A type name the job reported, made safe to show."""
+    name = re.sub(r"[^A-Za-z0-9_. ]", "", str(text))[:40]
+    return name or "an unknown type"
+
+
+def call_outcome(entry: object) -> Outcome:
+    """One call's outcome: {"value": float | [floats]} | {"error": text} | {"unusable": what}."""
+    if not isinstance(entry, dict):
+        return {"unusable": "an unreadable answer"}
+    if "error" in entry:
+        return {"error": clean(entry["error"], MAX_ERROR)}
+    if "refused" in entry:
+        what = _name(entry["refused"])
+        return {"unusable": f"a value of type {what}"}
+    if "nonfinite" in entry:
+        return {"unusable": f"{_name(entry['nonfinite'])} (not a finite number)"}
+    if "value" not in entry:
+        return {"unusable": "an unreadable answer"}
+    value = entry["value"]
+    why = describe(value)
+    if why is not None:
+        return {"unusable": why}
+    if isinstance(value, list):
+        return {"value": [float(x) for x in value]}
+    return {"value": float(value)}
+
+
+def failure(run: Run, wall: float) -> Outcome | None:
+    """Why no call can be graded (None when there are results to read)."""
+    if run.status == "timeout":
+        return {"failure": "timeout", "seconds": wall}
+    if run.status == "worker-failed":
+        return {"failure": "grader-error"}
+    if run.problem == "too-much-output":
+        return {"failure": "too-much-output"}
+    result = run.result
+    if result is None:
+        return {"failure": "unreadable" if run.problem else "no-result", "exit": run.exit}
+    if "load_error" in result:
+        return {"failure": "load", "error": clean(result["load_error"], MAX_ERROR)}
+    if "runner_error" in result:
+        return {"failure": "no-result", "exit": run.exit}
+    return None
+
+
+def call_outcomes(run: Run, calls: int, wall: float) -> list[Outcome]:
+    """Exactly ``calls`` outcomes, whatever the job sent."""
+    why = failure(run, wall)
+    if why is None:
+        results = run.result.get("results") if run.result else None
+        if not isinstance(results, list) or len(results) != calls:
+            why = {"failure": "unreadable", "exit": run.exit}
+        else:
+            return [call_outcome(r) for r in results]
+    return [dict(why) for _ in range(calls)]
+
+
+def printed(run: Run, limit: int = 4000) -> str:
+    """What the job printed (capped, cleaned), for the feedback."""
+    result = run.result
+    return clean(result.get("output", ""), limit) if isinstance(result, dict) else ""

@@ -1,0 +1,295 @@
+"""The parent's side of a worker: start it, hand it jobs, read what comes back without trusting it.
+
+A :class:`Worker` is one pristine preloaded process (see ``_worker.py``).
+:meth:`Worker.run` asks it for a fresh job process, receives that job's
+private channel, writes the job there, and reads the job's messages with a
+byte cap and a deadline; the worker separately says how the job ended.
+Nothing the job writes can raise here: malformed, oversized or hostile
+output is a :class:`Run` with a ``problem``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+MAX_MESSAGES_BYTES = 2 << 20       # everything one job may send back
+MAX_LINE_BYTES = 1 << 20
+MAX_MESSAGES = 50_000
+MODES = ("sandbox", "container", "trusted")
+DEBUG = bool(os.environ.get("TUTOR_RUNNER_DEBUG"))     # the worker's errors on this process's stderr
+
+
+@dataclass(frozen=True)
+class Limits:
+    wall: float = 10.0          # seconds per job
+    cpu: int = 10               # CPU seconds
+    memory_mb: int = 1024       # address space above what the preloaded worker maps
+    processes: int = 32         # threads count too
+    file_kb: int = 1024         # the largest file a job may write
+    open_files: int = 64
+    tmp_kb: int = 16 * 1024     # its private /tmp
+    tmp_inodes: int = 1024
+    shm_kb: int = 4 * 1024      # its private /dev/shm
+    output_bytes: int = 16 * 1024   # of what it prints, kept for the feedback
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Run:
+    """How one job went: ``status`` ok | timeout | crashed | no-result | invalid | worker-failed."""
+
+    status: str
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    problem: str | None = None      # why the messages could not all be read
+    exit: int | None = None
+    seconds: float = 0.0
+
+    @property
+    def result(self) -> dict[str, Any] | None:
+        """The last message of type ``result`` (or ``end``), if any."""
+        for m in reversed(self.messages):
+            if m.get("t") in ("result", "end"):
+                return dict(m)
+        return None
+
+
+class WorkerError(Exception):
+    """The worker could not start or died (never a job's fault)."""
+
+
+def _source() -> str:
+    here = Path(__file__).with_name
+    return "\n".join(here(name).read_text(encoding="utf-8") for name in ("_namespaces.py", "_job.py", "_worker.py"))
+
+
+def worker_config(mode: str, *, ctrl_fd: int, uid: int | None = None, preload: bool = True,
+                  seccomp: str | None = None, keep_under_tmp: tuple[str, ...] = ()) -> dict[str, Any]:
+    from .sandbox import site_dirs
+
+    return {"mode": mode, "ctrl_fd": ctrl_fd, "path": site_dirs(), "debug": DEBUG, "uid": uid, "preload": preload,
+            "seccomp": seccomp, "keep_under_tmp": list(keep_under_tmp)}
+
+
+class Worker:
+    """One preloaded worker process; one job at a time (a lock serialises callers)."""
+
+    def __init__(self, mode: str = "sandbox", *, limits: Limits | None = None, uid: int | None = None,
+                 preload: bool = True, start_timeout: float = 120.0):
+        if mode not in MODES:
+            raise ValueError(mode)
+        self.mode, self.limits, self.start_timeout = mode, limits or Limits(), start_timeout
+        self.lock = threading.Lock()
+        self.ready: dict[str, Any] | None = None
+        self.warmed = False
+        self.ctrl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.proc = self._spawn(theirs, uid, preload)
+        finally:
+            theirs.close()
+
+    def _spawn(self, theirs: socket.socket, uid: int | None, preload: bool) -> subprocess.Popen[bytes]:
+        from .sandbox import bwrap_argv, filesystem, find_bwrap
+        from .seccomp import program_hex
+
+        keep: tuple[str, ...] = ()
+        seccomp = None
+        if self.mode == "sandbox":
+            _fs, keep = filesystem()
+        if self.mode != "trusted":
+            seccomp = program_hex()
+        fd = theirs.fileno()
+        config = worker_config(self.mode, ctrl_fd=fd, uid=uid, preload=preload, seccomp=seccomp,
+                               keep_under_tmp=keep)
+        python = [sys.executable, "-I", "-S", "-c", _source(), json.dumps(config)]
+        if self.mode == "sandbox":
+            bwrap = find_bwrap()
+            if bwrap is None:
+                raise WorkerError("bubblewrap (bwrap) is not installed")
+            argv = bwrap_argv(bwrap, python)
+        else:
+            argv = python
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=None if DEBUG else subprocess.PIPE, env=env, pass_fds=(fd,), close_fds=True)
+
+    # ---- control messages
+    def _recv(self, timeout: float) -> tuple[dict[str, Any] | None, list[int]]:
+        ready = select.select([self.ctrl], [], [], max(0.0, timeout))[0]
+        if not ready:
+            return None, []
+        data, fds, _flags, _addr = socket.recv_fds(self.ctrl, 65536, 4)
+        if not data:
+            return None, fds
+        try:
+            msg = json.loads(data)
+        except ValueError:
+            return None, fds
+        return (msg if isinstance(msg, dict) else None), fds
+
+    def wait_ready(self) -> dict[str, Any]:
+        if self.ready is None:
+            msg, _fds = self._recv(self.start_timeout)
+            if msg is None or msg.get("op") != "ready":
+                raise WorkerError(self._death_note() or "the worker did not start")
+            if msg.get("error"):
+                raise WorkerError(str(msg["error"]))
+            self.ready = msg
+        return self.ready
+
+    def _death_note(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        try:
+            _out, err = self.proc.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            return ""
+        return (err or b"").decode("utf-8", "replace").strip().splitlines()[-1:][0] if err else ""
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    # ---- jobs
+    def run(self, job: dict[str, Any], limits: Limits | None = None, max_bytes: int = MAX_MESSAGES_BYTES) -> Run:
+        """One job in a fresh process: its messages (at most ``max_bytes``) and how it ended."""
+        limits = limits or self.limits
+        with self.lock:
+            self.wait_ready()
+            try:
+                self.ctrl.send(json.dumps({"op": "job", "limits": limits.to_json()}).encode())
+                msg, fds = self._recv(30.0)
+            except OSError as exc:
+                raise WorkerError(str(exc)) from exc
+            if msg is None or msg.get("op") != "channel" or len(fds) != 1:
+                if msg is not None and msg.get("op") == "channel-failed":
+                    raise WorkerError("the worker could not start a job (errno {})".format(msg.get("errno")))
+                for fd in fds:
+                    os.close(fd)
+                raise WorkerError(self._death_note() or "the worker stopped answering")
+            chan = socket.socket(fileno=fds[0])
+            try:
+                run = self._converse(chan, job, limits, max_bytes)
+            finally:
+                chan.close()
+            done, _fds = self._recv(limits.wall + 30.0)
+            if done is None or done.get("op") != "done":
+                raise WorkerError(self._death_note() or "the worker lost a job")
+            result = run.result
+            if result is not None and result.get("slow_imports") is True and not self.warmed:
+                self._warm()
+        return _finish(run, done)
+
+    def _warm(self) -> None:
+        """This job loaded what torch imports lazily (an optimizer's step: over a second); the worker
+        loads it once now, so the next jobs start with it."""
+        self.warmed = True
+        try:
+            self.ctrl.send(b'{"op": "warm"}')
+            self._recv(self.start_timeout)
+        except OSError:
+            pass
+
+    def _converse(self, chan: socket.socket, job: dict[str, Any], limits: Limits, max_bytes: int) -> Run:
+        deadline = time.monotonic() + limits.wall + 2.0
+        payload = json.dumps(job).encode()
+        try:
+            chan.settimeout(max(0.1, limits.wall))
+            chan.sendall(payload)
+            chan.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass                                     # the job died before reading: its status says why
+        chan.setblocking(False)
+        buf, size, problem = b"", 0, None
+        messages: list[dict[str, Any]] = []
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([chan], [], [], left)[0]:
+                break
+            try:
+                data = chan.recv(1 << 16)
+            except BlockingIOError:
+                continue
+            except OSError:
+                break
+            if not data:
+                break
+            size += len(data)
+            if size > max_bytes:
+                problem = "too-much-output"
+                self._kill()
+                break
+            buf += data
+            *lines, buf = buf.split(b"\n")
+            for line in lines:
+                problem = problem or _parse_line(line, messages)
+            if len(buf) > MAX_LINE_BYTES or len(messages) > MAX_MESSAGES:
+                problem = problem or "too-much-output"
+                self._kill()
+                break
+        if buf.strip() and problem is None:
+            problem = _parse_line(buf, messages)
+        return Run("ok", messages, problem)
+
+    def _kill(self) -> None:
+        try:
+            self.ctrl.send(b'{"op": "kill"}')
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        try:
+            self.ctrl.send(b'{"op": "exit"}')
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stderr:
+            self.proc.stderr.close()
+        self.ctrl.close()
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _parse_line(line: bytes, messages: list[dict[str, Any]]) -> str | None:
+    """One message, or why it is unreadable (the job's problem, never an exception here)."""
+    try:
+        msg = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, RecursionError, ValueError):
+        return "unreadable-output"
+    if not isinstance(msg, dict):
+        return "unreadable-output"
+    messages.append(msg)
+    return None
+
+
+def _finish(run: Run, done: dict[str, Any]) -> Run:
+    status = str(done.get("status"))
+    code = done.get("exit") if isinstance(done.get("exit"), int) else None
+    seconds = float(done["seconds"]) if isinstance(done.get("seconds"), (int, float)) else 0.0
+    if status == "timeout":
+        return replace(run, status="timeout", exit=code, seconds=seconds)
+    if status == "killed":
+        return replace(run, status="invalid", exit=code, seconds=seconds, problem=run.problem or "too-much-output")
+    if code is not None and code >= 120 and code < 128 and run.result is None:
+        return replace(run, status="worker-failed", exit=code, seconds=seconds)
+    if run.result is None:
+        return replace(run, status="crashed" if code else "no-result", exit=code, seconds=seconds)
+    return replace(run, exit=code, seconds=seconds, status="invalid" if run.problem else "ok")
