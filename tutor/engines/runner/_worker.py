@@ -50,7 +50,6 @@ def preload():
     (w * w).sum().backward()
     repr(w), repr(w.grad), str(torch.zeros(2, 2)), format(w.sum().item(), ".3f")
     numpy.array([1.0]).tolist(), repr(numpy.float64(1.5))
-    compact()
 
 
 def compact():
@@ -224,6 +223,8 @@ def main():
         if CONFIG["mode"] == "sandbox":
             enter_worker_namespaces()
         preload()
+        if CONFIG.get("warm"):               # a batch: every job will start with what torch loads lazily
+            warm_up()
     except BaseException as exc:                 # an installation that cannot import torch is reported
         error = "{}: {}".format(type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
     import threading

@@ -131,15 +131,17 @@ def _accepted(listener: socket.socket) -> bool:
 
 
 def _hidden(path: str, state: object, visible: tuple[str, ...]) -> bool:
-    """Is ``path`` out of reach?  Absent or unreadable; or a folder that shows only the way to what the
-    sandbox exposes on purpose (the home folder holding the Python installation, say)."""
+    """Is ``path`` out of reach?  Absent or unreadable; or a folder that shows nothing of the host's but
+    the way to what the sandbox exposes on purpose (the home folder holding the Python installation), or
+    only what the job made itself (its private /tmp)."""
     if state in HIDDEN:
         return True
     if not isinstance(state, dict) or not isinstance(state.get("entries"), list):
         return False
     for name in state["entries"]:
         inner = os.path.join(path, str(name))
-        if not any(v == inner or v.startswith(inner + os.sep) for v in visible):
+        on_purpose = any(v == inner or v.startswith(inner + os.sep) for v in visible)
+        if os.path.lexists(inner) and not on_purpose:
             return False
     return True
 

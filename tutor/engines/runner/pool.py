@@ -20,8 +20,8 @@ def _container_uids(count: int) -> list[int]:
 class Pool:
     """``size`` workers of one mode, started at once (their torch import runs while the caller works)."""
 
-    def __init__(self, size: int, mode: str = "sandbox", limits: Limits | None = None):
-        self.mode, self.limits = mode, limits or Limits()
+    def __init__(self, size: int, mode: str = "sandbox", limits: Limits | None = None, warm: bool = False):
+        self.mode, self.limits, self.warm = mode, limits or Limits(), warm
         self.uids = _container_uids(size) if mode == "container" else [None] * size
         self.free: queue.Queue[Worker] = queue.Queue()
         self.workers: list[Worker] = []
@@ -33,11 +33,22 @@ class Pool:
             raise
 
     def _add(self, uid: int | None) -> Worker:
-        w = Worker(self.mode, limits=self.limits, uid=uid)
+        w = Worker(self.mode, limits=self.limits, uid=uid, warm=self.warm)
         w.uid = uid  # type: ignore[attr-defined]
         self.workers.append(w)
         self.free.put(w)
         return w
+
+    def grow(self, size: int, warm: bool = False) -> None:
+        """At least ``size`` workers; with ``warm``, each loads torch's lazy imports before its next job."""
+        if warm:
+            self.warm = True
+            for w in self.workers:
+                w.request_warm()
+        extra = _container_uids(size - len(self.workers)) if self.mode == "container" else [None] * (
+            size - len(self.workers))
+        for uid in extra:
+            self._add(uid)
 
     def probe(self, hidden: Sequence[str | os.PathLike[str]]) -> Isolation:
         w = self.free.get()
@@ -78,7 +89,7 @@ class Pool:
         if old in self.workers:
             self.workers.remove(old)
         try:
-            new = Worker(self.mode, limits=self.limits, uid=getattr(old, "uid", None))
+            new = Worker(self.mode, limits=self.limits, uid=getattr(old, "uid", None), warm=self.warm)
             new.uid = getattr(old, "uid", None)  # type: ignore[attr-defined]
             new.wait_ready()
         except WorkerError:

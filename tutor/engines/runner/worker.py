@@ -73,32 +73,35 @@ def _source() -> str:
     return "\n".join(here(name).read_text(encoding="utf-8") for name in ("_namespaces.py", "_job.py", "_worker.py"))
 
 
-def worker_config(mode: str, *, ctrl_fd: int, uid: int | None = None, preload: bool = True,
+def worker_config(mode: str, *, ctrl_fd: int, uid: int | None = None, preload: bool = True, warm: bool = False,
                   seccomp: str | None = None, keep_under_tmp: tuple[str, ...] = ()) -> dict[str, Any]:
     from .sandbox import site_dirs
 
     return {"mode": mode, "ctrl_fd": ctrl_fd, "path": site_dirs(), "debug": DEBUG, "uid": uid, "preload": preload,
-            "seccomp": seccomp, "keep_under_tmp": list(keep_under_tmp)}
+            "warm": warm, "seccomp": seccomp, "keep_under_tmp": list(keep_under_tmp)}
 
 
 class Worker:
     """One preloaded worker process; one job at a time (a lock serialises callers)."""
 
     def __init__(self, mode: str = "sandbox", *, limits: Limits | None = None, uid: int | None = None,
-                 preload: bool = True, start_timeout: float = 120.0):
+                 preload: bool = True, warm: bool = False, start_timeout: float = 120.0):
+        """``warm``: load what torch imports lazily (an optimizer's step: over a second) before the first job,
+        worth it for a batch; otherwise the first job that needs it loads it, and the worker after it."""
         if mode not in MODES:
             raise ValueError(mode)
         self.mode, self.limits, self.start_timeout = mode, limits or Limits(), start_timeout
         self.lock = threading.Lock()
         self.ready: dict[str, Any] | None = None
-        self.warmed = False
+        self.warmed = warm
+        self.pending_warm = False
         self.ctrl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            self.proc = self._spawn(theirs, uid, preload)
+            self.proc = self._spawn(theirs, uid, preload, warm)
         finally:
             theirs.close()
 
-    def _spawn(self, theirs: socket.socket, uid: int | None, preload: bool) -> subprocess.Popen[bytes]:
+    def _spawn(self, theirs: socket.socket, uid: int | None, preload: bool, warm: bool) -> subprocess.Popen[bytes]:
         from .sandbox import bwrap_argv, filesystem, find_bwrap
         from .seccomp import program_hex
 
@@ -109,7 +112,7 @@ class Worker:
         if self.mode != "trusted":
             seccomp = program_hex()
         fd = theirs.fileno()
-        config = worker_config(self.mode, ctrl_fd=fd, uid=uid, preload=preload, seccomp=seccomp,
+        config = worker_config(self.mode, ctrl_fd=fd, uid=uid, preload=preload, warm=warm, seccomp=seccomp,
                                keep_under_tmp=keep)
         python = [sys.executable, "-I", "-S", "-c", _source(), json.dumps(config)]
         if self.mode == "sandbox":
@@ -136,6 +139,22 @@ class Worker:
         except ValueError:
             return None, fds
         return (msg if isinstance(msg, dict) else None), fds
+
+    def request_warm(self) -> None:
+        """Ask the worker to load what torch imports lazily now (the answer is read before the next job)."""
+        if not self.warmed:
+            self.warmed = self.pending_warm = True
+            try:
+                self.ctrl.send(b'{"op": "warm"}')
+            except OSError:
+                self.pending_warm = False
+
+    def _await_warm(self) -> None:
+        if self.pending_warm:
+            self.pending_warm = False
+            msg, _fds = self._recv(self.start_timeout)
+            if msg is None or msg.get("op") != "warmed":
+                raise WorkerError(self._death_note() or "the worker did not warm up")
 
     def wait_ready(self) -> dict[str, Any]:
         if self.ready is None:
@@ -166,6 +185,7 @@ class Worker:
         limits = limits or self.limits
         with self.lock:
             self.wait_ready()
+            self._await_warm()
             try:
                 self.ctrl.send(json.dumps({"op": "job", "limits": limits.to_json()}).encode())
                 msg, fds = self._recv(30.0)
@@ -186,19 +206,9 @@ class Worker:
             if done is None or done.get("op") != "done":
                 raise WorkerError(self._death_note() or "the worker lost a job")
             result = run.result
-            if result is not None and result.get("slow_imports") is True and not self.warmed:
-                self._warm()
+            if result is not None and result.get("slow_imports") is True:
+                self.request_warm()       # this job loaded it itself: the next ones will find it loaded
         return _finish(run, done)
-
-    def _warm(self) -> None:
-        """This job loaded what torch imports lazily (an optimizer's step: over a second); the worker
-        loads it once now, so the next jobs start with it."""
-        self.warmed = True
-        try:
-            self.ctrl.send(b'{"op": "warm"}')
-            self._recv(self.start_timeout)
-        except OSError:
-            pass
 
     def _converse(self, chan: socket.socket, job: dict[str, Any], limits: Limits, max_bytes: int) -> Run:
         deadline = time.monotonic() + limits.wall + 2.0

@@ -143,26 +143,28 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
     """Grade every code submission under ``paths``."""
     from ...foundation.paths import default_bank_dir
 
-    exercises = bank.load(directory)
-    by_id = bank.by_id(exercises)
-    found = discover(paths, exercises, exercise)
-    subs = found.submissions
-    logged_isolation, done = _resumed(progress_file)
-    todo = [s for s in subs if s.key not in done]
-    report = GradingReport(skipped=found.skipped, isolation=logged_isolation or {})
-    results: dict[str, SubmissionResult] = {s.key: done[s.key] for s in subs if s.key in done}
-    bank_dir = Path(directory) if directory else default_bank_dir()
-    if todo:
-        pool = start_pool(max(1, min(jobs, len(todo))), isolation, timeout)
-        try:
-            for ex_id in sorted({s.exercise for s in todo}):       # while the workers import torch
+    pool = start_pool(1, isolation, timeout)       # its torch import runs while the bank loads
+    try:
+        exercises = bank.load(directory)
+        by_id = bank.by_id(exercises)
+        found = discover(paths, exercises, exercise)
+        subs = found.submissions
+        logged_isolation, done = _resumed(progress_file)
+        todo = [s for s in subs if s.key not in done]
+        report = GradingReport(skipped=found.skipped, isolation=logged_isolation or {})
+        results: dict[str, SubmissionResult] = {s.key: done[s.key] for s in subs if s.key in done}
+        bank_dir = Path(directory) if directory else default_bank_dir()
+        if todo:
+            workers = max(1, min(jobs, len(todo)))
+            pool.grow(workers, warm=len(todo) > workers)      # a batch: load torch's lazy imports up front
+            for ex_id in sorted({s.exercise for s in todo}):  # while the workers import torch
                 cases_for(by_id[ex_id], seed)
             hidden = hidden_paths(bank_dir, [*paths, *hide] + ([Path(progress_file).parent] if progress_file else []))
             report.isolation = check_isolation(pool, hidden)
             _run_batch(todo, by_id, pool, seed, timeout, results, progress_file, report.isolation, progress,
                        len(subs))
-        finally:
-            pool.close()
+    finally:
+        pool.close()
     report.results = [results[s.key] for s in subs]
     return report
 
