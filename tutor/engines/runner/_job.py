@@ -271,6 +271,7 @@ def do_probe(job, channel, limits):
         "create": {p: _try(lambda p=p: create(p)) for p in job.get("create", [])},
         "writable_mounts": [m for m in mounts if m not in ("/proc",) and _try(lambda m=m: create(m)) == "ok"],
         "found": [p for p in job.get("look_for", []) if os.path.exists(p)],
+        "needed": {p: _try(lambda p=p: listing(p)) for p in job.get("needed", [])},
         "tcp": {str(port): _try(lambda port=port: tcp(port)) for port in job.get("tcp", [])},
         "unix": {p: _try(lambda p=p: unix(p)) for p in job.get("unix", [])},
         "new_user_namespace": _try(new_userns),

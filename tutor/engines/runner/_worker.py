@@ -210,7 +210,6 @@ def serve_job(ctrl, limits):
 def main():
     CONFIG.update(json.loads(sys.argv[1]))
     die_with_parent()
-    LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)      # no job may read this process's memory or descriptors
     sys.path[:0] = CONFIG.get("path", [])
     ctrl = socket.socket(fileno=CONFIG["ctrl_fd"])
     null = os.open(os.devnull, os.O_RDWR)
@@ -222,6 +221,7 @@ def main():
     try:
         if CONFIG["mode"] == "sandbox":
             enter_worker_namespaces()
+        LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)      # no job may read this process's memory or descriptors
         preload()
         if CONFIG.get("warm"):               # a batch: every job will start with what torch loads lazily
             warm_up()

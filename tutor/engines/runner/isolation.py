@@ -33,6 +33,7 @@ LABELS = {
     "clean-environment": N_("clean environment"),
     "no-other-descriptors": N_("no other descriptors"),
     "limits": N_("limits"),
+    "python-readable": N_("Python and torch readable"),
     "no-writing-outside-tmp": N_("no writing outside its /tmp"),
     "nothing-left": N_("nothing left for the next job"),
     "no-network": N_("no network"),
@@ -100,7 +101,7 @@ def probe(worker: Worker, hidden: list[str | os.PathLike[str]]) -> Isolation:
     try:
         first = worker.run({"mode": "probe", "token": token, "read": hidden_paths,
                             "create": ["/tmp", "/dev/shm", str(canary)], "tcp": [listener.getsockname()[1]],
-                            "unix": [unix_path]})
+                            "unix": [unix_path], "needed": needed_paths()})
         second = worker.run({"mode": "probe", "token": token + "-2",
                              "look_for": [f"/tmp/{token}", f"/dev/shm/{token}"]})
         host = {"tcp": _accepted(listener), "unix": _accepted(unix),
@@ -119,6 +120,20 @@ def probe(worker: Worker, hidden: list[str | os.PathLike[str]]) -> Isolation:
     from .sandbox import visible_paths
 
     return decide(worker.mode, a, b, host, visible_paths() if worker.mode == "sandbox" else ())
+
+
+def needed_paths() -> list[str]:
+    """What honest code must be able to read: the standard library, torch and numpy (imported lazily,
+    as printing a tensor does)."""
+    import sysconfig
+
+    from .sandbox import package_paths
+
+    out = [os.path.join(sysconfig.get_paths()["stdlib"], "json", "__init__.py")]
+    for p in package_paths():
+        if p.name in ("torch", "numpy") and (p / "__init__.py").is_file():
+            out.append(str(p / "__init__.py"))
+    return out
 
 
 def _accepted(listener: socket.socket) -> bool:
@@ -161,6 +176,7 @@ def decide(mode: str, a: dict[str, Any], b: dict[str, Any], host: dict[str, Any]
         "clean-environment": set(a.get("environment", [])) <= EXPECTED_ENV,
         "no-other-descriptors": len(a.get("fds", [])) <= 5,
         "limits": all(isinstance(v, int) and v > 0 for v in a.get("limits", {}).values()),
+        "python-readable": bool(a.get("needed")) and all(v == "ok" for v in a["needed"].values()),
     }
     if mode == "sandbox":
         tcp, unix = a.get("tcp", {}), a.get("unix", {})

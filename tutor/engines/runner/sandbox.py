@@ -191,7 +191,8 @@ def filesystem() -> tuple[tuple[str, ...], tuple[str, ...]]:
         binds.expose(extra)
     for m in sorted(binds.masked):
         binds.args += ["--remount-ro", m]
-    keep = sorted({p for p in binds.bound if p == "/tmp" or p.startswith("/tmp/")})
+    # what lies under /tmp (a venv there, say) must outlive each job's private /tmp: its top folders
+    keep = sorted({"/tmp/" + p.split("/")[2] for p in binds.bound | binds.links if p.startswith("/tmp/")})
     return tuple(binds.args), tuple(keep)
 
 

