@@ -55,6 +55,8 @@ def _stopped(run: dict[str, Any], timeout: float) -> str | None:
         return _("it stopped with {error}").format(error=end["script_error"])
     if not end:
         return _("it ended without finishing (exit, a crash or too much output)")
+    if end.get("tampered"):
+        return _("it replaced the tracer's hooks or wrote on its channel, so the trace may be incomplete")
     return None
 
 

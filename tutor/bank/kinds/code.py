@@ -218,6 +218,9 @@ class Code(ExerciseKind[Answer]):
         return v.answer.to_json()
 
     def quiz_fields(self, v: Variant[Answer], work_file: WorkFile) -> dict[str, Any]:
+        from ...engines.runner import prestart
+
+        prestart()                 # torch loads in the worker while the learner edits: check is then quick
         path = work_file(v.exercise)
         return {"file": str(path), "function": v.exercise.data["function"], "call": self.call_args(v),
                 "expects": _("check, once you have edited {path}").format(path=path),

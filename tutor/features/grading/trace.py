@@ -14,6 +14,7 @@ plot of both loss curves.
 """
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,7 @@ def _record(kind, **data):
         STATE["count"] += 1
         data["t"] = "event"
         data["event"] = kind
+        data["n"] = STATE["count"]
         EMIT(data)
 
 
@@ -144,7 +146,12 @@ def _inplace(name):
 
 def install(options, emit):
     global EMIT
-    EMIT = emit
+    token = options.pop("token", "")
+
+    def signed(message):            # the parent keeps only what carries the run's token
+        message["k"] = token
+        emit(message)
+    EMIT = signed
     OPTIONS.update(options)
     _orig["backward"] = torch.Tensor.backward
     _orig["zero_"] = torch.Tensor.zero_
@@ -168,13 +175,18 @@ def install(options, emit):
                 _record("update", tensor=_name(p), value=_value(p))
     torch.optim.Optimizer.zero_grad = opt_zero_grad
     sys.modules["torch.optim.optimizer"].register_optimizer_step_post_hook(after_step)
+    STATE["hooks"] = (torch.Tensor.backward, torch.Tensor.zero_, torch.optim.Optimizer.zero_grad)
 
 
 def finish(namespace):
+    import torch
     params = {}
     for key, t in LEAVES.items():
         params[NAMES.get(key, "?")] = _value(t)
-    return {"parameters": params, "truncated": STATE["count"] >= LIMIT}
+    now = (torch.Tensor.backward, torch.Tensor.zero_, torch.optim.Optimizer.zero_grad)
+    tampered = any(a is not b for a, b in zip(now, STATE["hooks"]))
+    return {"parameters": params, "truncated": STATE["count"] >= LIMIT, "tampered": tampered,
+            "events": STATE["count"]}
 '''
 
 
@@ -201,16 +213,23 @@ def run_script(path: str | Path, *, corrected: bool = False, timeout: float = 60
     try:
         pool = Pool(1, "sandbox", Limits(wall=timeout, cpu=max(1, math.ceil(timeout)), memory_mb=2048))
         isolation = check_isolation(pool, hidden_paths(default_bank_dir(), [Path(path).resolve().parent, *hide]))
+        token = secrets.token_hex(16)
         run = pool.run({"mode": "trace", "source": source, "tracer": TRACER, "filename": Path(path).name,
-                        "options": {"corrected": corrected}}, max_bytes=32 << 20)
+                        "options": {"corrected": corrected, "token": token}}, max_bytes=32 << 20)
     except WorkerError as exc:
         raise no_sandbox(str(exc)) from None
     finally:
         if pool is not None:
             pool.close()
-    events = [m for m in run.messages if m.get("t") == "event" and isinstance(m.get("event"), str)]
-    end = next((m for m in run.messages if m.get("t") == "end"), None)
-    return {"status": run.status, "events": events, "end": end, "problem": run.problem,
+    # only what the tracer sent counts (it signs with the run's token); the script may write on the channel too
+    events = [m for m in run.messages if m.get("t") == "event" and m.get("k") == token]
+    end = next((m for m in run.messages if m.get("t") == "end" and m.get("k") == token), None)
+    forged = len(run.messages) - len(events) - (1 if end else 0)
+    numbers = [m.get("n") for m in events]
+    if end is not None and (end.get("tampered") is True or forged or end.get("events") != len(events)
+                            or numbers != list(range(1, len(events) + 1))):
+        end["tampered"] = True
+    return {"status": run.status, "events": events, "end": end, "problem": run.problem, "forged": forged,
             "output": clean(end.get("output", ""), 8000) if end else "", "isolation": isolation}
 
 
