@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -155,9 +156,9 @@ class Code(ExerciseKind[Answer]):
     def run_files(self, ex: Exercise, path: Path, calls: list[dict[str, Any]], timeout: float = 60.0) \
             -> list[dict[str, Any]]:
         """The learner's or the bank's own file, run (not isolated: trusted code) in a fresh job of the
-        shared preloaded worker; one outcome per call."""
+        shared preloaded worker; one outcome per call (the first carries what the file printed)."""
         from ...engines.runner import Limits, shared_worker
-        from ...engines.runner.protocol import call_outcomes
+        from ...engines.runner.protocol import call_outcomes, printed
 
         try:
             source = path.read_text(encoding="utf-8", errors="replace")
@@ -165,7 +166,10 @@ class Code(ExerciseKind[Answer]):
             return [{"failure": "load", "error": f"{type(exc).__name__}: {exc.strerror or exc}"} for _c in calls]
         run = shared_worker().run({"mode": "call", "source": source, "function": ex.data["function"],
                                    "calls": calls, "filename": path.name}, Limits(wall=timeout, cpu=int(timeout)))
-        return call_outcomes(run, len(calls), timeout)
+        outcomes = call_outcomes(run, len(calls), timeout)
+        if outcomes and printed(run):
+            outcomes[0]["printed"] = printed(run, 2000)
+        return outcomes
 
     def respond(self, v: Variant[Answer], text: str, work_file: WorkFile) -> tuple[Judgement, str]:
         """At the quiz's prompt: ``check`` runs the learner's copy of the stub in a process of its own."""
@@ -174,7 +178,11 @@ class Code(ExerciseKind[Answer]):
             return Judgement.unreadable(self.expected_text(v), _("edit {path}, then type check").format(path=path),
                                         "quiz.code-needs-check"), text
         (result,) = self.run_files(v.exercise, path, [self.call_args(v)])
-        return self.grade_result(v, result), json.dumps(result)[:500]
+        judged = self.grade_result(v, result)
+        if result.get("printed"):
+            judged = replace(judged, explanation=(judged.explanation or "") + "\n" + _(
+                "Your program printed:") + "\n" + result["printed"].rstrip("\n"))
+        return judged, json.dumps(result)[:500]
 
     def check(self, ex: Exercise, seeds: int, ctx: CheckContext) -> int:
         """Every stub fails and every solution passes (each run in a fresh process of the preloaded worker)."""

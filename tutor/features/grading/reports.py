@@ -42,7 +42,12 @@ def gradescope(report: GradingReport) -> dict[str, Any]:
     """Gradescope's results.json: score, output and tests (name, score, max_score, output, visibility)."""
     tests = [{"name": t.name, "score": t.score, "max_score": t.max_score, "output": t.output, "visibility": "visible"}
              for r in report.results for t in r.tests]
-    return {"score": sum(t["score"] for t in tests), "output": isolation_line(report), "tests": tests}
+    output = [isolation_line(report)]
+    for r in report.results:
+        if r.output:
+            output += ["", _("What {file} printed:").format(file=clean_name(os.path.basename(r.file))),
+                       clean(r.output, 4000)]
+    return {"score": sum(t["score"] for t in tests), "output": "\n".join(output), "tests": tests}
 
 
 def _csv(report: GradingReport) -> str:
@@ -81,6 +86,9 @@ def _junit(report: GradingReport) -> str:
                 lines.append(head + ">")
                 lines.append(f"      <failure message={_attr(t.output[:200])}>{escape(clean(t.output))}</failure>")
                 lines.append("    </testcase>")
+        printed = "\n".join(clean(r.output, 4000) for r in results if r.output)
+        if printed:
+            lines.append(f"    <system-out>{escape(printed)}</system-out>")
         lines.append("  </testsuite>")
     lines.append("</testsuites>")
     return "\n".join(lines) + "\n"
