@@ -235,3 +235,31 @@ def test_gradescope_export_grades_with_the_same_engine(run_cli, tmp_path):
     data = json.loads(results.read_text())
     assert data["score"] == 3 and len(data["tests"]) == 3
     assert all(t["visibility"] == "visible" for t in data["tests"])
+
+
+@pytest.mark.parametrize("bwrap", ["", "/bin/false"])
+def test_without_a_sandbox_nothing_is_graded_and_the_batch_says_why(run_cli, tmp_path, monkeypatch, bwrap):
+    """No bubblewrap, or one that cannot make namespaces: one batch-level error, never a 0 for everyone."""
+    from tutor.foundation.errors import TutorError
+
+    sub = tmp_path / "subs" / "ada"
+    sub.mkdir(parents=True)
+    (sub / TARGET).write_text(SOLUTION)
+    monkeypatch.setenv("TUTOR_BWRAP", bwrap)
+    with pytest.raises(TutorError) as info:
+        grade_paths([tmp_path / "subs"])
+    assert info.value.code in ("grade.no-sandbox", "grade.isolation")
+    out = tmp_path / "report.json"
+    r = run_cli("grade", str(tmp_path / "subs"), "-o", str(out), env={"TUTOR_BWRAP": bwrap})
+    assert r.exit_code == 2 and not out.exists() and r.stdout == ""
+
+
+def test_container_isolation_needs_root(monkeypatch, tmp_path):
+    from tutor.foundation.errors import TutorError
+
+    (tmp_path / "ada").mkdir()
+    (tmp_path / "ada" / TARGET).write_text(SOLUTION)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(TutorError) as info:
+        grade_paths([tmp_path], isolation="container")
+    assert info.value.code == "grade.container-needs-root"
