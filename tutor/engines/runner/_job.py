@@ -275,6 +275,9 @@ def do_probe(job, channel, limits):
         "tcp": {str(port): _try(lambda port=port: tcp(port)) for port in job.get("tcp", [])},
         "unix": {p: _try(lambda p=p: unix(p)) for p in job.get("unix", [])},
         "new_user_namespace": _try(new_userns),
+        "kernel_settings": {p: _try(lambda p=p: os.close(os.open(p, os.O_WRONLY)))
+                            for p in ("/proc/sys/kernel/core_pattern", "/proc/sys/vm/drop_caches",
+                                      "/proc/sysrq-trigger")},
         "capabilities": status.get("CapEff", "?").strip(),
         "no_new_privs": status.get("NoNewPrivs", "?").strip(),
         "seccomp": status.get("Seccomp", "?").strip(),

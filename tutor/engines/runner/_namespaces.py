@@ -156,6 +156,20 @@ def enter_worker_namespaces():
     CONFIG["pidns"] = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
 
 
+def readonly_kernel_settings():
+    """/proc/sys and its kin read-only in the job's view, whoever the host thinks the job is."""
+    for path in ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"):
+        if not os.path.exists(path):
+            continue
+        if mount(path, path, None, MS_BIND | MS_REC, None) != 0:
+            fail_setup("bind " + path)
+        flags = os.statvfs(path).f_flag
+        keep = MS_RDONLY | (MS_NOSUID if flags & 2 else 0) | (MS_NODEV if flags & 4 else 0) | (
+            MS_NOEXEC if flags & 8 else 0)
+        if mount(None, path, None, MS_REMOUNT | MS_BIND | keep, None) != 0:
+            fail_setup("read-only " + path)
+
+
 def enter_job_namespaces(limits):
     """The job's own user, mount, network, IPC and UTS namespaces (its pid namespace came with the fork)."""
     if LIBC.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) != 0:
@@ -167,4 +181,5 @@ def enter_job_namespaces(limits):
         write_file("/proc/sys/user/max_user_namespaces", "0")
     except OSError:
         pass
+    readonly_kernel_settings()
     LIBC.sethostname(b"sandbox", 7)

@@ -34,6 +34,8 @@ LABELS = {
     "no-other-descriptors": N_("no other descriptors"),
     "limits": N_("limits"),
     "python-readable": N_("Python and torch readable"),
+    "no-kernel-settings": N_("no kernel settings"),
+    "unprivileged-on-host": N_("an unprivileged user on the host"),
     "no-writing-outside-tmp": N_("no writing outside its /tmp"),
     "nothing-left": N_("nothing left for the next job"),
     "no-network": N_("no network"),
@@ -104,7 +106,7 @@ def probe(worker: Worker, hidden: list[str | os.PathLike[str]]) -> Isolation:
                             "unix": [unix_path], "needed": needed_paths()})
         second = worker.run({"mode": "probe", "token": token + "-2",
                              "look_for": [f"/tmp/{token}", f"/dev/shm/{token}"]})
-        host = {"tcp": _accepted(listener), "unix": _accepted(unix),
+        host = {"tcp": _accepted(listener), "unix": _accepted(unix), "uid": worker.host_uid(),
                 "files": [p for p in (canary / token, Path("/tmp") / token, Path("/dev/shm") / token) if p.exists()]}
     finally:
         listener.close()
@@ -190,6 +192,9 @@ def decide(mode: str, a: dict[str, Any], b: dict[str, Any], host: dict[str, Any]
             "no-host-sockets": bool(not host["unix"] and unix and all(v != "ok" for v in unix.values())),
             "own-pid-namespace": a.get("pid") == 1,
             "no-user-namespaces": a.get("new_user_namespace") != "ok",
+            "no-kernel-settings": bool(a.get("kernel_settings"))
+            and all(v != "ok" for v in a["kernel_settings"].values()),
+            "unprivileged-on-host": host.get("uid") not in (None, 0),
         })
     problems = [name for name, held in checks.items() if not held]
     return Isolation("full" if mode == "sandbox" else mode, checks, problems)

