@@ -135,7 +135,7 @@ class Worker:
         # the host's root, even without capabilities and in its own namespaces, may write kernel settings.
         from .sandbox import LAUNCHER
 
-        self.stage = tempfile.mkdtemp(prefix="tutor-stage-")
+        self.stage = tempfile.mkdtemp(prefix=f"tutor-stage-{os.getpid()}-")
         uid = SANDBOX_HOST_UID_BASE + secrets.randbelow(100_000_000)
         argv, sources = bwrap_argv(bwrap, python, self.stage)
         launch = {"stage": self.stage, "sources": sources, "uid": uid, "argv": argv}
