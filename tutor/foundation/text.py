@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 
-# C0 and C1 controls but tab and newline, lone surrogates, and XML's non-characters
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# C0 and C1 controls but tab and newline, lone surrogates, XML's non-characters, and the bidirectional
+# controls that reorder what a terminal or a browser shows (U+202E makes "exe.txt" read "txt.exe")
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
+                     "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]")
 
 
@@ -28,3 +30,23 @@ def clean(text: object, limit: int | None = None, *, one_line: bool = False) -> 
 def clean_name(text: object, limit: int = 120) -> str:
     """A file or student name on one line."""
     return clean(text, limit, one_line=True)
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (=, +, -, @ first: quoted with ')."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+def decode_source(data: bytes) -> str:
+    """Python source as Python reads it: a byte-order mark dropped, a coding declaration honoured."""
+    import io
+    import tokenize
+
+    try:
+        encoding, _lines = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except (SyntaxError, LookupError):
+        encoding = "utf-8"
+    try:
+        return data.decode(encoding, "replace")
+    except LookupError:
+        return data.decode("utf-8", "replace")

@@ -13,6 +13,7 @@ from ...foundation.document import Code as CodeSpan
 from ...foundation.errors import MathError, TutorError
 from ...foundation.i18n import _
 from ...foundation.term import fmt_number
+from ...foundation.text import decode_source
 from ..model import Exercise, Judgement, Variant
 from . import CheckContext, ExerciseKind, Fail, WorkFile
 from ._scenario import build_scenario, distinct, grade_prediction, validate_scenario, wrong
@@ -139,6 +140,10 @@ class Code(ExerciseKind[Answer]):
             return Judgement(False, expected, _("Your function returned {what}, not a number or a list of "
                                                 "numbers.").format(what=what))
         vector = isinstance(value, list)
+        size = len(v.answer.values or ())
+        if vector and len(value) != size and len(value) > 64:     # no exact arithmetic on what cannot be right
+            return Judgement(False, expected, _("Your function returned {n} values; the answer has {m}.").format(
+                n=len(value), m=size))
         got = Answer.number([sympy.Float(x, 17) for x in (value if vector else [value])], vector)
         assert v.scenario is not None
         if same_answer(v.answer, got, v.scenario.dtype):
@@ -161,7 +166,7 @@ class Code(ExerciseKind[Answer]):
         from ...engines.runner.protocol import call_outcomes, printed
 
         try:
-            source = path.read_text(encoding="utf-8", errors="replace")
+            source = decode_source(path.read_bytes())
         except OSError as exc:
             return [{"failure": "load", "error": f"{type(exc).__name__}: {exc.strerror or exc}"} for _c in calls]
         run = shared_worker().run({"mode": "call", "source": source, "function": ex.data["function"],

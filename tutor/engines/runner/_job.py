@@ -90,6 +90,39 @@ def read_job(fd):
     return json.loads(b"".join(chunks).decode("utf-8"))
 
 
+class Capped:
+    """stdout and stderr for the learner's code: the first ``limit`` bytes go to the output file, the rest
+    is dropped quietly (printing a lot is not an error; the feedback keeps what fits)."""
+
+    encoding, errors = "utf-8", "replace"
+
+    def __init__(self, limit):
+        self.left = limit
+
+    def write(self, text):
+        data = str(text).encode("utf-8", "replace")
+        if self.left > 0:
+            chunk = data[:self.left]
+            self.left -= len(chunk)
+            try:
+                os.write(1, chunk)
+            except OSError:
+                self.left = 0
+        return len(text)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+    def fileno(self):
+        return 1
+
+    def writable(self):
+        return True
+
+
 class Channel:
     """The job's half of its private channel: one JSON object per line."""
 
@@ -110,14 +143,22 @@ def describe(exc):
     return f"{type(exc).__name__}: {msg[:300]}"
 
 
-def plain(v):
-    """A returned value as JSON: numbers and lists of numbers; anything else is named, not converted."""
+def _native(v):
+    """torch tensors and numpy values as Python numbers and lists."""
     torch = sys.modules.get("torch")
     numpy = sys.modules.get("numpy")
     if torch is not None and isinstance(v, torch.Tensor):
-        v = v.detach().cpu().tolist()
-    elif numpy is not None and isinstance(v, (numpy.ndarray, numpy.generic)):
-        v = v.tolist()
+        return v.detach().cpu().tolist()
+    if numpy is not None and isinstance(v, (numpy.ndarray, numpy.generic)):
+        return v.tolist()
+    return v
+
+
+def plain(v):
+    """A returned value as JSON: numbers and lists of numbers; anything else is named, not converted."""
+    v = _native(v)
+    if type(v) in (list, tuple):
+        v = [_native(x) for x in v[:100001]]          # [tensor(1.), tensor(2.)] and numpy scalars too
     if type(v) is bool or v is None:
         return {"value": v}
     if type(v) in (int, float):
@@ -183,7 +224,7 @@ def do_trace(job, channel, limits):
     """A whole script as __main__, under the tracer: each event leaves the process as it happens."""
     tracer = {"__name__": "tutor_tracer"}
     exec(compile(job["tracer"], "tracer", "exec"), tracer)
-    tracer["install"](job.get("options", {}), channel.emit)
+    tracer["install"](dict(job.get("options", {})), channel.emit)
     error, namespace = None, {}
     try:
         path = os.path.join(os.getcwd(), job.get("filename") or "script.py")
@@ -202,7 +243,8 @@ def do_trace(job, channel, limits):
     except BaseException as exc:
         end["trace_error"] = describe(exc)
     end["output"] = output_text(limits["output_bytes"])
-    (tracer.get("EMIT") or channel.emit)(end)
+    end["k"] = job.get("options", {}).get("token", "")   # sent by the runner itself, whatever the script replaced
+    channel.emit(end)
 
 
 def _try(action):
@@ -290,23 +332,18 @@ def do_probe(job, channel, limits):
 
 def run_job(chan_fd, limits, mode):
     """The job process: pid 1 of its own namespaces (sandbox mode), or its own uid (container mode)."""
-    import tempfile
-
     die_with_parent()   # noqa: F821
     os.setsid()
     # (a fresh /proc cannot be mounted under bubblewrap's, whose covered parts make it "too revealing";
     # the job still sees only its worker's pid namespace: the worker, its own processes, no one else's)
     job = read_job(chan_fd)
-    if mode == "sandbox":
-        work = "/tmp"
-    else:
-        work = tempfile.mkdtemp(prefix="tutor-job-")
-        if mode == "container":
-            os.chown(work, CONFIG["uid"], CONFIG["uid"])   # noqa: F821
-            os.setgroups([])
-            os.setgid(CONFIG["uid"])   # noqa: F821
-            os.setuid(CONFIG["uid"])   # noqa: F821
-            ctypes.CDLL(None).prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    work = CONFIG.get("work") or "/tmp"   # noqa: F821 - the worker made it (and removes it) outside the sandbox
+    if mode == "container":
+        uid = CONFIG["job_uid"]   # noqa: F821 - a uid of this job's own
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+        ctypes.CDLL(None).prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     os.chdir(work)
     os.environ.clear()
     os.environ.update({"HOME": work, "TMPDIR": work, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
@@ -314,8 +351,7 @@ def run_job(chan_fd, limits, mode):
     os.dup2(out, 1)
     os.dup2(out, 2)
     os.close(out)
-    sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
-    sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
+    sys.stdout = sys.stderr = Capped(int(limits["output_bytes"]) * 4)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)      # a file over the size limit fails to grow, it does not kill
     set_limits(limits, mode)
     if mode == "sandbox":

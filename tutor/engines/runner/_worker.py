@@ -119,6 +119,53 @@ def job_process(chan_fd, limits):
         os._exit(122)
 
 
+def job_folder():
+    """Outside the sandbox (container and trusted modes): a fresh working folder for the next job, and in
+    container mode a uid of its own (nothing of one job is left for the next to find)."""
+    import tempfile
+    CONFIG["jobs"] = CONFIG.get("jobs", 0) + 1
+    CONFIG["work"] = tempfile.mkdtemp(prefix="tutor-job-")
+    if CONFIG["mode"] == "container":
+        CONFIG["job_uid"] = CONFIG["uid"] + CONFIG["jobs"] % 1_000_000
+        os.chown(CONFIG["work"], CONFIG["job_uid"], CONFIG["job_uid"])
+
+
+def clean_after_job():
+    """Remove the job's folder; in container mode end its uid's processes and remove what it left in
+    the folders everyone may write."""
+    import shutil
+    if CONFIG["mode"] == "container":
+        uid = CONFIG["job_uid"]
+        kill_uid(uid)
+        for shared in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
+            remove_owned(shared, uid, 3)
+    shutil.rmtree(CONFIG.pop("work"), ignore_errors=True)
+
+
+def remove_owned(folder, uid, depth):
+    """Everything owned by ``uid`` under ``folder`` (links not followed)."""
+    import shutil
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if info.st_uid == uid:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                try:
+                    os.unlink(entry.path)
+                except OSError:
+                    pass
+        elif depth > 1 and entry.is_dir(follow_symlinks=False):
+            remove_owned(entry.path, uid, depth - 1)
+
+
 def kill_uid(uid):
     """Container mode: end every process of the job's uid (nothing else runs as it)."""
     for _round in range(100):
@@ -174,6 +221,8 @@ def wait_job(ctrl, pid, deadline):
 def serve_job(ctrl, limits):
     chan, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     start = time.monotonic()
+    if CONFIG["mode"] != "sandbox":
+        job_folder()
     pid = fork_job()
     if pid == 0:
         ctrl.close()
@@ -182,6 +231,8 @@ def serve_job(ctrl, limits):
     theirs.close()
     if pid < 0:
         chan.close()
+        if CONFIG["mode"] != "sandbox":
+            clean_after_job()
         send(ctrl, {"op": "channel-failed", "errno": ctypes.get_errno()})
         return
     send(ctrl, {"op": "channel"}, [chan.fileno()])
@@ -194,13 +245,13 @@ def serve_job(ctrl, limits):
             except OSError:
                 pass
     _, wstatus = os.waitpid(pid, 0)
-    if CONFIG["mode"] == "container":
-        kill_uid(CONFIG["uid"])
-    elif CONFIG["mode"] == "trusted":
+    if CONFIG["mode"] == "trusted":
         try:
             os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
+    if CONFIG["mode"] != "sandbox":
+        clean_after_job()
     if status == "orphaned":
         os._exit(0)
     code = os.WEXITSTATUS(wstatus) if os.WIFEXITED(wstatus) else 128 + os.WTERMSIG(wstatus)

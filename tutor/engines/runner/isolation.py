@@ -54,6 +54,7 @@ class Isolation:
     mode: str
     checks: dict[str, bool] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    memory_cap: bool = False         # one cap for a job and its children (control groups), not only per process
 
     @property
     def ok(self) -> bool:
@@ -63,11 +64,13 @@ class Isolation:
         return describe(self.to_json())
 
     def to_json(self) -> dict[str, Any]:
-        return {"mode": self.mode, "checks": dict(self.checks), "problems": list(self.problems)}
+        return {"mode": self.mode, "checks": dict(self.checks), "problems": list(self.problems),
+                "memory_cap": self.memory_cap}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Isolation:
-        return cls(str(data.get("mode", "none")), dict(data.get("checks", {})), list(data.get("problems", [])))
+        return cls(str(data.get("mode", "none")), dict(data.get("checks", {})), list(data.get("problems", [])),
+                   bool(data.get("memory_cap")))
 
 
 def describe(isolation: dict[str, Any]) -> str:
@@ -121,7 +124,9 @@ def probe(worker: Worker, hidden: list[str | os.PathLike[str]]) -> Isolation:
         return Isolation("none", {}, [f"the probe did not run ({first.status}, {second.status})"])
     from .sandbox import visible_paths
 
-    return decide(worker.mode, a, b, host, visible_paths() if worker.mode == "sandbox" else ())
+    verdict = decide(worker.mode, a, b, host, visible_paths() if worker.mode == "sandbox" else ())
+    verdict.memory_cap = worker.cap is not None and worker.cap.memory
+    return verdict
 
 
 def needed_paths() -> list[str]:

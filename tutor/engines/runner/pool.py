@@ -12,9 +12,9 @@ from .worker import MAX_MESSAGES_BYTES, Limits, Run, Worker, WorkerError
 
 
 def _container_uids(count: int) -> list[int]:
-    """Distinct unprivileged uids for a batch's workers (another batch draws others)."""
-    base = 200_000 + secrets.randbelow(1_000_000) * 16
-    return [base + i for i in range(count)]
+    """A range of a million unprivileged uids for each worker (one uid per job), drawn per batch."""
+    base = 1_000_000_000 + secrets.randbelow(1000) * 1_000_000
+    return [base + (i * 1_000_000) % 1_000_000_000 for i in range(count)]
 
 
 class Pool:

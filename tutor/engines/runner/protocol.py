@@ -16,7 +16,7 @@ from typing import Any
 from ...foundation.text import clean
 from .worker import Run
 
-MAX_VECTOR = 100_000
+MAX_VECTOR = 10_000
 MAX_ERROR = 300
 Outcome = dict[str, Any]
 
@@ -26,7 +26,7 @@ def describe(value: object) -> str | None:
     if isinstance(value, bool):
         return f"{value}"
     if isinstance(value, (int, float)):
-        return None if math.isfinite(value) else f"{value} (not a finite number)"
+        return None if _finite(value) else "a number that is not finite (or too large)"
     if value is None:
         return "None"
     if isinstance(value, list):
@@ -40,14 +40,21 @@ def describe(value: object) -> str | None:
             return "a list holding None"
         if any(isinstance(x, (dict, str, bool)) or not isinstance(x, (int, float)) for x in value):
             return "a list of values that are not all numbers"
-        if not all(math.isfinite(x) for x in value):
-            return "a list holding a value that is not a finite number"
+        if not all(_finite(x) for x in value):
+            return "a list holding a value that is not finite (or too large)"
         return None
     if isinstance(value, str):
         return "a string"
     if isinstance(value, dict):
         return "a dict"
     return "a value that is not a number"
+
+
+def _finite(x: float) -> bool:
+    try:
+        return math.isfinite(x)
+    except OverflowError:                 # an int beyond any float
+        return False
 
 
 def _name(text: object) -> str:

@@ -265,6 +265,12 @@ for i, entry in enumerate(cfg["sources"]):
         open(dst, "w").close()
     if libc.mount(src.encode(), dst.encode(), None, MS_BIND | MS_REC, None) != 0:
         fail("bind " + src)
+for procs in cfg.get("cgroups", []):      # the worker's control groups: memory and processes, job included
+    try:
+        with open(procs, "w") as fh:
+            fh.write(str(os.getpid()))
+    except OSError:
+        pass
 uid = cfg["uid"]
 os.setgroups([])
 os.setresgid(uid, uid, uid)

@@ -100,8 +100,15 @@ class Worker:
         self.warmed = warm
         self.pending_warm = False
         self.ctrl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        from .cgroups import Cap
+
+        # the whole job, children included, capped where control groups can be made (root)
+        self.cap = Cap((self.limits.memory_mb + 1536) << 20, self.limits.processes + 64) if mode != "trusted" \
+            else None
         try:
             self.proc = self._spawn(theirs, uid, preload, warm)
+            if self.cap is not None and mode == "container":
+                self.cap.attach(self.proc.pid)
         finally:
             theirs.close()
 
@@ -138,7 +145,8 @@ class Worker:
         self.stage = tempfile.mkdtemp(prefix=f"tutor-stage-{os.getpid()}-")
         uid = SANDBOX_HOST_UID_BASE + secrets.randbelow(100_000_000)
         argv, sources = bwrap_argv(bwrap, python, self.stage)
-        launch = {"stage": self.stage, "sources": sources, "uid": uid, "argv": argv}
+        launch = {"stage": self.stage, "sources": sources, "uid": uid, "argv": argv,
+                  "cgroups": self.cap.procs_files() if self.cap is not None else []}
         return subprocess.Popen([sys.executable, "-I", "-S", "-c", LAUNCHER, json.dumps(launch)],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, env=env,
                                 pass_fds=(fd,), close_fds=True)
@@ -267,13 +275,13 @@ class Worker:
             buf += data
             *lines, buf = buf.split(b"\n")
             for line in lines:
-                problem = problem or _parse_line(line, messages)
+                problem = _parse_line(line, messages) or problem      # a bad line does not hide later ones
             if len(buf) > MAX_LINE_BYTES or len(messages) > MAX_MESSAGES:
                 problem = problem or "too-much-output"
                 self._kill()
                 break
-        if buf.strip() and problem is None:
-            problem = _parse_line(buf, messages)
+        if buf.strip() and problem != "too-much-output":
+            problem = _parse_line(buf, messages) or problem
         return Run("ok", messages, problem)
 
     def _kill(self) -> None:
@@ -300,6 +308,8 @@ class Worker:
                 os.rmdir(self.stage)
             except OSError:
                 pass
+        if self.cap is not None:
+            self.cap.remove()
 
     def __enter__(self) -> Worker:
         return self

@@ -27,6 +27,7 @@ from ...bank import Exercise, Variant
 from ...bank.kinds.code import Code
 from ...foundation.errors import TutorError
 from ...foundation.i18n import _
+from ...foundation.text import clean_name, decode_source
 from .results import GradingReport, SubmissionResult, TestResult
 from .submissions import Submission, discover
 
@@ -67,22 +68,22 @@ def grade_one(sub: Submission, ex: Exercise, pool: Any, seed: int, wall: float) 
     calls = [kind.call_args(v) for v in variants]
     if sub.problem is not None:
         reason = _("the file was not graded: {why}").format(why=sub.problem)
-        return SubmissionResult(sub.student, sub.exercise, str(sub.path), "unreadable",
+        return SubmissionResult(sub.student, sub.exercise, clean_name(sub.path, 300), "unreadable",
                                 [TestResult.failed(_test_name(ex, c), reason) for c in calls])
-    run = pool.run({"mode": "call", "source": sub.source.decode("utf-8", "replace"),
+    run = pool.run({"mode": "call", "source": decode_source(sub.source),
                     "function": ex.data["function"], "calls": calls, "filename": Path(ex.data["file"]).name})
     outcomes = call_outcomes(run, len(calls), wall)
     tests = []
     for v, call, outcome in zip(variants, calls, outcomes):
         judged = kind.grade_result(v, outcome)
         tests.append(TestResult.judged(_test_name(ex, call), judged, kind.shown(outcome)))
-    return SubmissionResult(sub.student, sub.exercise, str(sub.path), run.status, tests, printed(run))
+    return SubmissionResult(sub.student, sub.exercise, clean_name(sub.path, 300), run.status, tests, printed(run))
 
 
 def grader_error(sub: Submission, ex: Exercise | None, exc: BaseException) -> SubmissionResult:
     """A failure of the grader's own while grading one submission: that submission's line, the batch goes on."""
     reason = _("grader error: {reason}").format(reason=f"{type(exc).__name__}: {exc}"[:300])
-    return SubmissionResult(sub.student, sub.exercise, str(sub.path), "grader-error",
+    return SubmissionResult(sub.student, sub.exercise, clean_name(sub.path, 300), "grader-error",
                             [TestResult.failed(ex.id if ex else sub.exercise, reason, CASES)])
 
 
@@ -154,6 +155,10 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
         report = GradingReport(skipped=found.skipped, isolation=logged_isolation or {})
         results: dict[str, SubmissionResult] = {s.key: done[s.key] for s in subs if s.key in done}
         bank_dir = Path(directory) if directory else default_bank_dir()
+        if isolation == "container" and len({s.student for s in todo}) > 1:
+            raise TutorError(_("--isolation container grades one student at a time (a container per "
+                               "submission is the boundary between students); here {n} students").format(
+                n=len({s.student for s in todo})), code="grade.container-one-student")
         if todo:
             workers = max(1, min(jobs, len(todo)))
             pool.grow(workers, warm=len(todo) > workers)      # a batch: load torch's lazy imports up front

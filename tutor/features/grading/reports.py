@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from ...foundation.errors import TutorError
 from ...foundation.i18n import _
-from ...foundation.text import clean, clean_name
+from ...foundation.text import clean, clean_name, spreadsheet_safe
 from .results import GradingReport, SubmissionResult
 
 FORMATS = ("json", "csv", "gradescope", "junit")
@@ -62,7 +62,8 @@ def _csv(report: GradingReport) -> str:
     for student in sorted(rows):
         values = [rows[student].get(e) for e in exercises]
         total = sum(v for v in values if v is not None) / len(exercises) if exercises else 0.0
-        w.writerow([student, *("" if v is None else f"{v:.1f}" for v in values), f"{total:.1f}", mode])
+        w.writerow([spreadsheet_safe(clean_name(student)), *("" if v is None else f"{v:.1f}" for v in values),
+                    f"{total:.1f}", mode])
     return buf.getvalue()
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from ...bank import Judgement
 from ...foundation.i18n import _
+from ...foundation.text import clean
 
 
 def _number(x: float) -> float | int:
@@ -35,7 +36,7 @@ class TestResult:
         elif judged.correct:
             output = _("right: {value}").format(value=judged.expected)
         else:
-            output = _("expected {expected}, got {got}").format(expected=judged.expected, got=got)
+            output = _("expected {expected}, got {got}").format(expected=judged.expected, got=clean(got, 200))
             if judged.misconception:
                 output += ". " + judged.explanation
         return cls(name, 1 if judged.correct else 0, 1, output, judged.misconception)

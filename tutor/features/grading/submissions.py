@@ -133,19 +133,19 @@ def discover(paths: Iterable[str | Path], exercises: Sequence[Exercise], only: s
             else:
                 rel = f.parent.relative_to(root)
                 student = rel.parts[0] if rel.parts else root.resolve().name
-            student = clean_name(student, 80) or "submission"
             if ex is None:
-                found.skipped.append((str(f), _("matches no code exercise")))
+                found.skipped.append((clean_name(f, 300), _("matches no code exercise")))
                 continue
             per_student[student] = per_student.get(student, 0) + 1
             if per_student[student] > MAX_FILES_PER_STUDENT:
-                found.skipped.append((str(f), _("more than {n} files from one student").format(
+                found.skipped.append((clean_name(f, 300), _("more than {n} files from one student").format(
                     n=MAX_FILES_PER_STUDENT)))
                 continue
             key = (student, ex.id)
             if key in chosen:
-                found.skipped.append((str(f), _("a second file for {exercise} from {student}; graded: {kept}")
-                                      .format(exercise=ex.id, student=student, kept=chosen[key].path)))
+                why = _("a second file for {exercise} from {student}; graded: {kept}").format(
+                    exercise=ex.id, student=clean_name(student), kept=clean_name(chosen[key].path, 300))
+                found.skipped.append((clean_name(f, 300), why))
                 continue
             try:
                 source = read_source(f)
@@ -154,4 +154,18 @@ def discover(paths: Iterable[str | Path], exercises: Sequence[Exercise], only: s
                 continue
             chosen[key] = Submission(student, ex.id, f, source)
     found.submissions = list(chosen.values())
+    display_names(found.submissions)
     return found
+
+
+def display_names(subs: list[Submission]) -> None:
+    """Each student's name as reports show it: cleaned of control characters, and never the same for two
+    different folders (" alice" and "alice", or two names differing only in escape codes, both get a tag)."""
+    shown: dict[str, set[str]] = {}
+    for sub in subs:
+        shown.setdefault(clean_name(sub.student, 80) or "submission", set()).add(sub.student)
+    for sub in subs:
+        name = clean_name(sub.student, 80) or "submission"
+        if len(shown[name]) > 1:
+            name += " [" + hashlib.sha256(sub.student.encode("utf-8", "surrogateescape")).hexdigest()[:6] + "]"
+        sub.student = name

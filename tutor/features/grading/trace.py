@@ -21,7 +21,7 @@ from typing import Any
 from ...foundation.errors import TutorError
 from ...foundation.i18n import _
 from ...foundation.term import fmt_number
-from ...foundation.text import clean, clean_name
+from ...foundation.text import clean, clean_name, decode_source
 
 TRACER = r'''
 import sys, torch
@@ -206,7 +206,7 @@ def run_script(path: str | Path, *, corrected: bool = False, timeout: float = 60
     from .submissions import Unreadable, read_source
 
     try:
-        source = read_source(Path(path), 1 << 20).decode("utf-8", "replace")
+        source = decode_source(read_source(Path(path), 1 << 20))
     except Unreadable as exc:
         raise TutorError(_("cannot read {path}: {why}").format(path=path, why=exc), code="trace.no-script") from None
     pool = None
@@ -223,8 +223,9 @@ def run_script(path: str | Path, *, corrected: bool = False, timeout: float = 60
             pool.close()
     # only what the tracer sent counts (it signs with the run's token); the script may write on the channel too
     events = [m for m in run.messages if m.get("t") == "event" and m.get("k") == token]
-    end = next((m for m in run.messages if m.get("t") == "end" and m.get("k") == token), None)
-    forged = len(run.messages) - len(events) - (1 if end else 0)
+    # the runner's own ending comes last (an ending the script forged earlier does not count)
+    end = next((m for m in reversed(run.messages) if m.get("t") == "end" and m.get("k") == token), None)
+    forged = len(run.messages) - len(events) - (1 if end else 0)       # lines the tracer did not send
     numbers = [m.get("n") for m in events]
     if end is not None and (end.get("tampered") is True or forged or end.get("events") != len(events)
                             or numbers != list(range(1, len(events) + 1))):
