@@ -83,7 +83,10 @@ def source(template, **values):
 def put(root, student, text, name=TARGET):
     folder = root / student
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_text(text)
+    if "coding: latin-1" in text:
+        (folder / name).write_bytes(text.encode("latin-1"))
+    else:
+        (folder / name).write_text(text, newline="")
 
 
 def listing():
@@ -693,6 +696,12 @@ BREAKERS = {
     "r-memory-bomb": (TARGET, "def descend(**k):\n    blocks = []\n    while True:\n"
                               "        blocks.append(bytearray(100 << 20))\n"),
     "r-infinite-loop": (TARGET, "def descend(**k):\n    while True:\n        pass\n"),
+    # beyond a float, and a vector far too long for the answer: 0, no grader error, no exact arithmetic on it
+    "r-huge-int": (VECTOR, "def mean_square_grad(values):\n    return [10 ** 400] * len(values)\n"),
+    "r-huge-vector": (VECTOR, "def mean_square_grad(values):\n    return [1.0] * 10000\n"),
+    # the kernel's settings: a root-owned sandbox could write core_pattern (a command run as host root)
+    "r-sysctl": (TARGET, "def descend(**k):\n    with open('/proc/sys/kernel/core_pattern', 'w') as fh:\n"
+                         "        fh.write('|/bin/true')\n    return 0.0\n"),
 }
 # (student, file, source, expected score)
 HONEST_CODE = {
@@ -741,6 +750,16 @@ def descend(**k):
 ''', 3),
     "h-print-a-lot": (TARGET, HONEST + "def descend(**k):\n    print('y' * 200000)\n    return _honest(**k).item()\n",
                       3),
+    "h-print-past-the-file-limit": (TARGET, HONEST + "def descend(**k):\n    for _ in range(40):\n"
+                                                     "        print('z' * 100000)\n    return _honest(**k).item()\n", 3),
+    "h-bom-crlf": (TARGET, "\ufeff" + SOLUTION.replace("\n", "\r\n"), 3),
+    "h-latin1": (TARGET, "# -*- coding: latin-1 -*-\n# caf\xe9\n" + SOLUTION, 3),
+    "h-list-of-tensors": (VECTOR, "import torch\ndef mean_square_grad(values):\n"
+                                  "    x = torch.tensor([float(v) for v in values], requires_grad=True)\n"
+                                  "    (x ** 2).mean().backward()\n    return list(x.grad)\n", 3),
+    "h-list-of-numpy": (VECTOR, "import numpy, torch\ndef mean_square_grad(values):\n"
+                                "    x = torch.tensor([float(v) for v in values], requires_grad=True)\n"
+                                "    (x ** 2).mean().backward()\n    return list(x.grad.numpy())\n", 3),
 }
 HOSTILE_NAMES = ["n-\x1b[31mred\x1b[0m", "n-\x1b]0;pwned\x07title", "n-ctl\x01\x08\x0b\x0c\x1f\x7f",
                  "n-<&\"'>]]>", "n-new\nline\rcr", "n-c1\u009b31m\u0085", "n-nonchar\ufffe\uffff"]
@@ -1060,3 +1079,39 @@ def test_trace_names_linear_parameters_as_the_script_does_and_shows_its_output(r
     assert set(result["parameters"]) == {"model.weight", "model.bias"}, result["parameters"]
     assert result["output"].count("epoch-output") == 3, result["output"]
     assert result["findings"] == [] and result["backward_calls"] == 3
+
+
+def test_beyond_a_float_or_far_too_long_is_that_tests_zero(breakers):
+    r = breakers.results
+    for name in ("r-huge-int", "r-huge-vector"):
+        assert r[name]["status"] == "ok" and r[name]["score"] == 0, (name, r[name])
+        assert all(len(t["output"]) < 600 for t in r[name]["tests"]), r[name]["tests"]
+
+
+def test_the_kernel_settings_stay_out_of_reach(breakers):
+    r = breakers.results
+    assert r["r-sysctl"]["score"] == 0
+    assert all("Error" in t["output"] for t in r["r-sysctl"]["tests"]), r["r-sysctl"]["tests"]
+    checks = breakers.report.isolation["checks"]
+    assert checks["no-kernel-settings"] and checks["unprivileged-on-host"]
+    assert open("/proc/sys/kernel/core_pattern").read().strip() != "|/bin/true"
+
+
+def test_names_that_clean_alike_stay_two_students(tmp_path):
+    """A folder " alice" (or alice with an escape code) is not alice: both are graded, neither replaces the other."""
+    for name, text in (("alice", SOLUTION), (" alice", STUB), ("alice\x1b[0m", STUB)):
+        put(tmp_path, name, text)
+    report = grade_paths([tmp_path])
+    rows = {r.student: r.score for r in report.results}
+    assert len(rows) == 3 and sorted(rows.values()) == [0, 0, 3], rows
+    assert len({r.student for r in report.results}) == 3
+
+
+def test_csv_cells_are_never_formulas_and_names_never_reorder(tmp_path):
+    for name in ("=HYPERLINK(1)", "@SUM(1)", "n-\u202egnp.exe"):
+        put(tmp_path, name, SOLUTION)
+    report = grade_paths([tmp_path])
+    rows = list(csv.reader(io.StringIO(render(report, "csv"))))[1:]
+    assert all(row[0][:1] not in "=+-@" for row in rows), rows
+    text = render(report, "json") + render(report, "junit") + "\n".join(summary_lines(report))
+    assert "\u202e" not in text and "\\u202e" not in text
