@@ -265,3 +265,59 @@ def test_container_isolation_needs_root(monkeypatch, tmp_path):
     with pytest.raises(TutorError) as info:
         grade_paths([tmp_path], isolation="container")
     assert info.value.code == "grade.container-needs-root"
+
+
+def _inputs_of(report):
+    return {(r.student, r.exercise): tuple(t.name for t in r.tests) for r in report.results}
+
+
+def test_inputs_are_drawn_per_run_per_student_with_a_secret_or_fixed_with_a_seed(tmp_path):
+    """Nothing to look up before the run: a fresh draw per run by default; per student with a secret."""
+    for student in ("ana", "ben"):
+        (tmp_path / student).mkdir()
+        (tmp_path / student / TARGET).write_text(SOLUTION)
+    runs = [grade_paths([tmp_path]) for _ in range(3)]
+    assert all(r.inputs == {"policy": "per-run"} for r in runs)
+    assert all(res.score == res.max_score for r in runs for res in r.results)
+    assert len({tuple(sorted(_inputs_of(r).items())) for r in runs}) > 1       # not the same inputs every run
+    fixed = [grade_paths([tmp_path], seed=7) for _ in range(2)]
+    assert _inputs_of(fixed[0]) == _inputs_of(fixed[1]) and fixed[0].inputs == {"policy": "fixed", "seed": 7}
+    secret = "s3cr3t-for-the-test"
+    a, b = grade_paths([tmp_path], secret=secret), grade_paths([tmp_path], secret=secret)
+    assert _inputs_of(a) == _inputs_of(b) and a.inputs == {"policy": "per-student"}
+    assert _inputs_of(a)[("ana", "code-zero-before-backward")] != _inputs_of(a)[("ben", "code-zero-before-backward")]
+    assert all(res.score == res.max_score for res in a.results)
+    for fmt in FORMATS_ALL:
+        assert secret not in render(a, fmt)
+
+
+FORMATS_ALL = ("json", "csv", "gradescope", "junit")
+
+
+def test_a_log_from_a_batch_graded_otherwise_is_set_aside(tmp_path):
+    sub = tmp_path / "subs" / "bo"
+    sub.mkdir(parents=True)
+    (sub / TARGET).write_text(SOLUTION)
+    log = tmp_path / "out.json.progress.jsonl"
+    grade_paths([tmp_path / "subs"], seed=1, progress_file=log)
+    head, line = log.read_text().splitlines()[:2]
+    rec = json.loads(line)
+    rec["result"]["status"] = "from-log"
+    log.write_text(head + "\n" + json.dumps(rec) + "\n")
+    assert grade_paths([tmp_path / "subs"], seed=2, progress_file=log).results[0].status == "ok"   # regraded
+    assert (tmp_path / "out.json.progress.jsonl.old").exists()
+
+
+def test_one_students_thousands_of_files_never_hide_another(tmp_path, monkeypatch):
+    import tutor.features.grading.submissions as submissions
+
+    monkeypatch.setattr(submissions, "MAX_ENTRIES", 50)
+    (tmp_path / "aaron").mkdir()
+    for i in range(200):
+        (tmp_path / "aaron" / f"f{i:03d}.txt").write_text("")
+    for student in ("bob", "zoe"):
+        (tmp_path / student).mkdir()
+        (tmp_path / student / TARGET).write_text(SOLUTION)
+    found = submissions.discover([tmp_path], __import__("tutor").bank.load())
+    assert sorted(s.student for s in found.submissions) == ["bob", "zoe"]
+    assert any("aaron" in f for f, _why in found.skipped)

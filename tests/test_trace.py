@@ -121,3 +121,37 @@ def test_trace_runs_sandboxed(run_cli, tmp_path):
     root = Path(__file__).resolve().parents[1]
     result = trace(run_cli, tmp_path, f"import torch\nopen({str(root / 'solutions' / 'README.md')!r}).read()\n")
     assert "FileNotFoundError" in result["stopped"]
+
+
+LOOP = "import torch\nw = torch.tensor([1.0, -2.0], requires_grad=True)\n{setup}for step in range(5):\n" \
+       "    loss = ((w - 3) ** 2).sum()\n{body}"
+OTHER_WAYS = {
+    # every way of zeroing, of calling backward and of updating the learner might write
+    "module-zero-grad-between": ("import torch\nmodel = torch.nn.Linear(1, 1)\n"
+                                 "opt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+                                 "x, y = torch.tensor([[1.0], [2.0]]), torch.tensor([[2.0], [4.0]])\n"
+                                 "for step in range(5):\n    loss = ((model(x) - y) ** 2).mean()\n"
+                                 "    loss.backward()\n    model.zero_grad()\n    opt.step()\n",
+                                 "zeroing.after-backward", "model.weight"),
+    "grad-data-zero-between": (LOOP.format(setup="", body="    loss.backward()\n    w.grad.data.zero_()\n"
+                                           "    with torch.no_grad():\n        w -= 0.1 * w.grad\n"),
+                               "zeroing.after-backward", "w"),
+    "grad-times-zero-between": (LOOP.format(setup="opt = torch.optim.SGD([w], lr=0.1)\n",
+                                            body="    loss.backward()\n    w.grad *= 0\n    opt.step()\n"),
+                                "zeroing.after-backward", "w"),
+    "grad-none-between": (LOOP.format(setup="opt = torch.optim.SGD([w], lr=0.1)\n",
+                                      body="    loss.backward()\n    w.grad = None\n    opt.step()\n"),
+                          "zeroing.after-backward", "w"),
+    "autograd-backward-no-zero": (LOOP.format(setup="opt = torch.optim.SGD([w], lr=0.1)\n",
+                                              body="    torch.autograd.backward(loss)\n    opt.step()\n"),
+                                  "accumulation.no-zero", "w"),
+    "data-update-no-zero": (LOOP.format(setup="", body="    loss.backward()\n    w.data -= 0.1 * w.grad\n"),
+                            "accumulation.no-zero", "w"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OTHER_WAYS))
+def test_every_way_of_writing_the_mistake_is_found(run_cli, tmp_path, name):
+    source, finding, tensor = OTHER_WAYS[name]
+    result = trace(run_cli, tmp_path, source)
+    assert [(f["id"], f["tensor"]) for f in result["findings"]][:1] == [(finding, tensor)], result["findings"]

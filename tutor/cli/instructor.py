@@ -74,13 +74,17 @@ def sheet_cmd(topics: tuple[str, ...], ids: tuple[str, ...], kinds: tuple[str, .
               help=_("Parallel workers."))
 @click.option("--timeout", type=click.FloatRange(0.5, 600), default=10.0, show_default=True, metavar="S",
               help=_("Seconds per submission."))
-@click.option("--seed", type=int, default=0, show_default=True, metavar="S",
-              help=_("Seed of the inputs the grader draws."))
+@click.option("--seed", type=click.IntRange(0), default=None, metavar="S",
+              help=_("Draw the same inputs for everyone from this seed (default: a seed drawn at random for "
+                     "this run)."))
+@click.option("--secret", envvar="TUTOR_GRADING_SECRET", metavar="TEXT",
+              help=_("Draw inputs per student from this secret (reproducible regrades; never written anywhere). "
+                     "Prefer the variable TUTOR_GRADING_SECRET: a command line is visible to other users."))
 @click.option("--isolation", type=click.Choice(["full", "container"]), default="full", show_default=True,
               help=_("full: the bubblewrap sandbox, or refuse to grade; container: only inside a "
                      "per-submission container (Gradescope), as root: code runs as another user."))
 def grade_cmd(paths: tuple[str, ...], exercise: str | None, manifest: str | None, fmt: str, output: str | None,
-              jobs: int, timeout: float, seed: int, isolation: str) -> None:
+              jobs: int, timeout: float, seed: int | None, secret: str | None, isolation: str) -> None:
     """Auto-grade code submissions in a sandbox, with misconception feedback.
 
     \b
@@ -96,7 +100,8 @@ def grade_cmd(paths: tuple[str, ...], exercise: str | None, manifest: str | None
     from ..commands.grade import main as run
 
     _emit(run(paths=list(paths), directory=_bank_dir(), exercise=exercise, manifest=manifest, fmt=fmt, output=output,
-              jobs=jobs, timeout=timeout, seed=seed, isolation=isolation, progress=_bar(_("grading"), True)))
+              jobs=jobs, timeout=timeout, seed=seed, secret=secret, isolation=isolation,
+              progress=_bar(_("grading"), True)))
 
 @main.command(name="trace")
 @click.argument("script", type=click.Path(exists=True, dir_okay=False))

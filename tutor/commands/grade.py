@@ -12,7 +12,7 @@ from ..foundation.outcome import EXIT_INVALID, EXIT_OK, Outcome, invalid
 
 def main(*, paths: Sequence[str], directory: str | None = None, exercise: str | None = None,
          manifest: str | None = None, fmt: str = "json", output: str | None = None, jobs: int = 1,
-         timeout: float = 10.0, seed: int = 0, isolation: str = "full",
+         timeout: float = 10.0, seed: int | None = None, secret: str | None = None, isolation: str = "full",
          progress: Callable[[int, int], None] | None = None) -> Outcome:
     """Exit status: 0 graded, 2 invalid input (or no sandbox: nothing graded)."""
     if fmt not in FORMATS:
@@ -27,7 +27,8 @@ def main(*, paths: Sequence[str], directory: str | None = None, exercise: str | 
         report = GradingReport()
         if code_paths:
             report = grade_paths(code_paths, directory=directory, exercise=exercise, jobs=jobs, timeout=timeout,
-                                 seed=seed, progress_file=progress_file, progress=progress, isolation=isolation)
+                                 seed=seed, secret=secret, progress_file=progress_file, progress=progress,
+                                 isolation=isolation)
         if notebooks:
             report.results += grade_notebooks(notebooks, directory=directory, manifest=manifest)
     except TutorError as exc:

@@ -317,6 +317,8 @@ def do_probe(job, channel, limits):
         "tcp": {str(port): _try(lambda port=port: tcp(port)) for port in job.get("tcp", [])},
         "unix": {p: _try(lambda p=p: unix(p)) for p in job.get("unix", [])},
         "new_user_namespace": _try(new_userns),
+        "socket_families": {str(f): _try(lambda f=f: socket.socket(f, socket.SOCK_STREAM).close())
+                            for f in (40, 17, 44, 5)},     # AF_VSOCK, AF_PACKET, AF_XDP, AF_APPLETALK
         "kernel_settings": {p: _try(lambda p=p: os.close(os.open(p, os.O_WRONLY)))
                             for p in ("/proc/sys/kernel/core_pattern", "/proc/sys/vm/drop_caches",
                                       "/proc/sysrq-trigger")},
@@ -340,13 +342,16 @@ def run_job(chan_fd, limits, mode):
     work = CONFIG.get("work") or "/tmp"   # noqa: F821 - the worker made it (and removes it) outside the sandbox
     if mode == "container":
         uid = CONFIG["job_uid"]   # noqa: F821 - a uid of this job's own
+        # its own System V IPC where the container allows it (what it made dies with it); else removed after
+        ctypes.CDLL(None, use_errno=True).unshare(0x08000000)
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
         ctypes.CDLL(None).prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     os.chdir(work)
     os.environ.clear()
-    os.environ.update({"HOME": work, "TMPDIR": work, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+    os.environ.update({"HOME": work, "TMPDIR": work, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+                       "USER": "learner", "LOGNAME": "learner"})
     out = os.open(OUTPUT_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
     os.dup2(out, 1)
     os.dup2(out, 2)

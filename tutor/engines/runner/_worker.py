@@ -92,6 +92,8 @@ def warm_up():
     with torch.no_grad():
         torch.sigmoid(w).tanh().relu().mean()
     torch.autograd.grad((w ** 2).sum(), w)
+    import torch.func
+    torch.func.grad(lambda t: (t ** 2).sum())(w.detach())
     compact()
 
 
@@ -139,7 +141,27 @@ def clean_after_job():
         kill_uid(uid)
         for shared in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
             remove_owned(shared, uid, 3)
+        remove_ipc(uid)
     shutil.rmtree(CONFIG.pop("work"), ignore_errors=True)
+
+
+def remove_ipc(uid):
+    """System V shared memory, semaphores and message queues the job's uid left (IPC_RMID)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for kind, call in (("shm", libc.shmctl), ("sem", libc.semctl), ("msg", libc.msgctl)):
+        try:
+            with open("/proc/sysvipc/" + kind) as fh:
+                lines = fh.read().splitlines()
+        except OSError:
+            continue
+        head = lines[0].split() if lines else []
+        for line in lines[1:]:
+            row = dict(zip(head, line.split()))
+            if row.get("uid") == str(uid) or row.get("cuid") == str(uid):
+                if kind == "sem":
+                    call(int(row["semid"]), 0, 0, None)          # IPC_RMID = 0
+                else:
+                    call(int(row["shmid" if kind == "shm" else "msqid"]), 0, None)
 
 
 def remove_owned(folder, uid, depth):

@@ -107,3 +107,20 @@ class Cap:
             except OSError:
                 pass
         self.dirs = []
+
+
+def stale_groups() -> list[Path]:
+    """Control groups of graders that are gone (``tutor-<pid>-...`` whose pid no longer runs)."""
+    import re
+
+    out = []
+    for pattern in ("*/**/tutor-*", "tutor-*"):
+        try:
+            found = list(ROOT.glob(pattern))
+        except OSError:
+            continue
+        for d in found:
+            m = re.match(r"tutor-(\d+)-", d.name)
+            if m and d.is_dir() and not Path(f"/proc/{m.group(1)}").exists():
+                out.append(d)
+    return out

@@ -22,7 +22,7 @@ from typing import Any
 from ...foundation.i18n import N_, _
 from .worker import Worker
 
-EXPECTED_ENV = {"HOME", "LANG", "PATH", "TMPDIR"}
+EXPECTED_ENV = {"HOME", "LANG", "PATH", "TMPDIR", "USER", "LOGNAME"}
 # every protection the probe checks: a stable id, and its name for people
 LABELS = {
     "hidden-files": N_("hidden files"),
@@ -35,6 +35,7 @@ LABELS = {
     "limits": N_("limits"),
     "python-readable": N_("Python and torch readable"),
     "no-kernel-settings": N_("no kernel settings"),
+    "no-other-sockets": N_("no sockets beyond the network namespace (vsock ...)"),
     "unprivileged-on-host": N_("an unprivileged user on the host"),
     "no-writing-outside-tmp": N_("no writing outside its /tmp"),
     "nothing-left": N_("nothing left for the next job"),
@@ -197,6 +198,8 @@ def decide(mode: str, a: dict[str, Any], b: dict[str, Any], host: dict[str, Any]
             "no-host-sockets": bool(not host["unix"] and unix and all(v != "ok" for v in unix.values())),
             "own-pid-namespace": a.get("pid") == 1,
             "no-user-namespaces": a.get("new_user_namespace") != "ok",
+            "no-other-sockets": bool(a.get("socket_families"))
+            and all(v != "ok" for v in a["socket_families"].values()),
             "no-kernel-settings": bool(a.get("kernel_settings"))
             and all(v != "ok" for v in a["kernel_settings"].values()),
             "unprivileged-on-host": host.get("uid") not in (None, 0),

@@ -4,7 +4,9 @@ Beside the namespaces, bubblewrap's allow-list and the dropped capabilities,
 this shrinks what a submission can ask of the kernel: no tracing or reading
 other processes (``ptrace``, ``process_vm_readv``, ``pidfd_getfd``), no new
 namespaces or mounts, no keyrings, BPF, perf, io_uring or userfaultfd, no
-module or reboot calls, and no ``TIOCSTI`` (typing into a terminal).  The
+module or reboot calls, no ``TIOCSTI`` (typing into a terminal), and no
+socket family beyond local and internet ones (``AF_VSOCK`` reaches a VM's
+hypervisor whatever the network namespace).  The
 program is classic BPF, built here and installed by the job process itself
 (``prctl(PR_SET_SECCOMP)``) after its namespaces are set up.  On an
 architecture not listed the job runs without it (and the isolation report
@@ -22,6 +24,10 @@ LD_ABS, JEQ, JGE, JSET, RET = 0x20, 0x15, 0x35, 0x45, 0x06
 NS_FLAGS = 0x7E020080                  # CLONE_NEW{NS,CGROUP,UTS,IPC,USER,PID,NET,TIME}
 TIOCSTI, TIOCLINUX = 0x5412, 0x541C
 PERSONALITY_OK = (0, 8, 0xFFFFFFFF)    # PER_LINUX, PER_LINUX32, the query
+# socket families a job may use: local ones and the internet ones (its own network namespace has only
+# loopback); AF_VSOCK and the like reach past network namespaces, to the hypervisor of a VM
+FAMILIES = (1, 2, 10, 16)              # AF_UNIX, AF_INET, AF_INET6, AF_NETLINK
+EAFNOSUPPORT = 97
 
 DENIED = ("ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd", "keyctl", "add_key",
           "request_key", "bpf", "perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter",
@@ -43,7 +49,7 @@ ARCHES = {
         "open_by_handle_at": 304, "name_to_handle_at": 303, "quotactl": 179, "syslog": 103,
         "lookup_dcookie": 212, "vhangup": 153, "settimeofday": 164, "clock_settime": 227,
         "clock_adjtime": 305, "adjtimex": 159,
-        "clone": 56, "clone3": 435, "ioctl": 16, "personality": 135}),
+        "clone": 56, "clone3": 435, "ioctl": 16, "personality": 135, "socket": 41, "socketpair": 53}),
     "aarch64": (0xC00000B7, {
         "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271, "kcmp": 272, "pidfd_getfd": 438,
         "keyctl": 219, "add_key": 217, "request_key": 218, "bpf": 280, "perf_event_open": 241,
@@ -55,7 +61,7 @@ ARCHES = {
         "open_by_handle_at": 265, "name_to_handle_at": 264, "quotactl": 60, "syslog": 116,
         "lookup_dcookie": 18, "vhangup": 58, "settimeofday": 170, "clock_settime": 112,
         "clock_adjtime": 266, "adjtimex": 171,
-        "clone": 220, "clone3": 435, "ioctl": 29, "personality": 92}),
+        "clone": 220, "clone3": 435, "ioctl": 29, "personality": 92, "socket": 198, "socketpair": 199}),
 }
 ARCHES["amd64"] = ARCHES["x86_64"]
 ARCHES["arm64"] = ARCHES["aarch64"]
@@ -79,6 +85,10 @@ def program(machine: str | None = None) -> bytes | None:
     for name in DENIED:
         out += [_ins(JEQ, nr[name], 0, 1), deny]
     out += [_ins(JEQ, nr["clone3"], 0, 1), _ins(RET, ERRNO | ENOSYS)]   # the C library falls back to clone
+    out += [_ins(JEQ, nr["socket"], 1, 0), _ins(JEQ, nr["socketpair"], 0, 2 + 2 * len(FAMILIES)), _ins(LD_ABS, 16)]
+    for family in FAMILIES:
+        out += [_ins(JEQ, family, 0, 1), _ins(RET, ALLOW)]
+    out += [_ins(RET, ERRNO | EAFNOSUPPORT)]
     # clone with a namespace flag; ioctl TIOCSTI/TIOCLINUX; personality other than the usual ones
     out += [_ins(JEQ, nr["clone"], 0, 4), _ins(LD_ABS, 16), _ins(JSET, NS_FLAGS, 0, 1), deny, _ins(RET, ALLOW)]
     out += [_ins(JEQ, nr["ioctl"], 0, 5), _ins(LD_ABS, 24), _ins(JEQ, TIOCSTI, 1, 0),

@@ -71,6 +71,34 @@ class WorkerError(Exception):
     """The worker could not start or died (never a job's fault)."""
 
 
+_SWEPT: list[bool] = []
+
+
+def sweep_stale() -> None:
+    """What graders killed before they could clean up left: their launchers' folders and control groups
+    (named after the grader's pid: removed only when that process is gone)."""
+    import re
+
+    from .cgroups import stale_groups
+
+    if _SWEPT:
+        return
+    _SWEPT.append(True)
+    tmp = Path(tempfile.gettempdir())
+    for p in tmp.glob("tutor-stage-*"):
+        m = re.match(r"tutor-stage-(\d+)-", p.name)
+        if m and not Path(f"/proc/{m.group(1)}").exists():
+            try:
+                p.rmdir()
+            except OSError:
+                pass
+    for group in stale_groups():
+        try:
+            group.rmdir()
+        except OSError:
+            pass
+
+
 def _source() -> str:
     here = Path(__file__).with_name
     return "\n".join(here(name).read_text(encoding="utf-8") for name in ("_namespaces.py", "_job.py", "_worker.py"))
@@ -142,6 +170,7 @@ class Worker:
         # the host's root, even without capabilities and in its own namespaces, may write kernel settings.
         from .sandbox import LAUNCHER
 
+        sweep_stale()
         self.stage = tempfile.mkdtemp(prefix=f"tutor-stage-{os.getpid()}-")
         uid = SANDBOX_HOST_UID_BASE + secrets.randbelow(100_000_000)
         argv, sources = bwrap_argv(bwrap, python, self.stage)

@@ -14,11 +14,15 @@ resumes.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import math
 import os
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +42,44 @@ Progress = Callable[[int, int], None]
 _CASES: dict[tuple[str, str, int, int], list[Variant[Any]]] = {}
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """How the grader draws each submission's inputs (never the submission's choice).
+
+    ``fixed``: from ``seed``, the same for everyone and every run (``--seed``); ``per-run``: from a seed
+    drawn at random for this run, the same for every student of the batch (the default: nothing to look up
+    before the run); ``per-student``: from an instructor's secret, different for each student and
+    reproducible for regrades (``--secret`` or ``TUTOR_GRADING_SECRET``; never written anywhere).
+    """
+
+    policy: str
+    seed: int = 0
+    secret: bytes = b""
+
+    @classmethod
+    def choose(cls, seed: int | None, secret: str | None) -> Inputs:
+        if secret:
+            return cls("per-student", secret=secret.encode("utf-8"))
+        if seed is not None:
+            return cls("fixed", seed=seed)
+        return cls("per-run", seed=secrets.randbelow(1 << 31))
+
+    def seed_for(self, student: str, exercise: str) -> int:
+        if self.policy != "per-student":
+            return self.seed
+        digest = hmac.new(self.secret, f"{exercise}\0{student}".encode("utf-8", "surrogateescape"),
+                          hashlib.sha256).digest()
+        return int.from_bytes(digest[:6], "big")
+
+    def to_json(self) -> dict[str, Any]:
+        """What the report says of the inputs (the fixed seed an instructor chose; never a secret)."""
+        return {"policy": self.policy, **({"seed": self.seed} if self.policy == "fixed" else {})}
+
+
 def cases_for(ex: Exercise, seed: int, count: int = CASES) -> list[Variant[Any]]:
     """The variants (inputs and exact references) a submission is graded on: chosen by the parent.
 
-    Every student of an exercise gets the same inputs, so they are computed once per batch.
+    Variants are kept for the batch: students who share inputs share the work.
     """
     key = (str(ex.path), ex.id, seed, count)
     if key not in _CASES:
@@ -59,12 +97,12 @@ def _test_name(ex: Exercise, call: dict[str, Any]) -> str:
     return f"{ex.id} [{', '.join(f'{k}={val}' for k, val in call.items())}]"
 
 
-def grade_one(sub: Submission, ex: Exercise, pool: Any, seed: int, wall: float) -> SubmissionResult:
+def grade_one(sub: Submission, ex: Exercise, pool: Any, inputs: Inputs, wall: float) -> SubmissionResult:
     """One submission, run once in a fresh sandboxed job on every input set."""
     from ...engines.runner.protocol import call_outcomes, printed
 
     kind = code_kind(ex)
-    variants = cases_for(ex, seed)
+    variants = cases_for(ex, inputs.seed_for(sub.student, ex.id))
     calls = [kind.call_args(v) for v in variants]
     if sub.problem is not None:
         reason = _("the file was not graded: {why}").format(why=sub.problem)
@@ -138,10 +176,10 @@ def check_isolation(pool: Any, hidden: list[str]) -> dict[str, Any]:
 
 
 def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = None, exercise: str | None = None,
-                jobs: int = 1, timeout: float = 10.0, seed: int = 0, progress_file: Path | None = None,
-                progress: Progress | None = None, isolation: str = "full",
+                jobs: int = 1, timeout: float = 10.0, seed: int | None = None, secret: str | None = None,
+                progress_file: Path | None = None, progress: Progress | None = None, isolation: str = "full",
                 hide: Sequence[str] = ()) -> GradingReport:
-    """Grade every code submission under ``paths``."""
+    """Grade every code submission under ``paths`` (inputs: see :class:`Inputs`)."""
     from ...foundation.paths import default_bank_dir
 
     pool = start_pool(1, isolation, timeout)       # its torch import runs while the bank loads
@@ -150,9 +188,11 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
         by_id = bank.by_id(exercises)
         found = discover(paths, exercises, exercise)
         subs = found.submissions
-        logged_isolation, done = _resumed(progress_file)
+        inputs = Inputs.choose(seed, secret)
+        settings = _settings(inputs, timeout, [by_id[s.exercise] for s in subs])
+        logged_isolation, done, inputs = _resumed(progress_file, settings, inputs)
         todo = [s for s in subs if s.key not in done]
-        report = GradingReport(skipped=found.skipped, isolation=logged_isolation or {})
+        report = GradingReport(skipped=found.skipped, isolation=logged_isolation or {}, inputs=inputs.to_json())
         results: dict[str, SubmissionResult] = {s.key: done[s.key] for s in subs if s.key in done}
         bank_dir = Path(directory) if directory else default_bank_dir()
         if isolation == "container" and len({s.student for s in todo}) > 1:
@@ -162,20 +202,21 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
         if todo:
             workers = max(1, min(jobs, len(todo)))
             pool.grow(workers, warm=len(todo) > workers)      # a batch: load torch's lazy imports up front
-            for ex_id in sorted({s.exercise for s in todo}):  # while the workers import torch
-                cases_for(by_id[ex_id], seed)
+            if inputs.policy != "per-student":
+                for ex_id in sorted({s.exercise for s in todo}):  # while the workers import torch
+                    cases_for(by_id[ex_id], inputs.seed)
             hidden = hidden_paths(bank_dir, [*paths, *hide] + ([Path(progress_file).parent] if progress_file else []))
             report.isolation = check_isolation(pool, hidden)
-            _run_batch(todo, by_id, pool, seed, timeout, results, progress_file, report.isolation, progress,
-                       len(subs))
+            header = {"isolation": report.isolation, "settings": settings, "run_seed": inputs.seed}
+            _run_batch(todo, by_id, pool, inputs, timeout, results, progress_file, header, progress, len(subs))
     finally:
         pool.close()
     report.results = [results[s.key] for s in subs]
     return report
 
 
-def _run_batch(todo: list[Submission], by_id: Mapping[str, Exercise], pool: Any, seed: int, wall: float,
-               results: dict[str, SubmissionResult], progress_file: Path | None, isolation: dict[str, Any],
+def _run_batch(todo: list[Submission], by_id: Mapping[str, Exercise], pool: Any, inputs: Inputs, wall: float,
+               results: dict[str, SubmissionResult], progress_file: Path | None, header: dict[str, Any],
                progress: Progress | None, total: int) -> None:
     if progress_file:
         Path(progress_file).parent.mkdir(parents=True, exist_ok=True)
@@ -188,13 +229,13 @@ def _run_batch(todo: list[Submission], by_id: Mapping[str, Exercise], pool: Any,
         ex = by_id.get(sub.exercise)
         try:
             assert ex is not None
-            return sub, grade_one(sub, ex, pool, seed, wall)
+            return sub, grade_one(sub, ex, pool, inputs, wall)
         except Exception as exc:          # the grader's own failure: this submission's line, not the batch
             return sub, grader_error(sub, ex, exc)
 
     try:
         if log:
-            _append(log, {"isolation": isolation})
+            _append(log, header)
         with ThreadPoolExecutor(max_workers=max(1, len(pool.workers))) as threads:
             for sub, res in threads.map(work, todo):
                 results[sub.key] = res
@@ -214,18 +255,39 @@ def _append(log: Any, record: dict[str, Any]) -> None:
     os.fsync(log.fileno())
 
 
-def _resumed(progress_file: Path | None) -> tuple[dict[str, Any] | None, dict[str, SubmissionResult]]:
-    """The isolation and the grades an interrupted batch already wrote to its progress log."""
+def _settings(inputs: Inputs, timeout: float, exercises: Sequence[Exercise]) -> dict[str, Any]:
+    """What a resumed batch must share with the interrupted one for its grades to stand."""
+    bank_hash = hashlib.sha256(json.dumps(sorted((e.id, e.data) for e in {e.id: e for e in exercises}.values()),
+                                          sort_keys=True, default=str).encode()).hexdigest()[:16]
+    # (nothing of a secret: each student's inputs stand on their own, whichever secret drew them)
+    return {"inputs": inputs.policy, "seed": inputs.seed if inputs.policy == "fixed" else None,
+            "timeout": timeout, "exercises": bank_hash}
+
+
+def _resumed(progress_file: Path | None, settings: dict[str, Any],
+             inputs: Inputs) -> tuple[dict[str, Any] | None, dict[str, SubmissionResult], Inputs]:
+    """The isolation and the grades an interrupted batch already wrote to its progress log, when it was
+    graded the same way (same inputs, limits and exercises; a per-run batch resumes with its own seed);
+    otherwise the log is set aside and everything is graded again."""
     done: dict[str, SubmissionResult] = {}
     isolation = None
-    if progress_file and Path(progress_file).is_file():
-        for line in Path(progress_file).read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                rec = json.loads(line)
-                if "isolation" in rec:
-                    isolation = dict(rec["isolation"])
-                    continue
-                done[rec["key"]] = SubmissionResult.from_json(rec["result"])
-            except (ValueError, KeyError, TypeError, AttributeError):
-                continue               # a torn last line from a kill: that submission runs again
-    return isolation, done
+    if not (progress_file and Path(progress_file).is_file()):
+        return isolation, done, inputs
+    lines = Path(progress_file).read_text(encoding="utf-8", errors="replace").splitlines()
+    try:
+        head = json.loads(lines[0]) if lines else {}
+    except ValueError:
+        head = {}
+    if not isinstance(head, dict) or head.get("settings") != settings:
+        os.replace(progress_file, str(progress_file) + ".old")      # kept, not trusted: graded again
+        return isolation, done, inputs
+    isolation = head.get("isolation")
+    if inputs.policy == "per-run" and isinstance(head.get("run_seed"), int):
+        inputs = Inputs("per-run", seed=head["run_seed"])
+    for line in lines[1:]:
+        try:
+            rec = json.loads(line)
+            done[rec["key"]] = SubmissionResult.from_json(rec["result"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue               # a torn last line from a kill: that submission runs again
+    return isolation, done, inputs

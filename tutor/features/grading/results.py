@@ -90,6 +90,7 @@ class GradingReport:
     results: list[SubmissionResult] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)     # (file, why it was not graded)
     isolation: dict[str, Any] = field(default_factory=dict)          # decided by the grader's probe
+    inputs: dict[str, Any] = field(default_factory=dict)             # how the inputs were drawn
 
     def summary(self) -> dict[str, Any]:
         students = sorted({r.student for r in self.results})
@@ -111,4 +112,4 @@ class GradingReport:
     def to_json(self) -> dict[str, Any]:
         return {"results": [r.to_json() for r in self.results],
                 "skipped": [{"file": f, "reason": why} for f, why in self.skipped],
-                "isolation": self.isolation, "summary": self.summary()}
+                "isolation": self.isolation, "inputs": self.inputs, "summary": self.summary()}

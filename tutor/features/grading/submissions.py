@@ -24,7 +24,8 @@ from ...foundation.text import clean_name
 
 MAX_SOURCE_BYTES = 256 * 1024
 MAX_FILES_PER_STUDENT = 200
-MAX_ENTRIES = 200_000
+MAX_ENTRIES = 20_000          # looked at per student folder (the rest is reported, not silently dropped)
+MAX_STUDENTS = 100_000        # entries directly in a submissions folder
 MAX_DEPTH = 12
 
 
@@ -82,8 +83,10 @@ class Found:
     skipped: list[tuple[str, str]] = field(default_factory=list)      # (file, reason)
 
 
-def walk(root: Path) -> Iterator[tuple[Path, os.DirEntry[str] | None]]:
-    """Every file-like entry under ``root`` (links yielded, never followed), depth and count capped."""
+def walk(root: Path, cap: int = MAX_ENTRIES, truncated: list[Path] | None = None) \
+        -> Iterator[tuple[Path, os.DirEntry[str] | None]]:
+    """Every file-like entry under ``root`` (links yielded, never followed), depth and count capped; when the
+    cap stops the walk, ``root`` is appended to ``truncated``."""
     queue = deque([(root, 0)])            # breadth first: the shallowest file of a name comes first
     seen = 0
     while queue:
@@ -95,7 +98,9 @@ def walk(root: Path) -> Iterator[tuple[Path, os.DirEntry[str] | None]]:
             continue
         for entry in entries:
             seen += 1
-            if seen > MAX_ENTRIES:
+            if seen > cap:
+                if truncated is not None:
+                    truncated.append(root)
                 return
             path = Path(entry.path)
             if entry.is_dir(follow_symlinks=False):
@@ -123,8 +128,8 @@ def discover(paths: Iterable[str | Path], exercises: Sequence[Exercise], only: s
             raise TutorError(_("no such file or folder: {path}").format(path=clean_name(raw)),
                              code="grade.missing-path")
         single = not root.is_dir()
-        files = [(root, None)] if single else walk(root)
-        for f, _entry in files:
+        truncated: list[Path] = []
+        for f, _entry in [(root, None)] if single else _student_files(root, truncated):
             if f.suffix != ".py":
                 continue
             ex = by_name[only] if only is not None else by_name.get(f.stem)
@@ -153,9 +158,32 @@ def discover(paths: Iterable[str | Path], exercises: Sequence[Exercise], only: s
                 chosen[key] = Submission(student, ex.id, f, b"", str(exc))
                 continue
             chosen[key] = Submission(student, ex.id, f, source)
+        for folder in truncated:
+            found.skipped.append((clean_name(folder, 300), _("more than {n} entries: the rest was not looked at")
+                                  .format(n=MAX_ENTRIES)))
     found.submissions = list(chosen.values())
     display_names(found.submissions)
     return found
+
+
+def _student_files(root: Path, truncated: list[Path]) -> Iterator[tuple[Path, os.DirEntry[str] | None]]:
+    """The files of a submissions folder: its own, then each student folder's, each folder capped apart
+    (one student's thousands of files never hide another's)."""
+    try:
+        with os.scandir(root) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        raise TutorError(_("cannot read {path}: {why}").format(path=clean_name(root), why=exc.strerror),
+                         code="grade.unreadable-path") from None
+    if len(entries) > MAX_STUDENTS:
+        raise TutorError(_("{path} holds more than {n} entries: grade it in parts").format(
+            path=clean_name(root), n=MAX_STUDENTS), code="grade.too-many")
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name not in ("__pycache__", ".ipynb_checkpoints", ".git"):
+                yield from walk(Path(entry.path), MAX_ENTRIES, truncated)
+        else:
+            yield Path(entry.path), entry
 
 
 def display_names(subs: list[Submission]) -> None:

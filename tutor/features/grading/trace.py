@@ -23,171 +23,8 @@ from ...foundation.i18n import _
 from ...foundation.term import fmt_number
 from ...foundation.text import clean, clean_name, decode_source
 
-TRACER = r'''
-import sys, torch
-
-LEAVES, NAMES, STATE = {}, {}, {"count": 0}
-OPTIONS = {}
-LIMIT = 20000
-_orig = {}
-EMIT = None
-
-
-def _scopes():
-    frame = sys._getframe(3)
-    while frame is not None:
-        yield frame.f_locals
-        yield frame.f_globals
-        frame = frame.f_back
-
-
-def _name(t):
-    """The name the script gives a tensor: a variable, or a module's parameter (model.weight)."""
-    key = id(t)
-    if key in NAMES:
-        return NAMES[key]
-    for scope in _scopes():
-        for k, v in list(scope.items()):
-            if k.startswith("_"):
-                continue
-            if v is t:
-                NAMES[key] = k
-                return k
-            if isinstance(v, torch.nn.Module):
-                for pname, p in v.named_parameters():
-                    if p is t:
-                        NAMES[key] = "%s.%s" % (k, pname)
-                        return NAMES[key]
-    NAMES[key] = "tensor%d" % (len(NAMES) + 1)
-    return NAMES[key]
-
-
-def _value(t):
-    if t is None:
-        return None
-    flat = t.detach().reshape(-1)
-    if flat.numel() == 1:
-        return float(flat[0])
-    if flat.numel() <= 8:
-        return flat.tolist()
-    return {"first": flat[:8].tolist(), "numel": int(flat.numel())}
-
-
-def _nonzero(t):
-    return t is not None and bool((t.detach() != 0).any())
-
-
-def _leaves(root):
-    found, stack, seen = [], [root.grad_fn], set()
-    while stack:
-        fn = stack.pop()
-        if fn is None or id(fn) in seen:
-            continue
-        seen.add(id(fn))
-        var = getattr(fn, "variable", None)
-        if var is not None:
-            found.append(var)
-        stack.extend(f for f, _ in fn.next_functions)
-    return found
-
-
-def _record(kind, **data):
-    if STATE["count"] < LIMIT:
-        STATE["count"] += 1
-        data["t"] = "event"
-        data["event"] = kind
-        data["n"] = STATE["count"]
-        EMIT(data)
-
-
-def _backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-    leaves = _leaves(self) if self.grad_fn is not None else ([self] if self.requires_grad else [])
-    for t in leaves:
-        LEAVES[id(t)] = t
-        _name(t)
-    if OPTIONS.get("corrected"):
-        for t in leaves:
-            t.grad = None
-    before = {_name(t): _value(t.grad) for t in leaves}
-    carried = {_name(t): _nonzero(t.grad) for t in leaves}
-    loss = float(self.detach().reshape(-1)[0]) if self.numel() == 1 else None
-    result = _orig["backward"](self, gradient, retain_graph, create_graph, inputs)
-    _record("backward", loss=loss, before=before, carried=carried,
-            after={_name(t): _value(t.grad) for t in leaves})
-    return result
-
-
-def _owner_of_grad(t):
-    for leaf in LEAVES.values():
-        if leaf.grad is t:
-            return leaf
-    return None
-
-
-def _zero_(self):
-    leaf = _owner_of_grad(self)
-    if leaf is not None:
-        if OPTIONS.get("corrected"):
-            return self
-        _record("zero", tensor=_name(leaf))
-    return _orig["zero_"](self)
-
-
-def _inplace(name):
-    orig = getattr(torch.Tensor, name)
-
-    def wrapper(self, *args, **kwargs):
-        result = orig(self, *args, **kwargs)
-        if id(self) in LEAVES and not torch.is_grad_enabled():
-            _record("update", tensor=_name(self), value=_value(self))
-        return result
-    return wrapper
-
-
-def install(options, emit):
-    global EMIT
-    token = options.pop("token", "")
-
-    def signed(message):            # the parent keeps only what carries the run's token
-        message["k"] = token
-        emit(message)
-    EMIT = signed
-    OPTIONS.update(options)
-    _orig["backward"] = torch.Tensor.backward
-    _orig["zero_"] = torch.Tensor.zero_
-    torch.Tensor.backward = _backward
-    torch.Tensor.zero_ = _zero_
-    for name in ("__isub__", "__iadd__", "sub_", "add_", "copy_", "mul_", "__imul__"):
-        setattr(torch.Tensor, name, _inplace(name))
-    zero_grad = torch.optim.Optimizer.zero_grad
-
-    def opt_zero_grad(self, *a, **k):
-        if OPTIONS.get("corrected"):
-            return None
-        _record("zero_grad")
-        return zero_grad(self, *a, **k)
-
-    def after_step(optimizer, args, kwargs):
-        # every optimizer (SGD, Adam ... override step()): torch's global post-step hook
-        for group in optimizer.param_groups:
-            for p in group["params"]:
-                LEAVES[id(p)] = p
-                _record("update", tensor=_name(p), value=_value(p))
-    torch.optim.Optimizer.zero_grad = opt_zero_grad
-    sys.modules["torch.optim.optimizer"].register_optimizer_step_post_hook(after_step)
-    STATE["hooks"] = (torch.Tensor.backward, torch.Tensor.zero_, torch.optim.Optimizer.zero_grad)
-
-
-def finish(namespace):
-    import torch
-    params = {}
-    for key, t in LEAVES.items():
-        params[NAMES.get(key, "?")] = _value(t)
-    now = (torch.Tensor.backward, torch.Tensor.zero_, torch.optim.Optimizer.zero_grad)
-    tampered = any(a is not b for a, b in zip(now, STATE["hooks"]))
-    return {"parameters": params, "truncated": STATE["count"] >= LIMIT, "tampered": tampered,
-            "events": STATE["count"]}
-'''
+# the tracer runs inside the traced script's process: its text is sent with the job (never imported here)
+TRACER = (Path(__file__).with_name("_tracer.py")).read_text(encoding="utf-8")
 
 
 def run_script(path: str | Path, *, corrected: bool = False, timeout: float = 60.0,
@@ -277,7 +114,7 @@ def _valid(events: list[Any]) -> list[dict[str, Any]]:
 
 
 def _new_step() -> dict[str, Any]:
-    return {"backward": [], "zero_before": set(), "zero_after": set(), "updates": set()}
+    return {"backward": [], "zero_before": set(), "zero_after": set(), "updates": set(), "cleared": set()}
 
 
 def _steps(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -295,6 +132,8 @@ def _steps(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             (current["zero_after"] if current["backward"] else current["zero_before"]).update(target)
         elif kind == "update":
             current["updates"].add(e["tensor"])
+            if e.get("cleared") is True:
+                current["cleared"].add(e["tensor"])
     if current["backward"] or current["updates"]:
         steps.append(current)
     return steps
@@ -317,7 +156,7 @@ def _findings(steps: list[dict[str, Any]], deliberate: bool) -> list[dict[str, A
                                  "steps, so backward() added to it and the update used the running sum. Zero it "
                                  "before each backward: opt.zero_grad() or {name}.grad.zero_().").format(
                         step=number, name=name, before=short(before))})
-            zeroed = name in s["zero_after"] or "*" in s["zero_after"]
+            zeroed = name in s["zero_after"] or "*" in s["zero_after"] or name in s["cleared"]
             if zeroed and s["updates"] and ("placement", name) not in reported:
                 reported.add(("placement", name))
                 findings.append({

@@ -1,6 +1,7 @@
 """``{ backward = "y", retain_graph = true, gradient = "1, 0.5" }``: y.backward(...)."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -87,7 +88,7 @@ class Backward(Step):
             t = sim.tensors[name]
             # every leaf in the graph gets a .grad, even an identically zero one (x - x)
             elems = [sim.sym(name, i) for i in range(len(t.values))]
-            sim.accumulate(t, [sp.diff(loss, e).xreplace(y.at) for e in elems])
+            sim.accumulate(t, [_derivative(loss, e).xreplace(y.at) for e in elems])
         # non-leaf tensors that retain their grad (or all, under the nonleaf_grad belief)
         for t in list(sim.tensors.values()):
             if t.leaf or t is y or not t.requires_grad or not (t.retains or sim.believes("nonleaf_grad")):
@@ -107,6 +108,15 @@ class Backward(Step):
         if self.retain_graph:
             args.append("retain_graph=True")
         out.line(f"{self.name}.backward({', '.join(args)})")
+
+
+@functools.lru_cache(maxsize=4096)
+def _derivative(loss: Any, element: Any) -> Any:
+    """d loss / d element, symbolically: the same graph in every loop iteration (and every variant of an
+    exercise) differentiates once; the values come in with ``xreplace``."""
+    import sympy
+
+    return sympy.diff(loss, element)
 
 
 def backward_roots(steps: Sequence[Step]) -> list[str]:
