@@ -3,7 +3,7 @@
 Fit y = w*x (data xs, ys) from w = w0 with `epochs` epochs of gradient
 descent of learning rate `lr` on the mean squared error. Measure the loss
 before training and after it, both without tracking, and return
-loss_before - loss_after.
+drop = before - after.
 Run it: the training loop fails.
 """
 import torch
@@ -25,4 +25,5 @@ def loss_drop(xs: list, ys: list, w0: float, lr: float, epochs: int) -> float:
             w -= lr * w.grad
     with torch.no_grad():
         after = ((y - w * x) ** 2).mean()
-    return (before - after).item()
+    drop = before - after
+    return drop.item()
