@@ -1,0 +1,20 @@
+"""Gradient descent on f(x) = x**3 / 3 - 4*x.
+
+Start from x0 and take `steps` steps of gradient descent with learning rate
+`lr`; return the final value of x.
+Run it: the second step raises.
+"""
+import torch
+
+
+def descend(x0: float, lr: float, steps: int) -> float:
+    x = torch.tensor(float(x0), requires_grad=True)
+    # TODO: this graph is built once, at the starting x; what happens to it after backward()?
+    y = x ** 3 / 3 - 4 * x
+    for step in range(steps):
+        if x.grad is not None:
+            x.grad.zero_()
+        y.backward()
+        with torch.no_grad():
+            x -= lr * x.grad
+    return x.item()

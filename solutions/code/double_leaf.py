@@ -1,0 +1,14 @@
+"""A gradient in double precision.
+
+x holds `values` as float64 numbers and requires grad. For
+loss = mean(x_i ** 3 - 3 * x_i), return x.grad as a list of floats.
+Run it: x.grad is None after backward().
+"""
+import torch
+
+
+def grad_float64(values: list) -> list:
+    x = torch.tensor([float(v) for v in values], dtype=torch.float64, requires_grad=True)
+    loss = (x ** 3 - 3 * x).mean()
+    loss.backward()
+    return x.grad.tolist()

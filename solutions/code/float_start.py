@@ -1,0 +1,18 @@
+"""Minimise f(x) = x**2 - 4*x with torch.optim.SGD.
+
+x0 is a whole number (a Python int). Start from x = x0, take `steps`
+optimizer steps with learning rate `lr` and return the final value of x.
+Run it: creating x already fails.
+"""
+import torch
+
+
+def minimise(x0: int, lr: float, steps: int) -> float:
+    x = torch.tensor(float(x0), requires_grad=True)
+    opt = torch.optim.SGD([x], lr=lr)
+    for step in range(steps):
+        opt.zero_grad()
+        y = x ** 2 - 4 * x
+        y.backward()
+        opt.step()
+    return x.item()
