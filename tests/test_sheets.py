@@ -8,11 +8,11 @@ import sympy
 
 from tutor import bank
 from tutor.bank import handouts as ipynb_fmt
+from tutor.bank.roster import read_roster
 from tutor.commands.sheet import main as sheet_command
 from tutor.features import sheets
 from tutor.features.sheets import model
 from tutor.features.sheets.pdf import compile_pdf, tex_engine
-from tutor.features.sheets.roster import read_roster
 from tutor.foundation.errors import TutorError
 from tutor.foundation.paths import bundled_exercises
 

@@ -80,11 +80,16 @@ def sheet_cmd(topics: tuple[str, ...], ids: tuple[str, ...], kinds: tuple[str, .
 @click.option("--secret", envvar="TUTOR_GRADING_SECRET", metavar="TEXT",
               help=_("Draw inputs per student from this secret (reproducible regrades; never written anywhere). "
                      "Prefer the variable TUTOR_GRADING_SECRET: a command line is visible to other users."))
+@click.option("--assignment", metavar="FILE", type=click.Path(exists=True, dir_okay=False),
+              help=_("assignment.toml: the exercises, their points, hidden tests (docs/assignments.md)."))
+@click.option("--roster", metavar="FILE", type=click.Path(exists=True, dir_okay=False),
+              help=_("A class list (CSV with id and name): every student gets a line, names go in the CSV."))
 @click.option("--isolation", type=click.Choice(["full", "container"]), default="full", show_default=True,
               help=_("full: the bubblewrap sandbox, or refuse to grade; container: only inside a "
                      "per-submission container (Gradescope), as root: code runs as another user."))
 def grade_cmd(paths: tuple[str, ...], exercise: str | None, manifest: str | None, fmt: str, output: str | None,
-              jobs: int, timeout: float, seed: int | None, secret: str | None, isolation: str) -> None:
+              jobs: int, timeout: float, seed: int | None, secret: str | None, assignment: str | None,
+              roster: str | None, isolation: str) -> None:
     """Auto-grade code submissions in a sandbox, with misconception feedback.
 
     \b
@@ -100,8 +105,8 @@ def grade_cmd(paths: tuple[str, ...], exercise: str | None, manifest: str | None
     from ..commands.grade import main as run
 
     _emit(run(paths=list(paths), directory=_bank_dir(), exercise=exercise, manifest=manifest, fmt=fmt, output=output,
-              jobs=jobs, timeout=timeout, seed=seed, secret=secret, isolation=isolation,
-              progress=_bar(_("grading"), True)))
+              jobs=jobs, timeout=timeout, seed=seed, secret=secret, isolation=isolation, assignment=assignment,
+              roster=roster, progress=_bar(_("grading"), True)))
 
 @main.command(name="trace")
 @click.argument("script", type=click.Path(exists=True, dir_okay=False))

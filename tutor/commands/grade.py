@@ -13,6 +13,7 @@ from ..foundation.outcome import EXIT_INVALID, EXIT_OK, Outcome, invalid
 def main(*, paths: Sequence[str], directory: str | None = None, exercise: str | None = None,
          manifest: str | None = None, fmt: str = "json", output: str | None = None, jobs: int = 1,
          timeout: float = 10.0, seed: int | None = None, secret: str | None = None, isolation: str = "full",
+         assignment: str | None = None, roster: str | None = None,
          progress: Callable[[int, int], None] | None = None) -> Outcome:
     """Exit status: 0 graded, 2 invalid input (or no sandbox: nothing graded)."""
     if fmt not in FORMATS:
@@ -28,12 +29,15 @@ def main(*, paths: Sequence[str], directory: str | None = None, exercise: str | 
         if code_paths:
             report = grade_paths(code_paths, directory=directory, exercise=exercise, jobs=jobs, timeout=timeout,
                                  seed=seed, secret=secret, progress_file=progress_file, progress=progress,
-                                 isolation=isolation)
+                                 isolation=isolation, assignment=assignment, roster=roster)
         if notebooks:
             report.results += grade_notebooks(notebooks, directory=directory, manifest=manifest)
     except TutorError as exc:
         return invalid(exc)
-    text = render(report, fmt)
+    try:
+        text = render(report, fmt)
+    except TutorError as exc:
+        return invalid(exc)
     if not report.results:
         return Outcome(stdout="" if output else text, stderr=_("error: no submission matches a code exercise"),
                        exit_code=EXIT_INVALID, code="grade.nothing")

@@ -29,11 +29,13 @@ from typing import Any
 from ... import bank
 from ...bank import Exercise, Variant
 from ...bank.kinds.code import Code
+from ...bank.roster import read_roster
 from ...foundation.errors import TutorError
 from ...foundation.i18n import _
 from ...foundation.text import clean_name, decode_source
+from .assignment import Assignment, apply, load_assignment
 from .results import GradingReport, SubmissionResult, TestResult
-from .submissions import Submission, discover
+from .submissions import Found, Submission, discover, restrict
 
 CASES = 3          # input sets per code submission
 ISOLATION = ("full", "container")
@@ -57,11 +59,16 @@ class Inputs:
     secret: bytes = b""
 
     @classmethod
-    def choose(cls, seed: int | None, secret: str | None) -> Inputs:
+    def choose(cls, seed: int | None, secret: str | None, plan: Assignment | None = None) -> Inputs:
+        """The command line's choice, else the assignment's (per-student without a secret: a random one)."""
         if secret:
             return cls("per-student", secret=secret.encode("utf-8"))
         if seed is not None:
             return cls("fixed", seed=seed)
+        if plan is not None and plan.inputs == "fixed":
+            return cls("fixed", seed=plan.seed)
+        if plan is not None and plan.inputs == "per-student":
+            return cls("per-student", secret=secrets.token_bytes(32))
         return cls("per-run", seed=secrets.randbelow(1 << 31))
 
     def seed_for(self, student: str, exercise: str) -> int:
@@ -97,12 +104,13 @@ def _test_name(ex: Exercise, call: dict[str, Any]) -> str:
     return f"{ex.id} [{', '.join(f'{k}={val}' for k, val in call.items())}]"
 
 
-def grade_one(sub: Submission, ex: Exercise, pool: Any, inputs: Inputs, wall: float) -> SubmissionResult:
+def grade_one(sub: Submission, ex: Exercise, pool: Any, inputs: Inputs, wall: float,
+              tests: int = CASES) -> SubmissionResult:
     """One submission, run once in a fresh sandboxed job on every input set."""
     from ...engines.runner.protocol import call_outcomes, printed
 
     kind = code_kind(ex)
-    variants = cases_for(ex, inputs.seed_for(sub.student, ex.id))
+    variants = cases_for(ex, inputs.seed_for(sub.student, ex.id), tests)
     calls = [kind.call_args(v) for v in variants]
     if sub.problem is not None:
         reason = _("the file was not graded: {why}").format(why=sub.problem)
@@ -111,11 +119,9 @@ def grade_one(sub: Submission, ex: Exercise, pool: Any, inputs: Inputs, wall: fl
     run = pool.run({"mode": "call", "source": decode_source(sub.source),
                     "function": ex.data["function"], "calls": calls, "filename": Path(ex.data["file"]).name})
     outcomes = call_outcomes(run, len(calls), wall)
-    tests = []
-    for v, call, outcome in zip(variants, calls, outcomes):
-        judged = kind.grade_result(v, outcome)
-        tests.append(TestResult.judged(_test_name(ex, call), judged, kind.shown(outcome)))
-    return SubmissionResult(sub.student, sub.exercise, clean_name(sub.path, 300), run.status, tests, printed(run))
+    results = [TestResult.judged(_test_name(ex, call), kind.grade_result(v, outcome), kind.shown(outcome))
+               for v, call, outcome in zip(variants, calls, outcomes)]
+    return SubmissionResult(sub.student, sub.exercise, clean_name(sub.path, 300), run.status, results, printed(run))
 
 
 def grader_error(sub: Submission, ex: Exercise | None, exc: BaseException) -> SubmissionResult:
@@ -178,21 +184,27 @@ def check_isolation(pool: Any, hidden: list[str]) -> dict[str, Any]:
 def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = None, exercise: str | None = None,
                 jobs: int = 1, timeout: float = 10.0, seed: int | None = None, secret: str | None = None,
                 progress_file: Path | None = None, progress: Progress | None = None, isolation: str = "full",
-                hide: Sequence[str] = ()) -> GradingReport:
-    """Grade every code submission under ``paths`` (inputs: see :class:`Inputs`)."""
+                hide: Sequence[str] = (), assignment: str | Path | None = None,
+                roster: str | Path | None = None) -> GradingReport:
+    """Grade every code submission under ``paths`` (inputs: see :class:`Inputs`); with an assignment, every
+    student gets a line for each of its exercises (points, visibility), with a roster every student of it."""
     from ...foundation.paths import default_bank_dir
 
     pool = start_pool(1, isolation, timeout)       # its torch import runs while the bank loads
     try:
         exercises = bank.load(directory)
         by_id = bank.by_id(exercises)
+        plan = load_assignment(assignment, dict(by_id)) if assignment is not None else None
         found = discover(paths, exercises, exercise)
+        if plan is not None:
+            found = restrict(found, plan)
         subs = found.submissions
-        inputs = Inputs.choose(seed, secret)
+        inputs = Inputs.choose(seed, secret, plan)
         settings = _settings(inputs, timeout, [by_id[s.exercise] for s in subs])
         logged_isolation, done, inputs = _resumed(progress_file, settings, inputs)
         todo = [s for s in subs if s.key not in done]
-        report = GradingReport(skipped=found.skipped, isolation=logged_isolation or {}, inputs=inputs.to_json())
+        report = GradingReport(skipped=found.skipped, isolation=logged_isolation or {}, inputs=inputs.to_json(),
+                               assignment=plan.to_json() if plan is not None else None)
         results: dict[str, SubmissionResult] = {s.key: done[s.key] for s in subs if s.key in done}
         bank_dir = Path(directory) if directory else default_bank_dir()
         if isolation == "container" and len({s.student for s in todo}) > 1:
@@ -208,16 +220,38 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
             hidden = hidden_paths(bank_dir, [*paths, *hide] + ([Path(progress_file).parent] if progress_file else []))
             report.isolation = check_isolation(pool, hidden)
             header = {"isolation": report.isolation, "settings": settings, "run_seed": inputs.seed}
-            _run_batch(todo, by_id, pool, inputs, timeout, results, progress_file, header, progress, len(subs))
+            tests = {i.exercise: i.tests for i in plan.items} if plan is not None else {}
+            _run_batch(todo, by_id, pool, inputs, timeout, results, progress_file, header, progress, len(subs),
+                       tests)
     finally:
         pool.close()
     report.results = [results[s.key] for s in subs]
+    finish(report, plan, roster, exercises, found)
     return report
+
+
+def finish(report: GradingReport, plan: Assignment | None, roster: str | Path | None,
+           exercises: Sequence[Exercise], found: Found) -> None:
+    """Every student's line for every exercise of the assignment (or a note on what was graded), names."""
+    names = dict(read_roster(roster)) if roster is not None else {}
+    students = sorted({r.student for r in report.results} | set(names))
+    for sid in students:
+        if names and sid not in names:
+            report.notes.append(_("{student} is not on the roster").format(student=clean_name(sid)))
+    report.names = {sid: name for sid, name in names.items() if name}
+    if plan is not None:
+        files = {e.id: [Path(e.data["file"]).name] for e in exercises if e.handler.runs_code}
+        report.results = apply(report.results, plan, students, files)
+        return
+    graded = sorted({r.exercise for r in report.results})
+    report.notes.append(_("no assignment given: graded the exercises the files are named after ({ids}); a "
+                          "student's total counts only what they handed in (tutor grade --assignment FILE gives "
+                          "everyone a line for every exercise)").format(ids=", ".join(graded) or "-"))
 
 
 def _run_batch(todo: list[Submission], by_id: Mapping[str, Exercise], pool: Any, inputs: Inputs, wall: float,
                results: dict[str, SubmissionResult], progress_file: Path | None, header: dict[str, Any],
-               progress: Progress | None, total: int) -> None:
+               progress: Progress | None, total: int, tests: dict[str, int]) -> None:
     if progress_file:
         Path(progress_file).parent.mkdir(parents=True, exist_ok=True)
     log = open(progress_file, "a", encoding="utf-8") if progress_file else None
@@ -229,7 +263,7 @@ def _run_batch(todo: list[Submission], by_id: Mapping[str, Exercise], pool: Any,
         ex = by_id.get(sub.exercise)
         try:
             assert ex is not None
-            return sub, grade_one(sub, ex, pool, inputs, wall)
+            return sub, grade_one(sub, ex, pool, inputs, wall, tests.get(sub.exercise, CASES))
         except Exception as exc:          # the grader's own failure: this submission's line, not the batch
             return sub, grader_error(sub, ex, exc)
 

@@ -39,31 +39,54 @@ def isolation_line(report: GradingReport) -> str:
 
 
 def gradescope(report: GradingReport) -> dict[str, Any]:
-    """Gradescope's results.json: score, output and tests (name, score, max_score, output, visibility)."""
-    tests = [{"name": t.name, "score": t.score, "max_score": t.max_score, "output": t.output, "visibility": "visible"}
-             for r in report.results for t in r.tests]
-    output = [isolation_line(report)]
+    """Gradescope's results.json for one student: score, output and tests (name, score, max_score, output,
+    visibility: an assignment's hidden tests are shown after the due date)."""
+    students = sorted({r.student for r in report.results})
+    if len(students) > 1:
+        raise TutorError(_("Gradescope's results.json holds one student, and this batch has {n} ({names}): grade "
+                           "one submission at a time, or choose json or csv").format(
+            n=len(students), names=", ".join(clean_name(s) for s in students[:5])), code="grade.gradescope-students")
+    tests: list[dict[str, Any]] = [
+        {"name": clean(t.name, 300), "score": _n(t.score), "max_score": _n(t.max_score),
+         "output": clean(t.output, 4000), "visibility": t.visibility} for r in report.results for t in r.tests]
+    output = [isolation_line(report), *report.notes]
     for r in report.results:
         if r.output:
             output += ["", _("What {file} printed:").format(file=clean_name(os.path.basename(r.file))),
                        clean(r.output, 4000)]
-    return {"score": sum(t["score"] for t in tests), "output": "\n".join(output), "tests": tests}
+    return {"score": _n(sum(t["score"] for t in tests)), "output": "\n".join(output), "tests": tests}
+
+
+def _n(x: float) -> float | int:
+    """A score in hundredths, a whole one without its .0."""
+    x = round(float(x), 2)
+    return int(x) if x.is_integer() else x
+
+
+def points(x: float) -> str:
+    """A score as every format prints it: 7.5, 10, 3.33."""
+    return f"{_n(x)}"
 
 
 def _csv(report: GradingReport) -> str:
-    exercises = sorted({r.exercise for r in report.results})
+    """A gradebook: a row per student, points per exercise, the total and the maximum (and the name from a
+    roster); an exercise a student was not graded on is empty (without an assignment: not handed in)."""
+    order = [e["id"] for e in report.assignment["exercises"]] if report.assignment else sorted(
+        {r.exercise for r in report.results})
     rows: dict[str, dict[str, float]] = {}
     for r in report.results:
-        rows.setdefault(r.student, {})[r.exercise] = r.score / r.max_score * 100 if r.max_score else 0.0
+        rows.setdefault(r.student, {})[r.exercise] = r.score
+    totals = report.summary()["scores"]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     mode = str((report.isolation or {}).get("mode", ""))
-    w.writerow(["student", *exercises, "total", "isolation"])
+    named = bool(report.names)
+    w.writerow(["student", *(["name"] if named else []), *order, "total", "max", "isolation"])
     for student in sorted(rows):
-        values = [rows[student].get(e) for e in exercises]
-        total = sum(v for v in values if v is not None) / len(exercises) if exercises else 0.0
-        w.writerow([spreadsheet_safe(clean_name(student)), *("" if v is None else f"{v:.1f}" for v in values),
-                    f"{total:.1f}", mode])
+        values = [rows[student].get(e) for e in order]
+        name = [spreadsheet_safe(clean_name(report.names.get(student, "")))] if named else []
+        w.writerow([spreadsheet_safe(clean_name(student)), *name, *("" if v is None else points(v) for v in values),
+                    points(totals[student]["score"]), points(totals[student]["max_score"]), mode])
     return buf.getvalue()
 
 
@@ -76,7 +99,10 @@ def _junit(report: GradingReport) -> str:
         tests = [t for r in results for t in r.tests]
         failures = sum(1 for t in tests if t.score < t.max_score)
         lines.append(f"  <testsuite name={_attr(student)} tests=\"{len(tests)}\" failures=\"{failures}\">")
+        score = points(sum(t.score for t in tests))
+        most = points(sum(t.max_score for t in tests))
         lines.append(f"    <properties><property name=\"isolation\" value={_attr(isolation_line(report))} />"
+                     f"<property name=\"score\" value=\"{score}\" /><property name=\"max_score\" value=\"{most}\" />"
                      "</properties>")
         for r in results:
             for t in r.tests:
@@ -103,10 +129,14 @@ def _attr(text: str) -> str:
 def summary_lines(report: GradingReport) -> list[str]:
     """The batch on a terminal: each student's total, the misconceptions seen, the files skipped."""
     summary = report.summary()
-    lines = [f"{clean_name(student)}: {s['score']:g}/{s['max_score']:g}" for student, s in summary["scores"].items()]
+    lines = []
+    for student, s in summary["scores"].items():
+        name = f" ({clean_name(report.names[student])})" if student in report.names else ""
+        lines.append(f"{clean_name(student)}{name}: {points(s['score'])}/{points(s['max_score'])}")
     lines += [_("  {n} student(s) showed {id}").format(n=n, id=mid) for mid, n in summary["misconceptions"].items()]
     lines += [_("skipped {file}: {why}").format(file=clean_name(f, 200), why=clean_name(why, 200))
               for f, why in report.skipped]
+    lines += [clean(note, 500) for note in report.notes]
     if report.isolation:
         lines.append(isolation_line(report))
     return lines

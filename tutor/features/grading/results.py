@@ -27,6 +27,7 @@ class TestResult:
     max_score: float
     output: str
     misconception: str | None = None
+    visibility: str = "visible"          # Gradescope's: visible, or after_due_date (an assignment's hidden tests)
 
     @classmethod
     def judged(cls, name: str, judged: Judgement, got: object) -> TestResult:
@@ -48,11 +49,12 @@ class TestResult:
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "score": _number(self.score), "max_score": _number(self.max_score),
-                "output": self.output, "misconception": self.misconception}
+                "output": self.output, "misconception": self.misconception, "visibility": self.visibility}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TestResult:
-        return cls(data["name"], data["score"], data["max_score"], data["output"], data.get("misconception"))
+        return cls(data["name"], data["score"], data["max_score"], data["output"], data.get("misconception"),
+                   str(data.get("visibility") or "visible"))
 
 
 @dataclass
@@ -91,6 +93,9 @@ class GradingReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)     # (file, why it was not graded)
     isolation: dict[str, Any] = field(default_factory=dict)          # decided by the grader's probe
     inputs: dict[str, Any] = field(default_factory=dict)             # how the inputs were drawn
+    assignment: dict[str, Any] | None = None                         # what makes up the grade, if given
+    notes: list[str] = field(default_factory=list)                   # what the batch graded, and why
+    names: dict[str, str] = field(default_factory=dict)              # student id -> name (a roster)
 
     def summary(self) -> dict[str, Any]:
         students = sorted({r.student for r in self.results})
@@ -105,11 +110,12 @@ class GradingReport:
         return {
             "students": len(students),
             "submissions": len(self.results),
-            "scores": {s: {"score": v[0], "max_score": v[1]} for s, v in totals.items()},
+            "scores": {s: {"score": round(v[0], 2), "max_score": round(v[1], 2)} for s, v in totals.items()},
             "misconceptions": {k: len(v) for k, v in sorted(misconceptions.items(), key=lambda kv: -len(kv[1]))},
         }
 
     def to_json(self) -> dict[str, Any]:
         return {"results": [r.to_json() for r in self.results],
                 "skipped": [{"file": f, "reason": why} for f, why in self.skipped],
-                "isolation": self.isolation, "inputs": self.inputs, "summary": self.summary()}
+                "isolation": self.isolation, "inputs": self.inputs, "assignment": self.assignment,
+                "notes": self.notes, "names": self.names, "summary": self.summary()}

@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ...bank import Exercise
 from ...foundation.errors import TutorError
@@ -197,3 +198,12 @@ def display_names(subs: list[Submission]) -> None:
         if len(shown[name]) > 1:
             name += " [" + hashlib.sha256(sub.student.encode("utf-8", "surrogateescape")).hexdigest()[:6] + "]"
         sub.student = name
+
+
+def restrict(found: Found, plan: Any) -> Found:
+    """Only the assignment's exercises; the other files are listed as skipped, with why."""
+    keep = {i.exercise for i in plan.items}
+    out = Found([s for s in found.submissions if s.exercise in keep], list(found.skipped))
+    out.skipped += [(clean_name(s.path, 300), _("{exercise} is not part of the assignment").format(
+        exercise=s.exercise)) for s in found.submissions if s.exercise not in keep]
+    return out

@@ -24,12 +24,12 @@ from typing import Any
 
 from ...bank import Exercise
 from ...bank.handouts import MANIFEST_FORMAT
+from ...bank.roster import read_roster, safe_name
 from ...foundation.errors import TutorError
 from ...foundation.i18n import _
 from . import FORMATS, render
 from .model import Sheet, build, choose
 from .pdf import compile_pdf, no_engine_message, tex_engine
-from .roster import read_roster, safe_name
 
 SUFFIXES = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".tex": "tex", ".ipynb": "ipynb",
             ".json": "json", ".pdf": "pdf"}

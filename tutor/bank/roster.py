@@ -5,8 +5,8 @@ import csv
 import re
 from pathlib import Path
 
-from ...foundation.errors import TutorError
-from ...foundation.i18n import _
+from ..foundation.errors import TutorError
+from ..foundation.i18n import _
 
 
 def read_roster(path: str | Path) -> list[tuple[str, str | None]]:
