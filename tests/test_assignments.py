@@ -133,3 +133,19 @@ def test_the_cli_writes_a_gradebook(run_cli, tmp_path):
     row = next(csv.DictReader(out.open()))
     assert row["student"] == "ada" and row["code-b-mean-loss"] == "1" and row["total"] == "1"
     assert row["max"] == "18.5"
+
+
+def test_a_formula_without_autograd_earns_nothing_where_autograd_is_required(tmp_path):
+    """numpy's formula for the mean-square gradient (2x/n) is right, but no backward() ran."""
+    plan = tmp_path / "a.toml"
+    plan.write_text('format_version = 1\ninputs = "fixed"\n[[exercise]]\nid = "vector-code-mean-backward"\n'
+                    'points = 3\nautograd = true\n')
+    (tmp_path / "subs" / "formula").mkdir(parents=True)
+    (tmp_path / "subs" / "formula" / "a_mean_square_grad.py").write_text(
+        "import numpy\ndef mean_square_grad(values):\n    x = numpy.array(values, dtype=float)\n"
+        "    return (2 * x / len(x)).tolist()\n")
+    (tmp_path / "subs" / "honest").mkdir()
+    (tmp_path / "subs" / "honest" / "a_mean_square_grad.py").write_text(
+        (SOLUTIONS / "a_mean_square_grad.py").read_text())
+    totals = grade_paths([tmp_path / "subs"], assignment=plan).summary()["scores"]
+    assert totals["honest"]["score"] == 3 and totals["formula"]["score"] == 0, totals

@@ -64,7 +64,16 @@ def _name(text: object) -> str:
 
 
 def call_outcome(entry: object) -> Outcome:
-    """One call's outcome: {"value": float | [floats]} | {"error": text} | {"unusable": what}."""
+    """One call's outcome: {"value": float | [floats]} | {"error": text} | {"unusable": what}; with
+    "autograd": how many backward() or autograd.grad() calls on a graph it made, when counted."""
+    out = _call_outcome(entry)
+    if isinstance(entry, dict) and "autograd" in entry:
+        count = entry["autograd"]
+        out["autograd"] = count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else 0
+    return out
+
+
+def _call_outcome(entry: object) -> Outcome:
     if not isinstance(entry, dict):
         return {"unusable": "an unreadable answer"}
     if "error" in entry:

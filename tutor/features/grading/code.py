@@ -105,7 +105,7 @@ def _test_name(ex: Exercise, call: dict[str, Any]) -> str:
 
 
 def grade_one(sub: Submission, ex: Exercise, pool: Any, inputs: Inputs, wall: float,
-              tests: int = CASES) -> SubmissionResult:
+              tests: int = CASES, autograd: bool = False) -> SubmissionResult:
     """One submission, run once in a fresh sandboxed job on every input set."""
     from ...engines.runner.protocol import call_outcomes, printed
 
@@ -116,11 +116,18 @@ def grade_one(sub: Submission, ex: Exercise, pool: Any, inputs: Inputs, wall: fl
         reason = _("the file was not graded: {why}").format(why=sub.problem)
         return SubmissionResult(sub.student, sub.exercise, clean_name(sub.path, 300), "unreadable",
                                 [TestResult.failed(_test_name(ex, c), reason) for c in calls])
-    run = pool.run({"mode": "call", "source": decode_source(sub.source),
-                    "function": ex.data["function"], "calls": calls, "filename": Path(ex.data["file"]).name})
+    run = pool.run({"mode": "call", "source": decode_source(sub.source), "function": ex.data["function"],
+                    "calls": calls, "filename": Path(ex.data["file"]).name, "autograd": autograd})
     outcomes = call_outcomes(run, len(calls), wall)
-    results = [TestResult.judged(_test_name(ex, call), kind.grade_result(v, outcome), kind.shown(outcome))
-               for v, call, outcome in zip(variants, calls, outcomes)]
+    results = []
+    for v, call, outcome in zip(variants, calls, outcomes):
+        judged = kind.grade_result(v, outcome)
+        if autograd and judged.correct and not outcome.get("autograd"):
+            results.append(TestResult.failed(_test_name(ex, call), _(
+                "The value is right, but this exercise asks for the gradient from autograd: call backward() (or "
+                "torch.autograd.grad) on the loss instead of working it out by hand.")))
+            continue
+        results.append(TestResult.judged(_test_name(ex, call), judged, kind.shown(outcome)))
     return SubmissionResult(sub.student, sub.exercise, clean_name(sub.path, 300), run.status, results, printed(run))
 
 
@@ -220,7 +227,7 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
             hidden = hidden_paths(bank_dir, [*paths, *hide] + ([Path(progress_file).parent] if progress_file else []))
             report.isolation = check_isolation(pool, hidden)
             header = {"isolation": report.isolation, "settings": settings, "run_seed": inputs.seed}
-            tests = {i.exercise: i.tests for i in plan.items} if plan is not None else {}
+            tests = {i.exercise: (i.tests, i.autograd) for i in plan.items} if plan is not None else {}
             _run_batch(todo, by_id, pool, inputs, timeout, results, progress_file, header, progress, len(subs),
                        tests)
     finally:
@@ -251,7 +258,7 @@ def finish(report: GradingReport, plan: Assignment | None, roster: str | Path | 
 
 def _run_batch(todo: list[Submission], by_id: Mapping[str, Exercise], pool: Any, inputs: Inputs, wall: float,
                results: dict[str, SubmissionResult], progress_file: Path | None, header: dict[str, Any],
-               progress: Progress | None, total: int, tests: dict[str, int]) -> None:
+               progress: Progress | None, total: int, tests: dict[str, tuple[int, bool]]) -> None:
     if progress_file:
         Path(progress_file).parent.mkdir(parents=True, exist_ok=True)
     log = open(progress_file, "a", encoding="utf-8") if progress_file else None
@@ -263,7 +270,8 @@ def _run_batch(todo: list[Submission], by_id: Mapping[str, Exercise], pool: Any,
         ex = by_id.get(sub.exercise)
         try:
             assert ex is not None
-            return sub, grade_one(sub, ex, pool, inputs, wall, tests.get(sub.exercise, CASES))
+            count, autograd = tests.get(sub.exercise, (CASES, False))
+            return sub, grade_one(sub, ex, pool, inputs, wall, count, autograd)
         except Exception as exc:          # the grader's own failure: this submission's line, not the batch
             return sub, grader_error(sub, ex, exc)
 
