@@ -209,41 +209,9 @@ def test_a_notebook_cannot_choose_its_own_variant(run_cli, tmp_path):
     assert test["score"] == 0 and own in test["output"]      # graded on the manifest's own variant
 
 
-def test_gradescope_export_grades_with_the_same_engine(run_cli, tmp_path):
-    import subprocess
-    import sys
-    import zipfile
-
+def test_the_export_needs_an_assignment(run_cli, tmp_path):
     r = run_cli("export", "gradescope", "-o", str(tmp_path / "autograder.zip"))
-    assert r.exit_code == 0, r.output
-    src = tmp_path / "autograder" / "source"
-    with zipfile.ZipFile(tmp_path / "autograder.zip") as zf:
-        zf.extractall(src)
-        modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in zf.infolist()}
-    assert modes["setup.sh"] == modes["run_autograder"] == 0o755
-    run = (src / "run_autograder").read_text()
-    assert "--format gradescope" in run and "/autograder/results/results.json" in run
-    # what run_autograder does, with Gradescope's folders moved under tmp_path
-    sub = tmp_path / "autograder" / "submission"
-    sub.mkdir()
-    (sub / TARGET).write_text(SOLUTION)
-    results = tmp_path / "autograder" / "results" / "results.json"
-    env = dict(os.environ, PYTHONPATH=str(src))
-    assert "--isolation container" in run                   # Gradescope's container is the boundary there
-    command = [sys.executable, "-m", "tutor", "--exercises", str(src / "exercises"), "grade", str(sub),
-               "--format", "gradescope", "-o", str(results)]
-    if os.geteuid() == 0:
-        # here the Python installation is only root's: the submission's user could not import torch, and
-        # the probe says so before anything is graded
-        refused = subprocess.run([*command, "--isolation", "container"], cwd=tmp_path, env=env,
-                                 capture_output=True, text=True, timeout=300)
-        parents = [Path(sys.prefix).resolve(), *Path(sys.prefix).resolve().parents]
-        readable = all(os.stat(d).st_mode & 0o005 == 0o005 for d in parents)
-        assert refused.returncode == (0 if readable else 2), refused.stderr
-    subprocess.run(command, cwd=tmp_path, env=env, check=True, capture_output=True, timeout=300)
-    data = json.loads(results.read_text())
-    assert data["score"] == 3 and len(data["tests"]) == 3
-    assert all(t["visibility"] == "visible" for t in data["tests"])
+    assert r.exit_code == 2 and not (tmp_path / "autograder.zip").exists()
 
 
 @pytest.mark.parametrize("bwrap", ["", "/bin/false"])

@@ -140,16 +140,20 @@ def export_group() -> None:
 @bank_option
 @click.option("-o", "--output", default="autograder.zip", show_default=True, metavar="FILE",
               help=_("The zip to write."))
+@click.option("--assignment", metavar="FILE", required=True, type=click.Path(exists=True, dir_okay=False),
+              help=_("The assignment it grades: exercises, points, hidden tests (docs/assignments.md)."))
 @click.option("--timeout", type=click.FloatRange(0.5, 600), default=20.0, show_default=True, metavar="S",
               help=_("Seconds per submission on Gradescope."))
-def export_gradescope_cmd(output: str, timeout: float) -> None:
-    """Write autograder.zip: setup.sh, run_autograder, the tutor package and the bank.
+def export_gradescope_cmd(output: str, assignment: str, timeout: float) -> None:
+    """Write autograder.zip: setup.sh, run_autograder, the package, the bank, the assignment.
 
     \b
     Upload it as a Gradescope programming assignment's autograder; each
-    submission is graded by tutor grade --format gradescope, with this bank.
-    Exit status: 0 written, 2 invalid bank.
+    submission is graded by tutor grade --assignment ... --format gradescope
+    --isolation container, with this bank and the versions pinned here (torch
+    from PyTorch's CPU index). Python 3.10 or newer.
+    Exit status: 0 written, 2 invalid bank or assignment.
     """
     from ..commands.export import gradescope as run
 
-    _emit(run(output=output, directory=_bank_dir(), timeout=timeout))
+    _emit(run(output=output, directory=_bank_dir(), timeout=timeout, assignment=assignment))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,7 +97,7 @@ def _number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def load_assignment(path: str | Path, exercises: dict[str, Exercise]) -> Assignment:
+def load_assignment(path: str | Path, exercises: Mapping[str, Exercise]) -> Assignment:
     """Read and check an assignment against the bank; every error names the file and the field."""
     if sys.version_info >= (3, 11):
         import tomllib
@@ -140,7 +141,7 @@ def load_assignment(path: str | Path, exercises: dict[str, Exercise]) -> Assignm
     return Assignment(path, title, tuple(items), inputs, seed, due.isoformat() if due is not None else None)
 
 
-def _item(path: Path, index: int, entry: object, exercises: dict[str, Exercise]) -> Item:
+def _item(path: Path, index: int, entry: object, exercises: Mapping[str, Exercise]) -> Item:
     where = f"exercise[{index}]"
     if not isinstance(entry, dict):
         raise _fail(path, where, _("each [[exercise]] must be a table"))

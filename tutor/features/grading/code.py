@@ -35,7 +35,7 @@ from ...foundation.i18n import _
 from ...foundation.text import clean_name, decode_source
 from .assignment import Assignment, apply, load_assignment
 from .results import GradingReport, SubmissionResult, TestResult
-from .submissions import Found, Submission, discover, restrict
+from .submissions import Submission, discover, restrict
 
 CASES = 3          # input sets per code submission
 ISOLATION = ("full", "container")
@@ -201,7 +201,7 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
     try:
         exercises = bank.load(directory)
         by_id = bank.by_id(exercises)
-        plan = load_assignment(assignment, dict(by_id)) if assignment is not None else None
+        plan = load_assignment(assignment, by_id) if assignment is not None else None
         found = discover(paths, exercises, exercise)
         if plan is not None:
             found = restrict(found, plan)
@@ -224,7 +224,10 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
             if inputs.policy != "per-student":
                 for ex_id in sorted({s.exercise for s in todo}):  # while the workers import torch
                     cases_for(by_id[ex_id], inputs.seed)
-            hidden = hidden_paths(bank_dir, [*paths, *hide] + ([Path(progress_file).parent] if progress_file else []))
+            # in a per-submission container the submission is the student's own and the output only root writes:
+            # what must stay hidden there is what holds the answers
+            grader = [*paths, *([Path(progress_file).parent] if progress_file else [])] if isolation == "full" else []
+            hidden = hidden_paths(bank_dir, [*grader, *hide])
             report.isolation = check_isolation(pool, hidden)
             header = {"isolation": report.isolation, "settings": settings, "run_seed": inputs.seed}
             tests = {i.exercise: (i.tests, i.autograd) for i in plan.items} if plan is not None else {}
@@ -233,15 +236,17 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
     finally:
         pool.close()
     report.results = [results[s.key] for s in subs]
-    finish(report, plan, roster, exercises, found)
+    finish(report, plan, roster, exercises, paths)
     return report
 
 
 def finish(report: GradingReport, plan: Assignment | None, roster: str | Path | None,
-           exercises: Sequence[Exercise], found: Found) -> None:
+           exercises: Sequence[Exercise], paths: Sequence[str | Path]) -> None:
     """Every student's line for every exercise of the assignment (or a note on what was graded), names."""
     names = dict(read_roster(roster)) if roster is not None else {}
     students = sorted({r.student for r in report.results} | set(names))
+    if plan is not None and not students and len(paths) == 1 and Path(paths[0]).is_dir():
+        students = [Path(paths[0]).resolve().name]     # one submission folder with nothing to grade (Gradescope)
     for sid in students:
         if names and sid not in names:
             report.notes.append(_("{student} is not on the roster").format(student=clean_name(sid)))

@@ -50,6 +50,8 @@ def gradescope(report: GradingReport) -> dict[str, Any]:
         {"name": clean(t.name, 300), "score": _n(t.score), "max_score": _n(t.max_score),
          "output": clean(t.output, 4000), "visibility": t.visibility} for r in report.results for t in r.tests]
     output = [isolation_line(report), *report.notes]
+    output += [_("not graded: {file}: {why}").format(file=clean_name(os.path.basename(f)), why=clean(why, 300))
+               for f, why in report.skipped]
     for r in report.results:
         if r.output:
             output += ["", _("What {file} printed:").format(file=clean_name(os.path.basename(r.file))),
