@@ -5,21 +5,23 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from ..engines.scenario import Answer, Scenario, answers_close
+from ..engines.scenario import Answer, Run, Scenario, answers_close
 from .misconceptions import CATALOGUE
 from .model import Candidate
 
 
 def scenario_candidates(scenario: Scenario, pool: Sequence[str], declared: Sequence[str] | None,
-                        code: bool) -> list[Candidate]:
+                        code: bool, run: Run | None = None) -> list[Candidate]:
     """Wrong answers of a predict (beliefs, slips) or code (mutations, slips) scenario, in ``pool`` order.
 
     ``declared``: the exercise's own list (then every id gives a candidate,
     even one equal to the right answer, which the variant check refuses).
+    ``run``: the scenario's own simulation, where the caller has it.
     """
     from ..engines.scenario import mutate, simulate
 
-    correct = simulate(scenario).answer
+    run = run or simulate(scenario)
+    correct = run.answer
     out: list[Candidate] = []
     for mid in declared if declared is not None else pool:
         m = CATALOGUE[mid]
@@ -29,6 +31,8 @@ def scenario_candidates(scenario: Scenario, pool: Sequence[str], declared: Seque
         elif code:
             mutated = mutate(scenario, m.mutation) if m.mutation else None
             answer = simulate(mutated).answer if mutated is not None else None
+        elif m.belief and m.belief not in run.consulted:
+            answer = correct            # no rule of the run depends on it: the same run (Simulation.believes)
         else:
             answer = simulate(scenario, [m.belief]).answer if m.belief else None
         if answer is not None and (declared is not None or not answers_match(correct, answer)):

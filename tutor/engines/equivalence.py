@@ -14,6 +14,7 @@ whenever neither a counterexample nor a proof is at hand.
 """
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -269,6 +270,16 @@ def _worker_main(conn: Any) -> None:  # pragma: no cover - runs in the child
 
 
 _WORKER: _Worker | None = None
+
+
+def _forget_worker() -> None:
+    """In a forked process: the parent's prover stays the parent's (this one starts its own when needed)."""
+    global _WORKER
+    _WORKER = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_worker)
 
 
 def _worker() -> _Worker:

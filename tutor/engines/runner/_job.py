@@ -179,6 +179,53 @@ def do_call(job, channel, limits):
     channel.emit({"t": "result", "results": results, "output": output_text(limits["output_bytes"])})
 
 
+def _number(x):
+    """A float as JSON allows it: non-finite values by name."""
+    return x if x == x and abs(x) != float("inf") else repr(x)
+
+
+def read_asked(namespace, ask):
+    """The asked value of a program: a tensor's value or .grad (one element with index), is_leaf, requires_grad."""
+    t = namespace[ask["name"]]
+    if ask["attr"] in ("is_leaf", "requires_grad"):
+        return {"kind": "bool", "flag": bool(getattr(t, ask["attr"]))}
+    value = t.grad if ask["attr"] == "grad" else t
+    if value is None:
+        return {"kind": "none"}
+    value = value.detach()
+    if ask.get("index") is not None:
+        value = value[ask["index"]]
+    return {"kind": "number", "values": [_number(float(x)) for x in value.reshape(-1).tolist()],
+            "vector": value.dim() > 0}
+
+
+def do_programs(job, channel, limits):
+    """Programs the tutor rendered (``tutor check``), one after another: the values each one is asked for,
+    or the exception it raised (type and first line) for every one of them."""
+    import contextlib
+    import io
+    import math
+    import warnings
+
+    import torch
+    results = []
+    for program in job["programs"]:
+        namespace = {"torch": torch, "math": math, "__name__": "__scenario__"}
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with contextlib.redirect_stdout(io.StringIO()):
+                    exec(compile(program["source"], "<scenario>", "exec"), namespace)
+                    answers = [read_asked(namespace, ask) for ask in program["asks"]]
+        except Exception as exc:     # the program's own error is its answer
+            text = str(exc).splitlines()[0] if str(exc) else ""
+            answers = [{"kind": "error", "type": type(exc).__name__, "message": text} for _ask in program["asks"]]
+        finally:
+            torch.set_grad_enabled(True)
+        results.append(answers)
+    channel.emit({"t": "result", "results": results, "output": output_text(limits["output_bytes"])})
+
+
 def do_trace(job, channel, limits):
     """A whole script as __main__, under the tracer: each event leaves the process as it happens."""
     tracer = {"__name__": "tutor_tracer"}
@@ -321,7 +368,7 @@ def run_job(chan_fd, limits, mode):
     channel = Channel(chan_fd)
     kind = job.get("mode", "call")
     try:
-        {"call": do_call, "trace": do_trace, "probe": do_probe}[kind](job, channel, limits)
+        {"call": do_call, "trace": do_trace, "probe": do_probe, "programs": do_programs}[kind](job, channel, limits)
     except BaseException as exc:
         try:
             channel.emit({"t": "result", "runner_error": describe(exc)})

@@ -81,6 +81,7 @@ class Run:
     answer: Answer
     events: list[BackwardEvent | UpdateEvent]
     backward_calls: int
+    consulted: frozenset[str] = frozenset()      # the beliefs a step asked about (see Simulation.believes)
 
     def backward_events(self) -> list[BackwardEvent]:
         return [e for e in self.events if isinstance(e, BackwardEvent)]
@@ -103,8 +104,12 @@ class Simulation:
         self.events: list[BackwardEvent | UpdateEvent] = []
         self.backward_calls = 0
         self._symbols: dict[tuple[str, int], Any] = {}
+        self.consulted: set[str] = set()
 
     def believes(self, belief: str) -> bool:
+        """Every rule a belief changes asks here, so a run that never asked about a belief is, step for
+        step, the run with that belief switched on too (the same answer, not simulated again)."""
+        self.consulted.add(belief)
         return belief in self.beliefs
 
     def sym(self, name: str, i: int) -> Any:
@@ -121,7 +126,7 @@ class Simulation:
             answer = self.read(self.scenario.ask)
         except ScenarioError as exc:
             answer = Answer.raised(exc.kind, exc.message)
-        return Run(answer, self.events, self.backward_calls)
+        return Run(answer, self.events, self.backward_calls, frozenset(self.consulted))
 
     def run_steps(self, steps: Sequence[Step]) -> None:
         if self.believes("zero_anywhere"):
