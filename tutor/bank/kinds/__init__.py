@@ -76,7 +76,8 @@ class ExerciseKind(Generic[A]):
 
     # ---- variants and answers
     def draw(self, ex: Exercise, seed: int, params: dict[str, Any]) -> Variant[A]:
-        """The variant for these drawn parameters, with its answer and the misconceptions' answers."""
+        """The variant for these drawn parameters, with its answer and the misconceptions' answers (a function
+        of the exercise and ``params``: ``seed`` is only recorded)."""
         raise NotImplementedError
 
     def distinct(self, v: Variant[A]) -> bool:

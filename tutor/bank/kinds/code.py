@@ -173,9 +173,10 @@ class Code(ExerciseKind[Answer]):
 
     def prepare(self, ex: Exercise, seeds: int, ctx: CheckContext) -> Prepared:
         """Every stub fails and every solution passes (each run in a fresh process of the preloaded worker)."""
-        from ..variants import variant
+        from ..variants import Memo, variant
 
-        variants = [variant(ex, seed) for seed in range(min(seeds, 3))]
+        memo: Memo = {}
+        variants = [variant(ex, seed, memo) for seed in range(min(seeds, 3))]
         calls = [self.call_args(v) for v in variants]
         stub = ex.root / ex.data["file"]
         solution = ctx.solutions / ex.data["file"] if ctx.solutions is not None else None

@@ -143,15 +143,18 @@ class Derive(ExerciseKind[Derivatives]):
 
     def prepare(self, ex: Exercise, seeds: int, ctx: CheckContext) -> Prepared:
         """sympy = torch = finite differences; a stated answer is sympy's; the key grades as right."""
-        from ..variants import variant
+        from ..variants import params_key, variant
         from ._witness import witness_point
 
-        prepared = Prepared(data=[])
+        prepared, memo, judged_params = Prepared(data=[]), dict[str, Any](), set[str]()
         try:
             for seed in range(seeds):
-                v = variant(ex, seed)      # raises if misconception answers cannot be kept apart
+                v = variant(ex, seed, memo)      # raises if misconception answers cannot be kept apart
                 prepared.data.append(witness_point(v, seed))     # torch's part is judged in finish
                 prepared.programs.append(prepared.data[-1].program)
+                if params_key(v.params) in judged_params:       # the same function, answer and key
+                    continue
+                judged_params.add(params_key(v.params))
                 _check_stated_answer(v, seed)
                 typed = self.typed_answer(v)
                 judged = self.grade(v, typed)

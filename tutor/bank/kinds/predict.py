@@ -54,10 +54,10 @@ class Predict(ExerciseKind[Answer]):
         from ...engines.scenario.torchrun import program
         from ..variants import variant
 
-        prepared = Prepared(data=[])
+        prepared, memo = Prepared(data=[]), dict[str, Any]()
         try:
             for seed in range(seeds):
-                v = variant(ex, seed)       # raises if misconception answers cannot be kept apart
+                v = variant(ex, seed, memo)       # raises if misconception answers cannot be kept apart
                 assert v.scenario is not None
                 prepared.programs.append(program(v.scenario))
                 prepared.data.append((seed, v.answer, v.scenario.dtype))
