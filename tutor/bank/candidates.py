@@ -1,7 +1,6 @@
 """The wrong answers of a variant, one per misconception that applies, and matching a learner's answer to them."""
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,7 +26,7 @@ def scenario_candidates(scenario: Scenario, pool: Sequence[str], declared: Seque
         m = CATALOGUE[mid]
         answer: Answer | None
         if m.slip is not None:
-            answer = _slip(scenario, m.slip, correct)
+            answer = _slip(scenario, m.slip, run)
         elif code:
             mutated = mutate(scenario, m.mutation) if m.mutation else None
             answer = simulate(mutated).answer if mutated is not None else None
@@ -40,19 +39,20 @@ def scenario_candidates(scenario: Scenario, pool: Sequence[str], declared: Seque
     return out
 
 
-def _slip(scenario: Scenario, slip: str, correct: Answer) -> Answer | None:
-    """Answer slips: the gradient for the value, or the value for the gradient."""
-    from ..engines.scenario import Ask, backward_roots, simulate
+def _slip(scenario: Scenario, slip: str, run: Run) -> Answer | None:
+    """Answer slips: the gradient for the value, or the value for the gradient (read from the scenario's
+    own run: the program is the same, only what it prints differs)."""
+    from ..engines.scenario import Ask, backward_roots
 
-    ask = scenario.ask
+    ask, correct = scenario.ask, run.answer
     leaf_names = {leaf.name for leaf in scenario.leaves}
     if slip == "grad-as-value" and ask.attr == "value" and ask.name in leaf_names:
-        return simulate(dataclasses.replace(scenario, ask=ask.with_attr("grad"))).answer
+        return run.read(ask.with_attr("grad"))
     if slip == "value-as-grad" and ask.attr == "grad" and correct.kind == "number":
         roots = backward_roots(scenario.steps)       # the value of the last backward root
         if not roots:
             return None
-        got = simulate(dataclasses.replace(scenario, ask=Ask(roots[-1]))).answer
+        got = run.read(Ask(roots[-1]))
         return got if got.kind == "number" else None
     return None
 

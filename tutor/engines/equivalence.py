@@ -147,7 +147,7 @@ def _numeric(ref: Parsed, ans: Parsed, names: list[str], seed: int) -> Verdict:
     agreed = 0
     for k in range(MAX_TRIES):
         point = {n: _sample(rng, k + i) for i, n in enumerate(names)}
-        env = {n: backend.number(f"{v.numerator}/{v.denominator}") for n, v in point.items()}
+        env = {n: backend.number(v) for n, v in point.items()}
         a = _value(ref.tree, env, backend)
         b = _value(ans.tree, env, backend)
         if a is None or b is None:
@@ -155,7 +155,7 @@ def _numeric(ref: Parsed, ans: Parsed, names: list[str], seed: int) -> Verdict:
         if _differs(a, b, backend.mp):
             # confirm at higher precision before calling it a counterexample
             fine = MpmathBackend(80)
-            env2 = {n: fine.number(f"{v.numerator}/{v.denominator}") for n, v in point.items()}
+            env2 = {n: fine.number(v) for n, v in point.items()}
             a2, b2 = _value(ref.tree, env2, fine), _value(ans.tree, env2, fine)
             if a2 is not None and b2 is not None and _differs(a2, b2, backend.mp):
                 example = {n: float(v) for n, v in point.items()}

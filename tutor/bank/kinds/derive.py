@@ -80,15 +80,11 @@ class Derive(ExerciseKind[Derivatives]):
         return Variant(ex, seed, params, prompt, answer, None, cands, function=expr)
 
     def distinct(self, v: Variant[Derivatives]) -> bool:
-        from ...engines.derivatives import numerically_equal
+        from ...engines.derivatives import all_apart
 
         names = v.exercise.data["variables"]
-        for wrt, correct in v.answer.items():
-            exprs = [correct] + [c.answer for c in v.candidates if c.wrt == wrt]
-            for i, a in enumerate(exprs):
-                if any(numerically_equal(a, b, names) for b in exprs[i + 1:]):
-                    return False
-        return True
+        return all(all_apart([correct] + [c.answer for c in v.candidates if c.wrt == wrt], names)
+                   for wrt, correct in v.answer.items())
 
     def expected_text(self, v: Variant[Derivatives]) -> str:
         from ...mathlang.sym import to_text

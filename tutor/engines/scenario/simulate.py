@@ -82,9 +82,15 @@ class Run:
     events: list[BackwardEvent | UpdateEvent]
     backward_calls: int
     consulted: frozenset[str] = frozenset()      # the beliefs a step asked about (see Simulation.believes)
+    final: Simulation | None = field(default=None, repr=False, compare=False)   # the state at the end
 
     def backward_events(self) -> list[BackwardEvent]:
         return [e for e in self.events if isinstance(e, BackwardEvent)]
+
+    def read(self, ask: Ask) -> Answer:
+        """The answer of the same program printing ``ask`` instead (the same run: only the print differs)."""
+        assert self.final is not None
+        return self.answer if self.final.raised else self.final.read(ask)
 
 
 def simulate(s: Scenario, beliefs: Iterable[str] = ()) -> Run:
@@ -105,6 +111,7 @@ class Simulation:
         self.backward_calls = 0
         self._symbols: dict[tuple[str, int], Any] = {}
         self.consulted: set[str] = set()
+        self.raised = False
 
     def believes(self, belief: str) -> bool:
         """Every rule a belief changes asks here, so a run that never asked about a belief is, step for
@@ -125,8 +132,9 @@ class Simulation:
             self.run_steps(self.scenario.steps)
             answer = self.read(self.scenario.ask)
         except ScenarioError as exc:
+            self.raised = True
             answer = Answer.raised(exc.kind, exc.message)
-        return Run(answer, self.events, self.backward_calls, frozenset(self.consulted))
+        return Run(answer, self.events, self.backward_calls, frozenset(self.consulted), self)
 
     def run_steps(self, steps: Sequence[Step]) -> None:
         if self.believes("zero_anywhere"):
