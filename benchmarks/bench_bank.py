@@ -31,6 +31,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def baseline(rounds: int = 200) -> float:
+    """Seconds for one unit of reference work (sympy diff + torch backward of x**2): bench_quiz.py's yardstick."""
+    import sympy
+    import torch
+
+    x = sympy.Symbol("x", real=True)
+    start = time.perf_counter()
+    for i in range(rounds):
+        float(sympy.diff(x ** 2 + i * x, x).subs(x, 3))
+        t = torch.tensor(3.0, requires_grad=True)
+        (t ** 2 + i * t).backward()
+        float(t.grad)
+    return (time.perf_counter() - start) / rounds
+
+
 def run_check(checkout: Path, bank: Path, seeds: int) -> dict[str, float]:
     """One `tutor check --json` in a fresh interpreter: its variants/s, variants and the wall time."""
     env = dict(os.environ, PYTHONPATH=str(checkout))

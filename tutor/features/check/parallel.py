@@ -23,6 +23,7 @@ from .report import Problem, problem_of
 MAX_JOBS = 2                 # the sympy work splits well in two; more processes mostly add forking
 MAX_PROGRAMS = 200           # rendered programs in one job of the worker
 MAX_BATCH = 50               # exercises handed to the worker together
+NICE = 5                     # the sympy processes' niceness (see _yield_to_torch)
 Outcome = dict[str, Any]
 Work = tuple[list[list[Outcome]], list[list[Outcome]]]
 
@@ -75,11 +76,21 @@ def _prepared(n: int, jobs: int, forked: Callable[[], None]) -> Iterator[tuple[i
 
     assert _STATE is not None
     order = sorted(range(n), key=lambda i: _STATE[0][i].handler.order)   # the longest kinds first
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_yield_to_torch) \
+            as pool:
         futures = [pool.submit(_prepare, i) for i in order]
         forked()
         for future in as_completed(futures):
             yield future.result()
+
+
+def _yield_to_torch() -> None:
+    """In a forked process: the worker's torch import is the longest chain of the check, so the sympy
+    processes let it have a core of its own while it runs (they take what it leaves)."""
+    try:
+        os.nice(NICE)
+    except OSError:
+        pass
 
 
 def _prepare(i: int) -> tuple[int, Prepared | None, Problem | None]:
