@@ -29,11 +29,11 @@ def scenario_candidates(scenario: Scenario, pool: Sequence[str], declared: Seque
             answer = _slip(scenario, m.slip, run)
         elif code:
             mutated = mutate(scenario, m.mutation) if m.mutation else None
-            answer = simulate(mutated).answer if mutated is not None else None
+            answer = simulate(mutated, memo=run.memo).answer if mutated is not None else None
         elif m.belief and m.belief not in run.consulted:
             answer = correct            # no rule of the run depends on it: the same run (Simulation.believes)
         else:
-            answer = simulate(scenario, [m.belief]).answer if m.belief else None
+            answer = simulate(scenario, [m.belief], run.memo).answer if m.belief else None
         if answer is not None and (declared is not None or not answers_match(correct, answer)):
             out.append(Candidate(mid, answer))
     return out
