@@ -82,17 +82,22 @@ class MpmathBackend(Backend):
             if hasattr(mpmath.mp, "clone"):
                 made[dps] = self.mp
         self.mpmath = mpmath
+        self._numbers: dict[Any, Any] = {}
 
     def number(self, value: Any) -> Any:
-        """An exact number (a sympy number, a Fraction, an int or their text) at the context's precision."""
+        """An exact number (a sympy number, a Fraction, an int or their text) at the context's precision
+        (converted once per backend: a tree's numbers come back at every point)."""
+        if value in self._numbers:
+            return self._numbers[value]
         if isinstance(value, Fraction):
             p, q = value.numerator, value.denominator
         else:
             import sympy
 
-            value = sympy.Rational(value)
-            p, q = int(value.p), int(value.q)
-        return self.mp.mpf(p) / q
+            exact = sympy.Rational(value)
+            p, q = int(exact.p), int(exact.q)
+        self._numbers[value] = self.mp.mpf(p) / q
+        return self._numbers[value]
 
     def const(self, name: str) -> Any:
         return +self.mp.pi if name == "pi" else +self.mp.e
