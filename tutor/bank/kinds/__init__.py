@@ -113,6 +113,9 @@ class ExerciseKind(Generic[A]):
             raise prepared.error
         return verified
 
+    def load_for_check(self) -> None:
+        """Import what :meth:`prepare` uses, before ``tutor check`` forks its processes (once, not in each)."""
+
     def prepare(self, ex: Exercise, seeds: int, ctx: CheckContext) -> Prepared:
         """:meth:`check`'s work that needs neither torch nor a worker (it may run in a forked process)."""
         raise NotImplementedError

@@ -137,6 +137,12 @@ class Derive(ExerciseKind[Derivatives]):
             return Judgement(False, expected, msg, misconception=ids[0], matches=ids)
         return Judgement(True, expected, v.exercise.explanation)
 
+    def load_for_check(self) -> None:
+        import numpy  # noqa: F401  (the finite differences)
+
+        from ...engines import derivatives, equivalence, gradients  # noqa: F401
+        from .. import candidates  # noqa: F401
+
     def prepare(self, ex: Exercise, seeds: int, ctx: CheckContext) -> Prepared:
         """sympy = torch = finite differences; a stated answer is sympy's; the key grades as right."""
         from ..variants import params_key, variant

@@ -75,6 +75,8 @@ def _prepared(n: int, jobs: int, forked: Callable[[], None]) -> Iterator[tuple[i
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     assert _STATE is not None
+    for kind in {ex.kind: ex.handler for ex in _STATE[0]}.values():
+        kind.load_for_check()
     order = sorted(range(n), key=lambda i: _STATE[0][i].handler.order)   # the longest kinds first
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_yield_to_torch) \
             as pool:
