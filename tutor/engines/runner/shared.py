@@ -25,7 +25,7 @@ def shared_worker(warm: bool = False) -> Worker:
         if _worker is None or not _worker.alive:
             if _worker is not None:
                 _worker.close()
-            _worker = Worker("trusted", warm=warm)
+            _worker = Worker("trusted", warm=warm, compact=False)       # a few jobs: not worth compacting
             atexit.register(close_shared)
         elif warm:
             with _worker.lock:

@@ -74,20 +74,23 @@ def _source() -> str:
 
 
 def worker_config(mode: str, *, ctrl_fd: int, uid: int | None = None, preload: bool = True, warm: bool = False,
-                  seccomp: str | None = None, keep_under_tmp: tuple[str, ...] = ()) -> dict[str, Any]:
+                  seccomp: str | None = None, keep_under_tmp: tuple[str, ...] = (), compact: bool = True) \
+        -> dict[str, Any]:
     from .sandbox import site_dirs
 
     return {"mode": mode, "ctrl_fd": ctrl_fd, "path": site_dirs(), "debug": DEBUG, "uid": uid, "preload": preload,
-            "warm": warm, "seccomp": seccomp, "keep_under_tmp": list(keep_under_tmp)}
+            "warm": warm, "seccomp": seccomp, "keep_under_tmp": list(keep_under_tmp), "compact": compact}
 
 
 class Worker:
     """One preloaded worker process; one job at a time (a lock serialises callers)."""
 
     def __init__(self, mode: str = "sandbox", *, limits: Limits | None = None, uid: int | None = None,
-                 preload: bool = True, warm: bool = False, start_timeout: float = 120.0):
+                 preload: bool = True, warm: bool = False, start_timeout: float = 120.0, compact: bool = True):
         """``warm``: load what torch imports lazily (an optimizer's step: over a second) before the first job,
-        worth it for a batch; otherwise the first job that needs it loads it, and the worker after it."""
+        worth it for a batch; otherwise the first job that needs it loads it, and the worker after it.
+        ``compact``: then collect and back the heap with huge pages (cheaper forks: worth it for many jobs;
+        otherwise the collector is only frozen)."""
         if mode not in MODES:
             raise ValueError(mode)
         self.mode, self.limits, self.start_timeout = mode, limits or Limits(), start_timeout
@@ -95,6 +98,7 @@ class Worker:
         self.ready: dict[str, Any] | None = None
         self.warmed = warm
         self.pending_warm = False
+        self.compact = compact
         self.ctrl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.proc = self._spawn(theirs, uid, preload, warm)
@@ -113,7 +117,7 @@ class Worker:
             seccomp = program_hex()
         fd = theirs.fileno()
         config = worker_config(self.mode, ctrl_fd=fd, uid=uid, preload=preload, warm=warm, seccomp=seccomp,
-                               keep_under_tmp=keep)
+                               keep_under_tmp=keep, compact=self.compact)
         python = [sys.executable, "-I", "-S", "-c", _source(), json.dumps(config)]
         if self.mode == "sandbox":
             bwrap = find_bwrap()

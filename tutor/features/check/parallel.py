@@ -23,7 +23,7 @@ from .report import Problem, problem_of
 MAX_JOBS = 2                 # the sympy work splits well in two; more processes mostly add forking
 MAX_PROGRAMS = 200           # rendered programs in one job of the worker
 MAX_BATCH = 50               # exercises handed to the worker together
-NICE = 5                     # the sympy processes' niceness (see _yield_to_torch)
+NICE = int(os.environ.get("XNICE", "5"))                     # the sympy processes' niceness (see _yield_to_torch)
 Outcome = dict[str, Any]
 Work = tuple[list[list[Outcome]], list[list[Outcome]]]
 
@@ -80,10 +80,14 @@ def _prepared(n: int, jobs: int, forked: Callable[[], None]) -> Iterator[tuple[i
     order = sorted(range(n), key=lambda i: _STATE[0][i].handler.order)   # the longest kinds first
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_yield_to_torch) \
             as pool:
-        futures = [pool.submit(_prepare, i) for i in order]
+        futures = {pool.submit(_prepare, i): i for i in order}
         forked()
         for future in as_completed(futures):
-            yield future.result()
+            try:
+                yield future.result()
+            except Exception as exc:       # the process died (a crash in C, memory): that exercise says so
+                ex = _STATE[0][futures[future]]
+                yield futures[future], None, problem_of(str(ex.path), ex.id, exc)
 
 
 def _yield_to_torch() -> None:
