@@ -23,7 +23,7 @@ from .report import Problem, problem_of
 MAX_JOBS = 2                 # the sympy work splits well in two; more processes mostly add forking
 MAX_PROGRAMS = 200           # rendered programs in one job of the worker
 MAX_BATCH = 50               # exercises handed to the worker together
-NICE = int(os.environ.get("XNICE", "5"))                     # the sympy processes' niceness (see _yield_to_torch)
+NICE = 5                     # the sympy processes' niceness (see _yield_to_torch)
 Outcome = dict[str, Any]
 Work = tuple[list[list[Outcome]], list[list[Outcome]]]
 
