@@ -23,7 +23,7 @@ from .report import Problem, problem_of
 MAX_JOBS = 2                 # the sympy work splits well in two; more processes mostly add forking
 MAX_PROGRAMS = 200           # rendered programs in one job of the worker
 MAX_BATCH = 50               # exercises handed to the worker together
-NICE = 5                     # the sympy processes' niceness (see _yield_to_torch)
+NICE = 3                     # the sympy processes' niceness (see _yield_to_torch)
 Outcome = dict[str, Any]
 Work = tuple[list[list[Outcome]], list[list[Outcome]]]
 
@@ -92,7 +92,9 @@ def _prepared(n: int, jobs: int, forked: Callable[[], None]) -> Iterator[tuple[i
 
 def _yield_to_torch() -> None:
     """In a forked process: the worker's torch import is the longest chain of the check, so the sympy
-    processes let it have a core of its own while it runs (they take what it leaves)."""
+    processes let it have a core of its own while it runs.  At niceness 3 the two weigh about as much as
+    the worker (the scheduler leaves it alone on its core) and still half as much as two ordinary
+    processes when other programs want the cores too."""
     try:
         os.nice(NICE)
     except OSError:
