@@ -23,7 +23,6 @@ from .report import Problem, problem_of
 MAX_JOBS = 2                 # the sympy work splits well in two; more processes mostly add forking
 MAX_PROGRAMS = 200           # rendered programs in one job of the worker
 MAX_BATCH = 50               # exercises handed to the worker together
-NICE = 3                     # the sympy processes' niceness (see _yield_to_torch)
 Outcome = dict[str, Any]
 Work = tuple[list[list[Outcome]], list[list[Outcome]]]
 
@@ -78,8 +77,7 @@ def _prepared(n: int, jobs: int, forked: Callable[[], None]) -> Iterator[tuple[i
     for kind in {ex.kind: ex.handler for ex in _STATE[0]}.values():
         kind.load_for_check()
     order = sorted(range(n), key=lambda i: _STATE[0][i].handler.order)   # the longest kinds first
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_yield_to_torch) \
-            as pool:
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
         futures = {pool.submit(_prepare, i): i for i in order}
         forked()
         for future in as_completed(futures):
@@ -88,17 +86,6 @@ def _prepared(n: int, jobs: int, forked: Callable[[], None]) -> Iterator[tuple[i
             except Exception as exc:       # the process died (a crash in C, memory): that exercise says so
                 ex = _STATE[0][futures[future]]
                 yield futures[future], None, problem_of(str(ex.path), ex.id, exc)
-
-
-def _yield_to_torch() -> None:
-    """In a forked process: the worker's torch import is the longest chain of the check, so the sympy
-    processes let it have a core of its own while it runs.  At niceness 3 the two weigh about as much as
-    the worker (the scheduler leaves it alone on its core) and still half as much as two ordinary
-    processes when other programs want the cores too."""
-    try:
-        os.nice(NICE)
-    except OSError:
-        pass
 
 
 def _prepare(i: int) -> tuple[int, Prepared | None, Problem | None]:
