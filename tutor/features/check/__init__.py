@@ -8,8 +8,8 @@ misconception answers apart from the correct one and from each other; the
 file must follow the format (loading names the file, exercise and field).
 
 How the work is spread (:mod:`.parallel`): each kind's sympy part
-(:meth:`~tutor.bank.ExerciseKind.prepare`) runs in forked processes, one per
-core (two at most); what needs torch (the rendered programs, the stubs and
+(:meth:`~tutor.bank.ExerciseKind.prepare`) runs here (or in ``jobs`` forked
+processes); what needs torch (the rendered programs, the stubs and
 solutions) runs in the shared trusted worker, which imports torch while the
 sympy work goes on, so this process never imports torch.  Nothing is kept
 from one run to the next.
@@ -35,7 +35,8 @@ def check_bank(directory: str | Path | None = None, seeds: int = 5, solutions: s
                progress: Progress | None = None, jobs: int | None = None) -> CheckReport:
     """Check every exercise with ``seeds`` variants; ``progress(done, total, label)`` is called per exercise.
 
-    ``jobs``: processes for the sympy work (default: one per core, two at most; 1: this process only).
+    ``jobs``: processes for the sympy work (default 1: this process, beside the worker; see
+    :data:`.parallel.DEFAULT_JOBS`).
     """
     from ...engines.runner import prestart
     from .parallel import run_checks

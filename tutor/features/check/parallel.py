@@ -1,12 +1,14 @@
-"""``tutor check``'s work spread out: the kinds' sympy work in forked processes, torch in the shared worker.
+"""``tutor check``'s work spread out: the kinds' sympy work here (or in forked processes), torch in the worker.
 
 Each exercise is *prepared* (:meth:`~tutor.bank.ExerciseKind.prepare`: its
 variants drawn and verified with sympy, the programs that torch must run
-written) in a process forked from this one after the bank is loaded, so
-nothing is imported twice; the prepared work comes back as plain data.  A
-thread here hands the programs and the code files to the shared trusted
-worker in batches as they arrive (one job runs many programs); then each
-kind *finishes* (judges what torch gave) here, in the bank's order.
+written), in this process or, with ``jobs`` above 1, in processes forked
+from it after the bank is loaded (nothing is imported twice; the prepared
+work comes back as plain data).  A thread hands the programs and the code
+files to the shared trusted worker in batches as they arrive (one job runs
+many programs), while the worker's torch import and the sympy work go on
+side by side; then each kind *finishes* (judges what torch gave) here, in
+the bank's order.
 """
 from __future__ import annotations
 
@@ -20,7 +22,11 @@ from typing import Any
 from ...bank import CheckContext, Exercise, Prepared
 from .report import Problem, problem_of
 
-MAX_JOBS = 2                 # the sympy work splits well in two; more processes mostly add forking
+# The sympy work's processes by default.  One: the worker's torch import (about 4 s of CPU) is the longest
+# chain of a check, and on the project's machines (two virtual cores that give about 1.2 cores of work
+# together) a second sympy process took more from that chain than it saved (median 8.9 s against 7.6 s,
+# 8 alternating runs of the bundled bank); a bank with much more sympy work, on real cores, may want 2.
+DEFAULT_JOBS = 1
 MAX_PROGRAMS = 200           # rendered programs in one job of the worker
 MAX_BATCH = 50               # exercises handed to the worker together
 Outcome = dict[str, Any]
@@ -53,12 +59,11 @@ def run_checks(exercises: list[Exercise], seeds: int, ctx: CheckContext, jobs: i
 def _jobs(jobs: int | None, exercises: int) -> int:
     import multiprocessing
 
-    if jobs is None:
-        jobs = min(MAX_JOBS, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else
-                   os.cpu_count() or 1)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    jobs = DEFAULT_JOBS if jobs is None else jobs
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
-    return max(1, min(jobs, exercises))
+    return max(1, min(jobs, exercises, cores))
 
 
 def _prepared(n: int, jobs: int, forked: Callable[[], None]) -> Iterator[tuple[int, Prepared | None,
