@@ -1,27 +1,38 @@
-"""Benchmark: whole-bank `tutor check`, as exercise variants verified per second.
+"""Benchmark: whole-bank `tutor check --seeds N`, this version against an older one, as whole processes.
 
-Run from the repository root:  python benchmarks/bench_bank.py [--seeds N] [--exercises DIR]
+Run from the repository root:
 
-Machines here are shared and noisy, so the run also measures a fixed baseline
-workload (sympy derivative + torch backward of x**2, 200 times) and reports the
-check throughput relative to it as well as in absolute terms.
+    python benchmarks/bench_bank.py --baseline DIR [--rounds N] [--seeds N] [--exercises DIR]
+
+DIR is a checkout of the version to compare with (e.g. ``git worktree add
+/tmp/base 520c86c``).  Each round runs the baseline's `tutor check` and then
+this checkout's, each as a fresh `python -m tutor --exercises BANK check
+--seeds N --json` with its own checkout first on PYTHONPATH (and as working
+folder), alternating A B A B ..., so that both sides see the same machine
+load.  Both check the same bank (this checkout's bundled one by default, with
+its solutions).  Reported per run: the variants per second that `tutor check
+--json` reports (bank loading, all imports it does and every verification
+included) and the process's wall time; then the medians and their ratio.
+Machines here are shared and noisy: compare ratios from one run, not
+figures from different runs.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def baseline(rounds: int = 200) -> float:
-    """Seconds for one unit of reference work (sympy diff + torch backward)."""
+    """Seconds for one unit of reference work (sympy diff + torch backward of x**2): bench_quiz.py's yardstick."""
     import sympy
     import torch
 
@@ -35,35 +46,54 @@ def baseline(rounds: int = 200) -> float:
     return (time.perf_counter() - start) / rounds
 
 
+def run_check(checkout: Path, bank: Path, seeds: int) -> dict[str, float]:
+    """One `tutor check --json` in a fresh interpreter: its variants/s, variants and the wall time."""
+    env = dict(os.environ, PYTHONPATH=str(checkout))
+    argv = [sys.executable, "-m", "tutor", "--exercises", str(bank), "check", "--seeds", str(seeds), "--json"]
+    start = time.perf_counter()
+    proc = subprocess.run(argv, cwd=checkout, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    try:
+        report = json.loads(proc.stdout)
+    except ValueError:
+        sys.exit(f"{checkout}: `tutor check` printed no JSON (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
+    if not report.get("ok"):
+        sys.exit(f"{checkout}: `tutor check` found problems: {report.get('problems')}")
+    return {"rate": float(report["variants_per_second"]), "variants": report["variants_verified"],
+            "seconds": float(report["seconds"]), "wall": wall}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--exercises", default=str(ROOT / "exercises"))
+    parser.add_argument("--baseline", required=True, metavar="DIR", help="a checkout of the version to compare with")
+    parser.add_argument("--rounds", type=int, default=3, metavar="N", help="A B pairs (default 3)")
+    parser.add_argument("--seeds", type=int, default=5, metavar="N")
+    parser.add_argument("--exercises", default=str(ROOT / "exercises"), metavar="DIR",
+                        help="the bank both versions check (default: this checkout's)")
     args = parser.parse_args()
-
-    from tutor.features.check import check_bank
+    base, bank = Path(args.baseline).resolve(), Path(args.exercises).resolve()
+    if not (base / "tutor" / "__init__.py").is_file():
+        sys.exit(f"{base} is not a checkout of the tutor (no tutor/__init__.py)")
 
     print(f"command : {' '.join([sys.executable] + sys.argv)}")
-    print(f"machine : {os.cpu_count()} cores, Python {platform.python_version()}")
-    baseline(20)                     # warm-up: first calls pay for lazy imports
-    unit_before = baseline()
-    report = check_bank(args.exercises, seeds=args.seeds)
-    unit_after = baseline()
-    unit = (unit_before + unit_after) / 2
-    rate = report.variants / report.seconds
-    print(f"bank    : {args.exercises}  ({report.exercises} exercises, kinds {report.kinds})")
-    print(f"check   : ok={report.ok}, {report.variants} variants in {report.seconds:.2f} s "
-          f"-> {rate:.2f} variants/s (in-process, torch and sympy already imported)")
-    print(f"baseline: {unit * 1e3:.3f} ms per unit (sympy diff + torch backward), before {unit_before * 1e3:.3f} / "
-          f"after {unit_after * 1e3:.3f}")
-    print(f"ratio   : one verified variant costs {report.seconds / report.variants / unit:.1f} baseline units")
-    start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "tutor", "--exercises", args.exercises, "check",
-                           "--seeds", str(args.seeds)], cwd=ROOT, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    print(f"cli     : `tutor check --seeds {args.seeds}` wall time {wall:.2f} s (exit {proc.returncode}), "
-          f"including interpreter start and imports")
-    print(proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr.strip()[-300:])
+    print(f"machine : {os.cpu_count()} cores, Python {platform.python_version()}, load average "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"bank    : {bank}, --seeds {args.seeds}")
+    print(f"A       : {base} (baseline)")
+    print(f"B       : {ROOT} (this checkout)")
+    runs: dict[str, list[dict[str, float]]] = {"A": [], "B": []}
+    for r in range(args.rounds):
+        for side, checkout in (("A", base), ("B", ROOT)):
+            got = run_check(checkout, bank, args.seeds)
+            runs[side].append(got)
+            print(f"round {r + 1} {side}: {got['variants']} variants in {got['seconds']:.2f} s -> "
+                  f"{got['rate']:.2f} variants/s (process wall {got['wall']:.2f} s)", flush=True)
+    med = {side: statistics.median(x["rate"] for x in runs[side]) for side in runs}
+    wall = {side: statistics.median(x["wall"] for x in runs[side]) for side in runs}
+    print(f"median  : A {med['A']:.2f} variants/s, B {med['B']:.2f} variants/s")
+    print(f"ratio   : B / A = {med['B'] / med['A']:.2f}x variants/s "
+          f"(process wall: A {wall['A']:.2f} s, B {wall['B']:.2f} s, {wall['A'] / wall['B']:.2f}x)")
+    print(f"load    : {' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end")
 
 
 if __name__ == "__main__":

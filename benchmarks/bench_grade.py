@@ -1,9 +1,9 @@
 """Benchmark: grading throughput and a cold grade, each against its baseline in the same run.
 
-Run from the repository root:  python benchmarks/bench_grade.py [--students 60] [--sample 20] [--cold 5]
+Run from the repository root:  python benchmarks/bench_grade.py [--submissions 300] [--sample 20] [--cold 5]
 
-1. Throughput: every reference solution copied for N students (a folder each;
-   60 x 5 = 300 submissions), graded by ``tutor grade DIR --jobs 2`` as a whole
+1. Throughput: the reference solutions copied into student folders until
+   there are N submissions (300 by default), graded by ``tutor grade DIR --jobs 2`` as a whole
    process (the sandbox's workers start inside it: their start-up is counted).
    Baseline: a fresh ``python -I`` per submission that imports torch, calls the
    function on the same inputs and prints the results, two at a time; its rate
@@ -52,16 +52,19 @@ def timed(cmd: list[str], **kw) -> float:
     return time.perf_counter() - start
 
 
-def throughput(students: int, sample: int) -> None:
+def throughput(submissions: int, sample: int) -> None:
     sys.path.insert(0, str(ROOT))
     from tutor import bank
     from tutor.features.grading.code import cases_for
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-grade-"))
     try:
-        for i in range(students):
-            shutil.copytree(ROOT / "solutions" / "code", tmp / "subs" / f"student{i:03d}")
-        n = sum(1 for _ in (tmp / "subs").rglob("*.py"))
+        files = sorted((ROOT / "solutions" / "code").glob("*.py"))
+        for i in range(submissions):
+            folder = tmp / "subs" / f"student{i // len(files):03d}"
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copy(files[i % len(files)], folder)
+        n = submissions
         out = tmp / "report.json"
         grade_s = timed([*TUTOR, "grade", str(tmp / "subs"), "--jobs", "2", "-o", str(out)], cwd=tmp)
         report = json.loads(out.read_text())
@@ -113,12 +116,12 @@ def cold(rounds: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--students", type=int, default=60, help="students (5 submissions each)")
+    parser.add_argument("--submissions", type=int, default=300, help="submissions graded in the batch")
     parser.add_argument("--sample", type=int, default=20, help="submissions of the baseline actually run")
     parser.add_argument("--cold", type=int, default=5, help="pairs of cold runs")
     args = parser.parse_args()
     print(f"command: {' '.join([sys.executable] + sys.argv)}  (cpus: {os.cpu_count()})")
-    throughput(args.students, args.sample)
+    throughput(args.submissions, args.sample)
     cold(args.cold)
 
 

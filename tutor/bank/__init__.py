@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .kinds import KINDS, CheckContext, ExerciseKind
+from .kinds import KINDS, CheckContext, ExerciseKind, Prepared
 from .load import FORMAT_VERSION, by_id, find, load, select
 from .model import Candidate, Exercise, Judgement, Variant
 from .topics import TOPICS
 from .variants import variant
 
 __all__ = ["FORMAT_VERSION", "KINDS", "TOPICS", "Candidate", "CheckContext", "Exercise", "ExerciseKind",
-           "Judgement", "Variant", "by_id", "expected_text", "find", "grade", "judge", "load", "select",
+           "Judgement", "Prepared", "Variant", "by_id", "expected_text", "find", "grade", "judge", "load", "select",
            "typed_answer", "variant"]
 
 

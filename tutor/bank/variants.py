@@ -1,6 +1,7 @@
 """Seeded variants: parameters drawn until the misconceptions' answers are told apart."""
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from ..foundation.errors import BankError
@@ -11,13 +12,34 @@ from .params import draw_params
 MAX_DRAWS = 40
 
 
-def variant(ex: Exercise, seed: int = 0) -> Variant[Any]:
-    """A seeded variant whose misconception answers differ from the correct one and each other."""
+Memo = dict[str, tuple[Variant[Any], bool]]
+
+
+def params_key(params: dict[str, Any]) -> str:
+    """Drawn parameters as a key: two draws with the same key give the same variant (but for its seed)."""
+    return repr(sorted((name, type(value).__name__, str(value)) for name, value in params.items()))
+
+
+def variant(ex: Exercise, seed: int = 0, memo: Memo | None = None) -> Variant[Any]:
+    """A seeded variant whose misconception answers differ from the correct one and each other.
+
+    ``memo``: one exercise's draws so far (``tutor check``'s seeds draw the same parameters often): a draw
+    is a function of the exercise and the parameters, so a parameter draw seen before is not drawn again.
+    """
     kind = ex.handler
     last = None
     for attempt in range(MAX_DRAWS):
-        v = kind.draw(ex, seed, draw_params(ex, seed, attempt))
-        if kind.distinct(v):
+        params = draw_params(ex, seed, attempt)
+        key = params_key(params)
+        if memo is not None and key in memo:
+            drawn, ok = memo[key]
+            v = dataclasses.replace(drawn, seed=seed)
+        else:
+            v = kind.draw(ex, seed, params)
+            ok = kind.distinct(v)
+            if memo is not None:
+                memo[key] = (v, ok)
+        if ok:
             return v
         last = v
     assert last is not None

@@ -25,6 +25,9 @@ def check_command(seeds: int, solutions: str | None, as_json: bool) -> None:
     other; every code stub fails and every solution passes.
     Exit status: 0 all good, 1 a problem (file and reason are printed).
     """
+    from ..engines.runner import prestart
+
+    prestart(warm=True)         # torch loads in the worker while the rest of the tutor does
     from ..commands.check import main as run
 
     _emit(run(directory=_bank_dir(), seeds=seeds, solutions=solutions, as_json=as_json, color=_color(),

@@ -7,6 +7,7 @@ those (a quick numeric test for classifying, never for grading).
 """
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
 from typing import Any
@@ -92,6 +93,34 @@ def _mis_diff(e: Any, x: Any, mistake: str) -> Any:
 
     result = d(e)
     return result if used else None
+
+
+def all_apart(exprs: Sequence[Any], names: Sequence[str]) -> bool:
+    """Is no pair of ``exprs`` :func:`numerically_equal`?  The same verdict, with fewer evaluations: each
+    expression is evaluated once at the test's first point, and a pair whose values there are real, finite
+    and far apart is one the test tells apart at that point; only the other pairs run the test."""
+    import sympy
+
+    from ..mathlang.sym import elementary
+
+    rng = random.Random(0)
+    first = {sympy.Symbol(n, real=True): sympy.Rational(rng.randint(-2000, 2000), 997) for n in names}
+    values: list[float | None] = []
+    for e in exprs:
+        try:
+            v = sympy.N(elementary(e).xreplace(first), 30)
+            values.append(float(v) if v.is_real and v.is_finite else None)
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+            values.append(None)
+    for i, a in enumerate(exprs):
+        for j in range(i + 1, len(exprs)):
+            va, vb = values[i], values[j]
+            if va is not None and vb is not None and math.isfinite(va - vb) and \
+                    abs(va - vb) > 1e-9 * max(1.0, abs(va), abs(vb)):
+                continue           # the test's first point differs by far more than its 1e-20 tolerance
+            if numerically_equal(a, exprs[j], names):
+                return False
+    return True
 
 
 def numerically_equal(a: Any, b: Any, names: Sequence[str], seed: int = 0, points: int = 6) -> bool:

@@ -14,6 +14,7 @@ whenever neither a counterexample nor a proof is at hand.
 """
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -144,17 +145,18 @@ def _numeric(ref: Parsed, ans: Parsed, names: list[str], seed: int) -> Verdict:
     backend = MpmathBackend(40)
     rng = random.Random(seed)
     agreed = 0
+    same = ref.tree == ans.tree         # the same tree takes the same value: evaluated once
     for k in range(MAX_TRIES):
         point = {n: _sample(rng, k + i) for i, n in enumerate(names)}
-        env = {n: backend.number(f"{v.numerator}/{v.denominator}") for n, v in point.items()}
+        env = {n: backend.number(v) for n, v in point.items()}
         a = _value(ref.tree, env, backend)
-        b = _value(ans.tree, env, backend)
+        b = a if same else _value(ans.tree, env, backend)
         if a is None or b is None:
             continue
         if _differs(a, b, backend.mp):
             # confirm at higher precision before calling it a counterexample
             fine = MpmathBackend(80)
-            env2 = {n: fine.number(f"{v.numerator}/{v.denominator}") for n, v in point.items()}
+            env2 = {n: fine.number(v) for n, v in point.items()}
             a2, b2 = _value(ref.tree, env2, fine), _value(ans.tree, env2, fine)
             if a2 is not None and b2 is not None and _differs(a2, b2, backend.mp):
                 example = {n: float(v) for n, v in point.items()}
@@ -269,6 +271,16 @@ def _worker_main(conn: Any) -> None:  # pragma: no cover - runs in the child
 
 
 _WORKER: _Worker | None = None
+
+
+def _forget_worker() -> None:
+    """In a forked process: the parent's prover stays the parent's (this one starts its own when needed)."""
+    global _WORKER
+    _WORKER = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_worker)
 
 
 def _worker() -> _Worker:

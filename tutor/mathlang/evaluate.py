@@ -10,7 +10,9 @@ whose gradient at 0 differs).  Vectors broadcast as in torch; ``sum`` and
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any
 
 from .functions import FUNCTIONS
@@ -61,20 +63,41 @@ class TorchBackend(Backend):
 
 
 class MpmathBackend(Backend):
-    """High-precision scalars (for equivalence checks).  sum/mean of a scalar is itself."""
+    """High-precision scalars (for equivalence checks).  sum/mean of a scalar is itself.
+
+    Its mpmath context is its own: one per precision and thread, made once (making one costs
+    milliseconds), its precision never changed after."""
+
+    _contexts = threading.local()
 
     def __init__(self, dps: int = 40):
         import mpmath
 
-        self.mp = mpmath.mp.clone() if hasattr(mpmath.mp, "clone") else mpmath.mp
-        self.mp.dps = dps
+        made: dict[int, Any] = self._contexts.__dict__.setdefault("by_dps", {})
+        if dps in made:
+            self.mp = made[dps]
+        else:
+            self.mp = mpmath.mp.clone() if hasattr(mpmath.mp, "clone") else mpmath.mp
+            self.mp.dps = dps
+            if hasattr(mpmath.mp, "clone"):
+                made[dps] = self.mp
         self.mpmath = mpmath
+        self._numbers: dict[Any, Any] = {}
 
     def number(self, value: Any) -> Any:
-        import sympy
+        """An exact number (a sympy number, a Fraction, an int or their text) at the context's precision
+        (converted once per backend: a tree's numbers come back at every point)."""
+        if value in self._numbers:
+            return self._numbers[value]
+        if isinstance(value, Fraction):
+            p, q = value.numerator, value.denominator
+        else:
+            import sympy
 
-        value = sympy.Rational(value)
-        return self.mp.mpf(int(value.p)) / int(value.q)
+            exact = sympy.Rational(value)
+            p, q = int(exact.p), int(exact.q)
+        self._numbers[value] = self.mp.mpf(p) / q
+        return self._numbers[value]
 
     def const(self, name: str) -> Any:
         return +self.mp.pi if name == "pi" else +self.mp.e

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, TypeVar
 
@@ -32,6 +32,27 @@ class CheckContext:
     """What ``tutor check`` gives a kind's check: where the completed stubs are."""
 
     solutions: Path | None = None
+
+
+Outcome = dict[str, Any]
+
+
+@dataclass
+class Prepared:
+    """A kind's part of ``tutor check`` once its own (sympy) work is done: what is left to run, and what
+    the kind needs to judge it.  Plain data: it may come from a forked process.
+
+    ``programs``: rendered programs for torch (the runner's ``programs`` job);
+    ``files``: code files to run, ``{"path", "function", "calls"}``; ``error``:
+    what stopped the preparation, raised once the work before it is judged
+    (so a check reports the first failure in its own order).
+    """
+
+    variants: int = 0
+    programs: list[dict[str, Any]] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
+    data: Any = None
+    error: BaseException | None = None
 
 
 class ExerciseKind(Generic[A]):
@@ -55,7 +76,8 @@ class ExerciseKind(Generic[A]):
 
     # ---- variants and answers
     def draw(self, ex: Exercise, seed: int, params: dict[str, Any]) -> Variant[A]:
-        """The variant for these drawn parameters, with its answer and the misconceptions' answers."""
+        """The variant for these drawn parameters, with its answer and the misconceptions' answers (a function
+        of the exercise and ``params``: ``seed`` is only recorded)."""
         raise NotImplementedError
 
     def distinct(self, v: Variant[A]) -> bool:
@@ -81,7 +103,28 @@ class ExerciseKind(Generic[A]):
     # ---- tutor check
     def check(self, ex: Exercise, seeds: int, ctx: CheckContext) -> int:
         """Verify the exercise over ``seeds`` variants (raise TutorError); returns the variants verified."""
+        from ...engines.runner.programs import run_file, run_programs
+
+        prepared = self.prepare(ex, seeds, ctx)
+        answers = run_programs(prepared.programs)
+        outcomes = [run_file(Path(f["path"]), f["function"], f["calls"]) for f in prepared.files]
+        verified = self.finish(ex, prepared, answers, outcomes)
+        if prepared.error is not None:
+            raise prepared.error
+        return verified
+
+    def load_for_check(self) -> None:
+        """Import what :meth:`prepare` uses, before ``tutor check`` forks its processes (once, not in each)."""
+
+    def prepare(self, ex: Exercise, seeds: int, ctx: CheckContext) -> Prepared:
+        """:meth:`check`'s work that needs neither torch nor a worker (it may run in a forked process)."""
         raise NotImplementedError
+
+    def finish(self, ex: Exercise, prepared: Prepared, answers: list[list[Outcome]],
+               outcomes: list[list[Outcome]]) -> int:
+        """Judge what the programs' runs (``answers``, each program's asked values) and the files' runs
+        (``outcomes``, one per call) gave; raise TutorError; returns the variants verified."""
+        return prepared.variants
 
     # ---- views
     def question_blocks(self, v: Variant[A], *, stub: bool = True) -> list[Block]:

@@ -13,9 +13,8 @@ from ...foundation.document import Code as CodeSpan
 from ...foundation.errors import MathError, TutorError
 from ...foundation.i18n import _
 from ...foundation.term import fmt_number
-from ...foundation.text import decode_source
 from ..model import Exercise, Judgement, Variant
-from . import CheckContext, ExerciseKind, Fail, WorkFile
+from . import CheckContext, ExerciseKind, Fail, Outcome, Prepared, WorkFile
 from ._scenario import build_scenario, distinct, grade_prediction, validate_scenario, wrong
 
 CHECK_WORDS = ("check", "done", "run")
@@ -76,11 +75,13 @@ class Code(ExerciseKind[Answer]):
         from ..candidates import scenario_candidates
 
         scenario = build_scenario(ex, params)
-        cands = scenario_candidates(scenario, self.misconceptions, ex.data.get("misconceptions"), code=True)
+        run = simulate(scenario)
+        cands = scenario_candidates(scenario, self.misconceptions, ex.data.get("misconceptions"), code=True,
+                                    run=run)
         prompt = ex.data.get("question") or _("Complete {file}: {function}() must return the value of {ask} "
                                               "after the program runs.").format(
             file=ex.data["file"], function=ex.data["function"], ask=scenario.ask)
-        return Variant(ex, seed, params, prompt, simulate(scenario).answer, None, cands, scenario)
+        return Variant(ex, seed, params, prompt, run.answer, None, cands, scenario)
 
     distinct = staticmethod(distinct)
 
@@ -162,19 +163,9 @@ class Code(ExerciseKind[Answer]):
             -> list[dict[str, Any]]:
         """The learner's or the bank's own file, run (not isolated: trusted code) in a fresh job of the
         shared preloaded worker; one outcome per call (the first carries what the file printed)."""
-        from ...engines.runner import Limits, shared_worker
-        from ...engines.runner.protocol import call_outcomes, printed
+        from ...engines.runner.programs import run_file
 
-        try:
-            source = decode_source(path.read_bytes())
-        except OSError as exc:
-            return [{"failure": "load", "error": f"{type(exc).__name__}: {exc.strerror or exc}"} for _c in calls]
-        run = shared_worker().run({"mode": "call", "source": source, "function": ex.data["function"],
-                                   "calls": calls, "filename": path.name}, Limits(wall=timeout, cpu=int(timeout)))
-        outcomes = call_outcomes(run, len(calls), timeout)
-        if outcomes and printed(run):
-            outcomes[0]["printed"] = printed(run, 2000)
-        return outcomes
+        return run_file(path, ex.data["function"], calls, timeout)
 
     def respond(self, v: Variant[Answer], text: str, work_file: WorkFile) -> tuple[Judgement, str]:
         """At the quiz's prompt: ``check`` runs the learner's copy of the stub in a process of its own."""
@@ -189,18 +180,26 @@ class Code(ExerciseKind[Answer]):
                 "Your program printed:") + "\n" + result["printed"].rstrip("\n"))
         return judged, json.dumps(result)[:500]
 
-    def check(self, ex: Exercise, seeds: int, ctx: CheckContext) -> int:
+    def prepare(self, ex: Exercise, seeds: int, ctx: CheckContext) -> Prepared:
         """Every stub fails and every solution passes (each run in a fresh process of the preloaded worker)."""
-        from ..variants import variant
+        from ..variants import Memo, variant
 
-        variants = [variant(ex, seed) for seed in range(min(seeds, 3))]
+        memo: Memo = {}
+        variants = [variant(ex, seed, memo) for seed in range(min(seeds, 3))]
         calls = [self.call_args(v) for v in variants]
         stub = ex.root / ex.data["file"]
         solution = ctx.solutions / ex.data["file"] if ctx.solutions is not None else None
         if solution is not None and not solution.is_file():
             raise TutorError(_("no solution at {path}").format(path=solution), code="check.no-solution")
-        stub_results = self.run_files(ex, stub, calls)
-        sol_results = self.run_files(ex, solution, calls) if solution is not None else None
+        files = [{"path": str(p), "function": ex.data["function"], "calls": calls} for p in (stub, solution)
+                 if p is not None]
+        return Prepared(len(variants), files=files, data=(variants, solution))
+
+    def finish(self, ex: Exercise, prepared: Prepared, answers: list[list[Outcome]],
+               outcomes: list[list[Outcome]]) -> int:
+        variants, solution = prepared.data
+        stub_results = outcomes[0]
+        sol_results = outcomes[1] if solution is not None else None
         if all(self.grade_result(v, r).correct for v, r in zip(variants, stub_results)):
             raise TutorError(_("the stub {file} already passes: it must leave the TODO for the learner").format(
                 file=ex.data["file"]), code="check.stub-passes")

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from ...foundation.document import Block, Choices, Para, Strong, Text
 from ...foundation.i18n import _
 from ..model import Exercise, Judgement, Variant
-from . import CheckContext, ExerciseKind, Fail, WorkFile, _answer_label
+from . import CheckContext, ExerciseKind, Fail, Prepared, WorkFile, _answer_label
 
 Choice = int | bool          # the index of the right choice, or the truth of a true/false statement
 
@@ -73,11 +73,11 @@ class Concept(ExerciseKind[Choice]):
         explanation = why[index] if why and index != v.answer else data["explanation"]
         return Judgement(index == v.answer, expected, explanation)
 
-    def check(self, ex: Exercise, seeds: int, ctx: CheckContext) -> int:
+    def prepare(self, ex: Exercise, seeds: int, ctx: CheckContext) -> Prepared:
         from ..variants import variant
 
         variant(ex, 0)
-        return 1
+        return Prepared(1)
 
     def choices(self, v: Variant[Choice]) -> list[str] | None:
         return list(v.exercise.data.get("choices") or [_("true"), _("false")])

@@ -11,7 +11,7 @@ from ...foundation.document import Block, Code, DisplayMath, Equations, Inline, 
 from ...foundation.errors import MathError, TutorError
 from ...foundation.i18n import _
 from ..model import Candidate, Exercise, Judgement, Variant
-from . import CheckContext, ExerciseKind, Fail, WorkFile
+from . import CheckContext, ExerciseKind, Fail, Outcome, Prepared, WorkFile
 
 Derivatives = dict[str, Any]       # wrt -> the exact derivative (sympy)
 
@@ -80,15 +80,11 @@ class Derive(ExerciseKind[Derivatives]):
         return Variant(ex, seed, params, prompt, answer, None, cands, function=expr)
 
     def distinct(self, v: Variant[Derivatives]) -> bool:
-        from ...engines.derivatives import numerically_equal
+        from ...engines.derivatives import all_apart
 
         names = v.exercise.data["variables"]
-        for wrt, correct in v.answer.items():
-            exprs = [correct] + [c.answer for c in v.candidates if c.wrt == wrt]
-            for i, a in enumerate(exprs):
-                if any(numerically_equal(a, b, names) for b in exprs[i + 1:]):
-                    return False
-        return True
+        return all(all_apart([correct] + [c.answer for c in v.candidates if c.wrt == wrt], names)
+                   for wrt, correct in v.answer.items())
 
     def expected_text(self, v: Variant[Derivatives]) -> str:
         from ...mathlang.sym import to_text
@@ -141,20 +137,50 @@ class Derive(ExerciseKind[Derivatives]):
             return Judgement(False, expected, msg, misconception=ids[0], matches=ids)
         return Judgement(True, expected, v.exercise.explanation)
 
-    def check(self, ex: Exercise, seeds: int, ctx: CheckContext) -> int:
-        """sympy = torch = finite differences; a stated answer is sympy's; the key grades as right."""
-        from ..variants import variant
+    def load_for_check(self) -> None:
+        import numpy  # noqa: F401  (the finite differences)
 
-        for seed in range(seeds):
-            v = variant(ex, seed)      # raises if misconception answers cannot be kept apart
-            _check_witnesses(v, seed)
-            _check_stated_answer(v, seed)
-            typed = self.typed_answer(v)
-            judged = self.grade(v, typed)
-            if not judged.correct:
-                raise TutorError(_("seed {seed}: the answer key {typed} is not graded as right ({reason})").format(
-                    seed=seed, typed=typed, reason=judged.invalid or judged.explanation), code="check.key-not-right")
-        return seeds
+        from ...engines import derivatives, equivalence, gradients  # noqa: F401
+        from .. import candidates  # noqa: F401
+
+    def prepare(self, ex: Exercise, seeds: int, ctx: CheckContext) -> Prepared:
+        """sympy = torch = finite differences; a stated answer is sympy's; the key grades as right."""
+        from ..variants import params_key, variant
+        from ._witness import witness_point
+
+        prepared, memo, judged_params = Prepared(data=[]), dict[str, Any](), set[str]()
+        try:
+            for seed in range(seeds):
+                v = variant(ex, seed, memo)      # raises if misconception answers cannot be kept apart
+                prepared.data.append(witness_point(v, seed))     # torch's part is judged in finish
+                if prepared.data[-1].program is not None:
+                    prepared.programs.append(prepared.data[-1].program)
+                if params_key(v.params) in judged_params:       # the same function, answer and key
+                    continue
+                judged_params.add(params_key(v.params))
+                _check_stated_answer(v, seed)
+                typed = self.typed_answer(v)
+                judged = self.grade(v, typed)
+                if not judged.correct:
+                    raise TutorError(_("seed {seed}: the answer key {typed} is not graded as right ({reason})").format(
+                        seed=seed, typed=typed, reason=judged.invalid or judged.explanation),
+                        code="check.key-not-right")
+        except Exception as exc:        # raised once the seeds before it are judged
+            prepared.error = exc
+        prepared.variants = len(prepared.data) if prepared.error is None else 0
+        return prepared
+
+    def finish(self, ex: Exercise, prepared: Prepared, answers: list[list[Outcome]],
+               outcomes: list[list[Outcome]]) -> int:
+        from ..variants import variant
+        from ._witness import judge_witnesses
+
+        ran = iter(answers)
+        for w in prepared.data:
+            values = next(ran) if w.program is not None else []
+            if not judge_witnesses(w, values):      # torch could not run it there: the whole search, here
+                _check_witnesses(variant(ex, w.seed), w.seed)
+        return prepared.variants
 
     # ---- views
     def question_blocks(self, v: Variant[Derivatives], *, stub: bool = True) -> list[Block]:
@@ -261,7 +287,7 @@ def _check_witnesses(v: Variant[Derivatives], seed: int) -> None:
     for _attempt in range(20):
         point = {name: sympy.Rational(rng.randint(3, 20), 10) * rng.choice([1, 1, -1]) for name in variables}
         try:
-            report = compute(to_text(v.function), [f"{k}={val}" for k, val in point.items()])
+            report = compute(to_text(v.function), [f"{k}={val}" for k, val in point.items()], symbolic=False)
         except TutorError:
             continue
         if report.nondifferentiable or any(

@@ -10,7 +10,7 @@ from ...foundation.document import Block, Para, Program
 from ...foundation.errors import TutorError
 from ...foundation.i18n import _
 from ..model import Exercise, Judgement, Variant
-from . import CheckContext, ExerciseKind, Fail, WorkFile
+from . import CheckContext, ExerciseKind, Fail, Outcome, Prepared, WorkFile
 from ._scenario import build_scenario, distinct, grade_prediction, validate_scenario
 
 
@@ -32,9 +32,11 @@ class Predict(ExerciseKind[Answer]):
         from ..candidates import scenario_candidates
 
         scenario = build_scenario(ex, params)
-        cands = scenario_candidates(scenario, self.misconceptions, ex.data.get("misconceptions"), code=False)
+        run = simulate(scenario)
+        cands = scenario_candidates(scenario, self.misconceptions, ex.data.get("misconceptions"), code=False,
+                                    run=run)
         prompt = ex.data.get("question") or _("What does this program print?")
-        return Variant(ex, seed, params, prompt, simulate(scenario).answer, render(scenario), cands, scenario)
+        return Variant(ex, seed, params, prompt, run.answer, render(scenario), cands, scenario)
 
     distinct = staticmethod(distinct)
 
@@ -47,19 +49,34 @@ class Predict(ExerciseKind[Answer]):
     def grade(self, v: Variant[Answer], text: str) -> Judgement:
         return grade_prediction(v, text)
 
-    def check(self, ex: Exercise, seeds: int, ctx: CheckContext) -> int:
+    def prepare(self, ex: Exercise, seeds: int, ctx: CheckContext) -> Prepared:
         """The answer computed with sympy = what the rendered program prints when torch runs it."""
-        from ...engines.scenario import run_in_torch, same_answer
+        from ...engines.scenario.torchrun import program
         from ..variants import variant
 
-        for seed in range(seeds):
-            v = variant(ex, seed)       # raises if misconception answers cannot be kept apart
-            assert v.scenario is not None
-            got = run_in_torch(v.scenario)
-            if not same_answer(v.answer, got, v.scenario.dtype):
+        prepared, memo = Prepared(data=[]), dict[str, Any]()
+        try:
+            for seed in range(seeds):
+                v = variant(ex, seed, memo)       # raises if misconception answers cannot be kept apart
+                assert v.scenario is not None
+                prepared.programs.append(program(v.scenario))
+                prepared.data.append((seed, v.answer, v.scenario.dtype))
+        except Exception as exc:        # raised once the seeds before it are judged
+            prepared.error = exc
+        prepared.variants = len(prepared.data)
+        return prepared
+
+    def finish(self, ex: Exercise, prepared: Prepared, answers: list[list[Outcome]],
+               outcomes: list[list[Outcome]]) -> int:
+        from ...engines.scenario import same_answer
+        from ...engines.scenario.torchrun import answer_of
+
+        for (seed, expected, dtype), values in zip(prepared.data, answers):
+            got = answer_of(values[0])
+            if not same_answer(expected, got, dtype):
                 raise TutorError(_("seed {seed}: sympy says {expected} but the program prints {got}").format(
-                    seed=seed, expected=v.answer.text(), got=got.text()), code="check.torch-disagrees")
-        return seeds
+                    seed=seed, expected=expected.text(), got=got.text()), code="check.torch-disagrees")
+        return prepared.variants
 
     def question_blocks(self, v: Variant[Answer], *, stub: bool = True) -> list[Block]:
         assert v.code is not None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ...foundation.errors import TutorError
@@ -21,7 +22,8 @@ from .point import parse_point, parse_values, stored_point
 from .report import GradReport, Value, Witnesses, json_float
 from .witnesses import fd_witness, sympy_witness, torch_witness
 
-__all__ = ["DTYPES", "GradReport", "Value", "Witnesses", "compute", "compare", "parse_point", "parse_values"]
+__all__ = ["DTYPES", "GradReport", "Partial", "Value", "Witnesses", "compare", "compute", "parse_point", "parse_values",
+           "torch_program", "with_torch", "without_torch"]
 
 DTYPES = ("float64", "float32")
 # torch vs sympy, from the reference notes (item 11): float64 is within 5e-16 when
@@ -37,13 +39,75 @@ OPERATOR_KINKS = {
 }
 
 
+@dataclass
+class _Setup:
+    expression: str
+    parsed: Parsed
+    point: dict[str, Value]
+    dtype: str
+    n: int
+    v_values: list[Any] | None
+    v_vector: bool
+    stored: dict[str, list[Any]]
+
+
+@dataclass
+class Partial:
+    """The witnesses that need no torch (sympy, finite differences, the non-differentiable points).
+
+    Plain data: it can travel to another process, which adds torch's part
+    (:func:`torch_program`, then :func:`with_torch`).
+    """
+
+    expression: str
+    point: dict[str, Value]
+    dtype: str
+    used: frozenset[str]                  # the variables in the expression
+    gradient: list[float] | None
+    output_shape: list[int]
+    sym: dict[str, Any]
+    fd: dict[str, Any]
+    kinks: dict[tuple[str, int], dict[str, str]]
+    scale: float
+
+
 def compute(expression: str, at: Mapping[str, Value] | Iterable[str], gradient: str | None = None,
-            dtype: str = "float64") -> GradReport:
+            dtype: str = "float64", *, symbolic: bool = True) -> GradReport:
     """Gradients of ``expression`` at the point ``at`` from the three witnesses.
 
     ``at``: a mapping name -> Value, or a list of ``VAR=VALUES`` strings.
     ``gradient``: ``None`` or the text of the ``gradient`` argument of backward.
+    ``symbolic``: also a readable derivative per variable (display only; it can take sympy long).
     """
+    setup = _setup(expression, at, gradient, dtype)
+    torch_out = torch_witness(setup.parsed, setup.point, setup.stored, setup.v_values, setup.v_vector, dtype)
+    return with_torch(_partial(setup, torch_out["shape"], symbolic), torch_out["grads"])
+
+
+def without_torch(expression: str, at: Mapping[str, Value] | Iterable[str], dtype: str = "float64", *,
+                  symbolic: bool = False) -> Partial:
+    """:func:`compute`'s sympy and finite-difference witnesses for a function of scalars (a scalar output,
+    no gradient argument); torch's part runs elsewhere."""
+    setup = _setup(expression, at, None, dtype)
+    if any(v.vector for v in setup.point.values()):
+        raise ValueError("without_torch takes scalar variables only")
+    return _partial(setup, [], symbolic)
+
+
+def torch_program(partial: Partial) -> dict[str, Any] | None:
+    """The program that gives torch's witness for :func:`without_torch`'s point (the runner's ``programs``
+    job; its asks are the variables' .grad in the point's order); None where it cannot be written (a number
+    too large for a float: :func:`compute` says why)."""
+    from .program import render_program
+
+    try:
+        return render_program(parse(partial.expression).tree, stored_point(partial.point, partial.dtype),
+                              partial.dtype)
+    except OverflowError:
+        return None
+
+
+def _setup(expression: str, at: Mapping[str, Value] | Iterable[str], gradient: str | None, dtype: str) -> _Setup:
     if dtype not in DTYPES:
         raise TutorError(_("--dtype must be float32 or float64"), code="grad.bad-dtype")
     point = dict(at) if isinstance(at, Mapping) else parse_point(at)
@@ -60,52 +124,58 @@ def compute(expression: str, at: Mapping[str, Value] | Iterable[str], gradient: 
             lengths=", ".join(str(n) for n in sorted(lengths))), code="grad.vector-lengths")
     n = lengths.pop() if lengths else 1
     v_values, v_vector = (None, False) if gradient is None else parse_values(gradient, "--gradient")
-    stored = stored_point(point, dtype)
+    return _Setup(expression, parsed, point, dtype, n, v_values, v_vector, stored_point(point, dtype))
 
-    torch_out = torch_witness(parsed, point, stored, v_values, v_vector, dtype)
-    out_shape = torch_out["shape"]
+
+def _partial(setup: _Setup, out_shape: list[int], symbolic: bool) -> Partial:
+    parsed, point, stored = setup.parsed, setup.point, setup.stored
     numel = math.prod(out_shape) if out_shape else 1
-    v = [1] * numel if v_values is None else v_values
-
-    sym = sympy_witness(parsed, point, stored, v, n, out_shape)
+    v = [1] * numel if setup.v_values is None else setup.v_values
+    sym = sympy_witness(parsed, point, stored, v, setup.n, out_shape, symbolic=symbolic)
     fd = fd_witness(parsed, point, stored, v, out_shape)
     kinks = _kinks(parsed, point, stored)
     scale = max((abs(x) for name in point for x in sym["values"][name] if _finite(x)), default=0.0)
-    grads = {name: _witnesses(name, parsed, sym, torch_out, fd, kinks, scale, dtype) for name in point}
+    return Partial(setup.expression, point, setup.dtype, frozenset(parsed.variables),
+                   None if setup.v_values is None else [float(x) for x in setup.v_values], out_shape, sym, fd,
+                   kinks, scale)
+
+
+def with_torch(p: Partial, torch_grads: Mapping[str, list[float] | None]) -> GradReport:
+    """The report, once torch's gradients (``{name: floats or None}``) are known."""
+    grads = {name: _witnesses(name, p, torch_grads[name]) for name in p.point}
     nondiff = [
-        {"variable": name, "index": i if point[name].vector else None, "function": k["function"],
-         "message": k["message"], "torch": json_float(torch_out["grads"][name][i])
-         if torch_out["grads"][name] is not None else None}
-        for (name, i), k in sorted(kinks.items())
+        {"variable": name, "index": i if p.point[name].vector else None, "function": k["function"],
+         "message": k["message"], "torch": _component(torch_grads[name], i)}
+        for (name, i), k in sorted(p.kinks.items())
     ]
-    return GradReport(
-        expression=expression, point=point, dtype=dtype,
-        gradient=None if v_values is None else [float(x) for x in v_values],
-        output_shape=out_shape, gradients=grads, nondifferentiable=nondiff)
+    return GradReport(expression=p.expression, point=p.point, dtype=p.dtype, gradient=p.gradient,
+                      output_shape=p.output_shape, gradients=grads, nondifferentiable=nondiff)
 
 
-def _witnesses(name: str, parsed: Parsed, sym: dict[str, Any], torch_out: dict[str, Any], fd: dict[str, Any],
-               kinks: dict[tuple[str, int], dict[str, str]], scale: float, dtype: str) -> Witnesses:
-    ref = sym["values"][name]
-    tor = torch_out["grads"][name]
-    fdv = fd["values"][name]
-    used = name in parsed.variables
+def _witnesses(name: str, p: Partial, tor: list[float] | None) -> Witnesses:
+    ref = p.sym["values"][name]
+    fdv = p.fd["values"][name]
+    used = name in p.used
     status, notes = [], []
     for i, r in enumerate(ref):
         if not used:
             status.append("unused")
-        elif kinks.get((name, i)):
+        elif p.kinks.get((name, i)):
             status.append("nondifferentiable")
         else:
-            status.append(compare(r, None if tor is None else tor[i], fdv[i], scale, fd["scale"], dtype))
+            status.append(compare(r, None if tor is None else tor[i], fdv[i], p.scale, p.fd["scale"], p.dtype))
     if not used:
         notes.append(_("{name} does not appear in the expression: torch leaves {name}.grad as None "
                        "(the derivative is 0)").format(name=name))
     if "saturated" in status:
         notes.append(_("{dtype} rounds this gradient to exactly 0 (saturation); the true value is not 0. "
-                       "Use float64 to see it.").format(dtype=dtype))
-    return Witnesses(symbolic=sym["symbolic"].get(name), sympy=ref, torch=tor, finite_difference=fdv,
+                       "Use float64 to see it.").format(dtype=p.dtype))
+    return Witnesses(symbolic=p.sym["symbolic"].get(name), sympy=ref, torch=tor, finite_difference=fdv,
                      status=status, notes=notes)
+
+
+def _component(values: list[float] | None, i: int) -> float | str | None:
+    return None if values is None else json_float(values[i])
 
 
 def _finite(x: float | None) -> bool:

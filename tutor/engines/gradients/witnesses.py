@@ -77,8 +77,9 @@ def _element_symbols(point: dict[str, Value]) -> dict[str, list[Any]]:
 
 
 def sympy_witness(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]], v: list[Any], n: int,
-                  out_shape: list[int]) -> dict[str, Any]:
-    """{"values": {name: [floats]}, "symbolic": {name: derivative as text}}."""
+                  out_shape: list[int], *, symbolic: bool = True) -> dict[str, Any]:
+    """{"values": {name: [floats]}, "symbolic": {name: derivative as text}} (``symbolic``: that readable
+    form is for display, and simplifying it can cost more than the rest: {} without it)."""
     import sympy
 
     from ...mathlang.sym import expand_elements
@@ -98,7 +99,8 @@ def sympy_witness(parsed: Parsed, point: dict[str, Value], stored: dict[str, lis
     for name, val in point.items():
         targets = elems[name] if val.vector else [syms[name]]
         values[name] = [exact_float(sympy.diff(loss, t), subs) for t in targets]
-    return {"values": values, "symbolic": _symbolic_display(parsed, point, syms, v, n, out_shape)}
+    shown = _symbolic_display(parsed, point, syms, v, n, out_shape) if symbolic else {}
+    return {"values": values, "symbolic": shown}
 
 
 def exact_float(expr: Any, subs: dict[Any, Any]) -> float:

@@ -7,6 +7,8 @@ the bank's trusted code through the same workers without isolation.
 
 * :mod:`.worker`: the parent's side of one worker (:class:`Worker`, :class:`Run`, :class:`Limits`);
 * :mod:`.pool`: several workers for a batch;
+* :mod:`.programs`: trusted code in the shared worker: the tutor's rendered programs (many to a job) and
+  the learner's or the bank's code files;
 * :mod:`.protocol`: what a job sent back, read against a strict schema;
 * :mod:`.isolation`: the probe that decides which protections hold;
 * :mod:`.sandbox`: bubblewrap's allow-list; :mod:`.seccomp`: the syscall filter;

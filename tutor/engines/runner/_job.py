@@ -246,6 +246,53 @@ def count_autograd():
     return counter
 
 
+def _number(x):
+    """A float as JSON allows it: non-finite values by name."""
+    return x if x == x and abs(x) != float("inf") else repr(x)
+
+
+def read_asked(namespace, ask):
+    """The asked value of a program: a tensor's value or .grad (one element with index), is_leaf, requires_grad."""
+    t = namespace[ask["name"]]
+    if ask["attr"] in ("is_leaf", "requires_grad"):
+        return {"kind": "bool", "flag": bool(getattr(t, ask["attr"]))}
+    value = t.grad if ask["attr"] == "grad" else t
+    if value is None:
+        return {"kind": "none"}
+    value = value.detach()
+    if ask.get("index") is not None:
+        value = value[ask["index"]]
+    return {"kind": "number", "values": [_number(float(x)) for x in value.reshape(-1).tolist()],
+            "vector": value.dim() > 0}
+
+
+def do_programs(job, channel, limits):
+    """Programs the tutor rendered (``tutor check``), one after another: the values each one is asked for,
+    or the exception it raised (type and first line) for every one of them."""
+    import contextlib
+    import io
+    import math
+    import warnings
+
+    import torch
+    results = []
+    for program in job["programs"]:
+        namespace = {"torch": torch, "math": math, "__name__": "__scenario__"}
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with contextlib.redirect_stdout(io.StringIO()):
+                    exec(compile(program["source"], "<scenario>", "exec"), namespace)
+                    answers = [read_asked(namespace, ask) for ask in program["asks"]]
+        except Exception as exc:     # the program's own error is its answer
+            text = str(exc).splitlines()[0] if str(exc) else ""
+            answers = [{"kind": "error", "type": type(exc).__name__, "message": text} for _ask in program["asks"]]
+        finally:
+            torch.set_grad_enabled(True)
+        results.append(answers)
+    channel.emit({"t": "result", "results": results, "output": output_text(limits["output_bytes"])})
+
+
 def do_trace(job, channel, limits):
     """A whole script as __main__, under the tracer: each event leaves the process as it happens."""
     tracer = {"__name__": "tutor_tracer"}
@@ -271,91 +318,6 @@ def do_trace(job, channel, limits):
     end["output"] = output_text(limits["output_bytes"])
     end["k"] = job.get("options", {}).get("token", "")   # sent by the runner itself, whatever the script replaced
     channel.emit(end)
-
-
-def _try(action):
-    try:
-        result = action()
-        return "ok" if result is None else {"entries": result}
-    except OSError as exc:
-        import errno
-        return errno.errorcode.get(exc.errno or 0, "error")
-    except Exception as exc:
-        return type(exc).__name__
-
-
-def do_probe(job, channel, limits):
-    """Trusted code, run exactly as a submission is, reporting what it can reach (the parent decides)."""
-    import socket
-
-    def listing(path):
-        if os.path.isdir(path):
-            return sorted(os.listdir(path))[:500]
-        with open(path, "rb") as fh:
-            fh.read(1)
-        return None
-
-    def create(folder):
-        fd = os.open(os.path.join(folder, job["token"]), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        os.close(fd)
-
-    def tcp(port):
-        s = socket.create_connection(("127.0.0.1", port), timeout=1)
-        s.close()
-
-    def unix(path):
-        s = socket.socket(socket.AF_UNIX)
-        s.settimeout(1)
-        s.connect(path)
-        s.close()
-
-    def new_userns():
-        pid = os.fork()
-        if pid == 0:
-            libc = ctypes.CDLL(None, use_errno=True)
-            os._exit(0 if libc.unshare(0x10000000) == 0 else 1)
-        _, status = os.waitpid(pid, 0)
-        if os.WEXITSTATUS(status) != 0:
-            raise PermissionError(1, "refused")
-
-    mounts = []
-    try:
-        with open("/proc/self/mountinfo") as fh:
-            mounts = sorted({line.split()[4] for line in fh})
-    except OSError:
-        pass
-    status = {}
-    try:
-        with open("/proc/self/status") as fh:
-            status = dict(line.rstrip("\n").split(":\t", 1) for line in fh if ":\t" in line)
-    except OSError:
-        pass
-    obs = {
-        "pid": os.getpid(), "uid": os.getuid(), "gid": os.getgid(),
-        "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
-        "environment": sorted(os.environ),
-        "fds": sorted(int(fd) for fd in os.listdir("/proc/self/fd")),
-        "read": {p: _try(lambda p=p: listing(p)) for p in job.get("read", [])},
-        "create": {p: _try(lambda p=p: create(p)) for p in job.get("create", [])},
-        "writable_mounts": [m for m in mounts if m not in ("/proc",) and _try(lambda m=m: create(m)) == "ok"],
-        "found": [p for p in job.get("look_for", []) if os.path.exists(p)],
-        "needed": {p: _try(lambda p=p: listing(p)) for p in job.get("needed", [])},
-        "tcp": {str(port): _try(lambda port=port: tcp(port)) for port in job.get("tcp", [])},
-        "unix": {p: _try(lambda p=p: unix(p)) for p in job.get("unix", [])},
-        "new_user_namespace": _try(new_userns),
-        "socket_families": {str(f): _try(lambda f=f: socket.socket(f, socket.SOCK_STREAM).close())
-                            for f in (40, 17, 44, 5)},     # AF_VSOCK, AF_PACKET, AF_XDP, AF_APPLETALK
-        "kernel_settings": {p: _try(lambda p=p: os.close(os.open(p, os.O_WRONLY)))
-                            for p in ("/proc/sys/kernel/core_pattern", "/proc/sys/vm/drop_caches",
-                                      "/proc/sysrq-trigger")},
-        "capabilities": status.get("CapEff", "?").strip(),
-        "no_new_privs": status.get("NoNewPrivs", "?").strip(),
-        "seccomp": status.get("Seccomp", "?").strip(),
-        "limits": {name: resource.getrlimit(getattr(resource, name))[0]
-                   for name in ("RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_NPROC", "RLIMIT_FSIZE", "RLIMIT_NOFILE")},
-        "hostname": os.uname().nodename,
-    }
-    channel.emit({"t": "result", "probe": obs})
 
 
 def run_job(chan_fd, limits, mode):
@@ -392,7 +354,7 @@ def run_job(chan_fd, limits, mode):
     channel = Channel(chan_fd)
     kind = job.get("mode", "call")
     try:
-        {"call": do_call, "trace": do_trace, "probe": do_probe}[kind](job, channel, limits)
+        {"call": do_call, "trace": do_trace, "probe": do_probe, "programs": do_programs}[kind](job, channel, limits)
     except BaseException as exc:
         try:
             channel.emit({"t": "result", "runner_error": describe(exc)})

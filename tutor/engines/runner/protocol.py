@@ -18,6 +18,8 @@ from .worker import Run
 
 MAX_VECTOR = 10_000
 MAX_ERROR = 300
+MAX_PROGRAM_ERROR = 2000      # torch's own messages, compared word for word (one is over 300 characters)
+NONFINITE = ("nan", "inf", "-inf")
 Outcome = dict[str, Any]
 
 
@@ -128,3 +130,58 @@ def printed(run: Run, limit: int = 4000) -> str:
     """What the job printed (capped, cleaned), for the feedback."""
     result = run.result
     return clean(result.get("output", ""), limit) if isinstance(result, dict) else ""
+
+
+def _finite_or_named(values: list[Any]) -> list[float] | None:
+    out = []
+    for x in values:
+        if isinstance(x, str) and x in NONFINITE:
+            out.append(float(x))
+        elif isinstance(x, (int, float)) and not isinstance(x, bool):
+            try:
+                out.append(float(x))
+            except OverflowError:
+                return None
+        else:
+            return None
+    return out
+
+
+def program_answer(entry: object) -> Outcome:
+    """One value a rendered program was asked for, checked: {"kind": number | none | bool | error, ...};
+    anything else is {"kind": "unreadable"}."""
+    bad: Outcome = {"kind": "unreadable"}
+    if not isinstance(entry, dict):
+        return bad
+    kind = entry.get("kind")
+    if kind == "none":
+        return {"kind": "none"}
+    if kind == "bool":
+        flag = entry.get("flag")
+        return {"kind": "bool", "flag": flag} if isinstance(flag, bool) else bad
+    if kind == "error":
+        name, message = entry.get("type"), entry.get("message")
+        if not isinstance(name, str) or not isinstance(message, str):
+            return bad
+        return {"kind": "error", "type": _name(name), "message": clean(message, MAX_PROGRAM_ERROR)}
+    if kind == "number":
+        values, vector = entry.get("values"), entry.get("vector")
+        if not isinstance(vector, bool) or not isinstance(values, list) or len(values) > MAX_VECTOR \
+                or (not vector and len(values) != 1):
+            return bad
+        floats = _finite_or_named(values)
+        return bad if floats is None else {"kind": "number", "values": floats, "vector": vector}
+    return bad
+
+
+def program_answers(run: Run, asks: list[int], wall: float) -> list[list[Outcome]]:
+    """Exactly ``asks[i]`` checked values for program i, whatever the job sent (on a failed run, every one is
+    {"kind": "unreadable", "failure": why})."""
+    why = failure(run, wall)
+    results = run.result.get("results") if why is None and run.result else None
+    if why is None and (not isinstance(results, list) or len(results) != len(asks)
+                        or any(not isinstance(r, list) or len(r) != n for r, n in zip(results, asks))):
+        why = {"failure": "unreadable", "exit": run.exit}
+    if why is not None or results is None:
+        return [[{"kind": "unreadable", "failure": why} for _a in range(n)] for n in asks]
+    return [[program_answer(entry) for entry in answers] for answers in results]

@@ -17,21 +17,26 @@ _lock = threading.Lock()
 _worker: Worker | None = None
 
 
-def shared_worker() -> Worker:
-    """The process's trusted worker (a dead one is replaced)."""
+def shared_worker(warm: bool = False) -> Worker:
+    """The process's trusted worker (a dead one is replaced); ``warm``: it loads what torch imports lazily
+    (an optimizer's step) before its first job."""
     global _worker
     with _lock:
         if _worker is None or not _worker.alive:
             if _worker is not None:
                 _worker.close()
-            _worker = Worker("trusted")
+            _worker = Worker("trusted", warm=warm, compact=False)       # a few jobs: not worth compacting
             atexit.register(close_shared)
+        elif warm:
+            with _worker.lock:
+                _worker.request_warm()
         return _worker
 
 
-def prestart() -> None:
-    """Start the worker now, so that its torch import overlaps with the learner's reading."""
-    shared_worker()
+def prestart(warm: bool = False) -> None:
+    """Start the worker now, so that its torch import overlaps with the learner's reading (or ``tutor
+    check``'s sympy work)."""
+    shared_worker(warm)
 
 
 def close_shared() -> None:

@@ -101,24 +101,28 @@ def sweep_stale() -> None:
 
 def _source() -> str:
     here = Path(__file__).with_name
-    return "\n".join(here(name).read_text(encoding="utf-8") for name in ("_namespaces.py", "_job.py", "_worker.py"))
+    parts = ("_namespaces.py", "_job.py", "_probe.py", "_worker.py")
+    return "\n".join(here(name).read_text(encoding="utf-8") for name in parts)
 
 
 def worker_config(mode: str, *, ctrl_fd: int, uid: int | None = None, preload: bool = True, warm: bool = False,
-                  seccomp: str | None = None, keep_under_tmp: tuple[str, ...] = ()) -> dict[str, Any]:
+                  seccomp: str | None = None, keep_under_tmp: tuple[str, ...] = (), compact: bool = True) \
+        -> dict[str, Any]:
     from .sandbox import site_dirs
 
     return {"mode": mode, "ctrl_fd": ctrl_fd, "path": site_dirs(), "debug": DEBUG, "uid": uid, "preload": preload,
-            "warm": warm, "seccomp": seccomp, "keep_under_tmp": list(keep_under_tmp)}
+            "warm": warm, "seccomp": seccomp, "keep_under_tmp": list(keep_under_tmp), "compact": compact}
 
 
 class Worker:
     """One preloaded worker process; one job at a time (a lock serialises callers)."""
 
     def __init__(self, mode: str = "sandbox", *, limits: Limits | None = None, uid: int | None = None,
-                 preload: bool = True, warm: bool = False, start_timeout: float = 120.0):
+                 preload: bool = True, warm: bool = False, start_timeout: float = 120.0, compact: bool = True):
         """``warm``: load what torch imports lazily (an optimizer's step: over a second) before the first job,
-        worth it for a batch; otherwise the first job that needs it loads it, and the worker after it."""
+        worth it for a batch; otherwise the first job that needs it loads it, and the worker after it.
+        ``compact``: then collect and back the heap with huge pages (cheaper forks: worth it for many jobs;
+        otherwise the collector is only frozen)."""
         if mode not in MODES:
             raise ValueError(mode)
         self.mode, self.limits, self.start_timeout = mode, limits or Limits(), start_timeout
@@ -127,6 +131,7 @@ class Worker:
         self.stage: str | None = None            # root only: the (empty) folder the launcher mounts over
         self.warmed = warm
         self.pending_warm = False
+        self.compact = compact
         self.ctrl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         from .cgroups import Cap
 
@@ -152,7 +157,7 @@ class Worker:
             seccomp = program_hex()
         fd = theirs.fileno()
         config = worker_config(self.mode, ctrl_fd=fd, uid=uid, preload=preload, warm=warm, seccomp=seccomp,
-                               keep_under_tmp=keep)
+                               keep_under_tmp=keep, compact=self.compact)
         python = [sys.executable, "-I", "-S", "-c", _source(), json.dumps(config)]
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
         stderr = None if DEBUG else subprocess.PIPE

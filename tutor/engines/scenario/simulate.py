@@ -81,19 +81,38 @@ class Run:
     answer: Answer
     events: list[BackwardEvent | UpdateEvent]
     backward_calls: int
+    consulted: frozenset[str] = frozenset()      # the beliefs a step asked about (see Simulation.believes)
+    final: Simulation | None = field(default=None, repr=False, compare=False)   # the state at the end
 
     def backward_events(self) -> list[BackwardEvent]:
         return [e for e in self.events if isinstance(e, BackwardEvent)]
 
+    @property
+    def memo(self) -> dict[Any, Any]:
+        """The gradients this run took (see :func:`simulate`)."""
+        assert self.final is not None
+        return self.final.memo
 
-def simulate(s: Scenario, beliefs: Iterable[str] = ()) -> Run:
-    """Run the scenario exactly; ``beliefs`` switch on misconceptions (see BELIEFS)."""
-    return Simulation(s, frozenset(beliefs)).run()
+    def read(self, ask: Ask) -> Answer:
+        """The answer of the same program printing ``ask`` instead (the same run: only the print differs)."""
+        assert self.final is not None
+        return self.answer if self.final.raised else self.final.read(ask)
+
+
+def simulate(s: Scenario, beliefs: Iterable[str] = (), memo: dict[Any, Any] | None = None) -> Run:
+    """Run the scenario exactly; ``beliefs`` switch on misconceptions (see BELIEFS).
+
+    ``memo``: another run's :attr:`Run.memo` (of the same scenario, or a variant of it): the gradients
+    both runs take at the same point are not differentiated again.
+    """
+    return Simulation(s, frozenset(beliefs), memo).run()
 
 
 class Simulation:
-    def __init__(self, s: Scenario, beliefs: frozenset[str]):
+    def __init__(self, s: Scenario, beliefs: frozenset[str], memo: dict[Any, Any] | None = None):
         import sympy
+
+        self.memo: dict[Any, Any] = {} if memo is None else memo    # (loss, symbols, point) -> gradients
 
         self.sp = sympy
         self.scenario = s
@@ -103,8 +122,13 @@ class Simulation:
         self.events: list[BackwardEvent | UpdateEvent] = []
         self.backward_calls = 0
         self._symbols: dict[tuple[str, int], Any] = {}
+        self.consulted: set[str] = set()
+        self.raised = False
 
     def believes(self, belief: str) -> bool:
+        """Every rule a belief changes asks here, so a run that never asked about a belief is, step for
+        step, the run with that belief switched on too (the same answer, not simulated again)."""
+        self.consulted.add(belief)
         return belief in self.beliefs
 
     def sym(self, name: str, i: int) -> Any:
@@ -120,11 +144,12 @@ class Simulation:
             self.run_steps(self.scenario.steps)
             answer = self.read(self.scenario.ask)
         except ScenarioError as exc:
+            self.raised = True
             answer = Answer.raised(exc.kind, exc.message)
-        return Run(answer, self.events, self.backward_calls)
+        return Run(answer, self.events, self.backward_calls, frozenset(self.consulted), self)
 
     def run_steps(self, steps: Sequence[Step]) -> None:
-        if self.believes("zero_anywhere"):
+        if any(s.zeroing for s in steps) and self.believes("zero_anywhere"):     # (it moves zeroing steps)
             steps = zero_first(steps)
         for step in steps:
             step.simulate(self)

@@ -87,8 +87,11 @@ class Backward(Step):
         for name in sorted(y.leaves):
             t = sim.tensors[name]
             # every leaf in the graph gets a .grad, even an identically zero one (x - x)
-            elems = [sim.sym(name, i) for i in range(len(t.values))]
-            sim.accumulate(t, [_derivative(loss, e).xreplace(y.at) for e in elems])
+            elems = tuple(sim.sym(name, i) for i in range(len(t.values)))
+            key = (loss, elems, frozenset(y.at.items()))
+            if key not in sim.memo:          # the same point in another run of this draw: computed once
+                sim.memo[key] = [_derivative(loss, e).xreplace(y.at) for e in elems]
+            sim.accumulate(t, sim.memo[key])
         # non-leaf tensors that retain their grad (or all, under the nonleaf_grad belief)
         for t in list(sim.tensors.values()):
             if t.leaf or t is y or not t.requires_grad or not (t.retains or sim.believes("nonleaf_grad")):

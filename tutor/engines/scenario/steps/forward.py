@@ -61,8 +61,9 @@ class Forward(Step):
                 assert t.expr is not None
                 env[name] = t.expr
         used = variables(self.tree)
+        means = any(isinstance(n, Call) and n.name == "mean" for n in walk(self.tree))
         exprs, vector = expand_elements(self.tree, env, {k: sim.tensors[k].vector for k in env},
-                                        mean_is_sum=sim.believes("mean_is_sum"))
+                                        mean_is_sum=means and sim.believes("mean_is_sum"))
         requires = tracking and any(sim.tensors[name].requires_grad for name in used)
         t = Tensor(self.name, [e.xreplace(at) for e in exprs], vector, leaf=not requires, requires_grad=requires)
         if requires:

@@ -1,0 +1,68 @@
+"""``tutor check``: validate and verify an exercise bank, as rustlings' ``dev check`` does.
+
+For every exercise and many seeds, each kind verifies its own part
+(:meth:`tutor.bank.ExerciseKind.check`): derive answers through sympy, torch
+and finite differences; predict answers against the rendered program run in
+torch; code stubs fail and solutions pass.  Every variant must keep the
+misconception answers apart from the correct one and from each other; the
+file must follow the format (loading names the file, exercise and field).
+
+How the work is spread (:mod:`.parallel`): each kind's sympy part
+(:meth:`~tutor.bank.ExerciseKind.prepare`) runs here (or in ``jobs`` forked
+processes); what needs torch (the rendered programs, the stubs and
+solutions) runs in the shared trusted worker, which imports torch while the
+sympy work goes on, so this process never imports torch.  Nothing is kept
+from one run to the next.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ... import bank
+from ...foundation.errors import BankError
+from ...foundation.i18n import _
+from ...foundation.paths import default_bank_dir, solutions_dir
+from .report import CheckReport, Problem, _bank_problem
+
+__all__ = ["CheckReport", "Problem", "Progress", "check_bank"]
+
+Progress = Callable[[int, int, str], None]
+
+
+def check_bank(directory: str | Path | None = None, seeds: int = 5, solutions: str | Path | None = None,
+               progress: Progress | None = None, jobs: int | None = None) -> CheckReport:
+    """Check every exercise with ``seeds`` variants; ``progress(done, total, label)`` is called per exercise.
+
+    ``jobs``: processes for the sympy work (default 1: this process, beside the worker; see
+    :data:`.parallel.DEFAULT_JOBS`).
+    """
+    from ...engines.runner import prestart
+    from .parallel import run_checks
+
+    start = time.perf_counter()
+    report = CheckReport()
+    root = Path(directory) if directory else default_bank_dir()
+    prestart(warm=True)         # torch loads in the worker while the bank loads and sympy works
+    try:
+        exercises = bank.load(root)
+    except BankError as exc:
+        report.problems.append(_bank_problem(exc))
+        report.seconds = time.perf_counter() - start
+        return report
+    ctx = bank.CheckContext(solutions_dir(root, solutions))
+    report.exercises = len(exercises)
+    report.coverage = {topic: sum(1 for ex in exercises if ex.topic == topic) for topic in bank.TOPICS}
+    report.kinds = {kind: sum(1 for ex in exercises if ex.kind == kind) for kind in bank.KINDS}
+    if any(ex.handler.runs_code for ex in exercises) and ctx.solutions is None:
+        report.notes.append(_("no solutions/ folder next to {root}: code solutions were not run").format(root=root))
+    for verified, problem in run_checks(exercises, seeds, ctx, jobs, progress):
+        if problem is not None:
+            report.problems.append(problem)
+        else:
+            report.variants += verified
+    if progress:
+        progress(len(exercises), len(exercises), "")
+    report.seconds = time.perf_counter() - start
+    return report
