@@ -68,15 +68,23 @@ rm -f "$ERR"
 
 
 def requirements() -> str:
-    """The versions this export is made with, pinned (tomli for Python 3.10)."""
+    """The versions this export is made with, pinned; where that version needs a newer Python than 3.10 (numpy
+    2.3 and later need 3.11), the newest the older Python can have instead (and tomli for Python 3.10)."""
     import importlib.metadata as md
+    import re
 
     lines = []
     for name in REQUIREMENTS:
         try:
-            lines.append(f"{name}=={md.version(name)}")
+            version, needs = md.version(name), md.metadata(name).get("Requires-Python") or ""
         except md.PackageNotFoundError:
             continue
+        m = re.search(r">=\s*3\.(\d+)", needs)
+        newer = int(m.group(1)) if m else 0
+        if newer > 10:
+            lines += [f'{name}=={version}; python_version >= "3.{newer}"', f'{name}; python_version < "3.{newer}"']
+        else:
+            lines.append(f"{name}=={version}")
     try:
         lines.append(f"tomli=={md.version('tomli')}; python_version < '3.11'")
     except md.PackageNotFoundError:
