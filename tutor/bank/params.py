@@ -13,11 +13,11 @@ from .model import Exercise
 MAX_VALUES = 1_000_000            # values a { min, max, step } range may hold
 
 
-def check_params(params: object, fail: Fail) -> None:
+def check_params(params: object, fail: Fail, field: str = "params") -> None:
     if not isinstance(params, dict):
-        fail("params", _("must be a table of parameter ranges"), "bank.bad-params")
+        fail(field, _("must be a table of parameter ranges"), "bank.bad-params")
     for name, spec in params.items():
-        _check_one(spec, f"params.{name}", fail)
+        _check_one(spec, f"{field}.{name}", fail)
 
 
 def _check_one(spec: object, f: str, fail: Fail) -> None:
@@ -59,13 +59,18 @@ def _number(value: object) -> bool:
     return _finite(value)
 
 
-def draw_params(ex: Exercise, seed: int, attempt: int = 0) -> dict[str, Any]:
-    """Seeded parameter values (exact sympy numbers); the same seed gives the same values."""
+def draw_params(ex: Exercise, seed: int, attempt: int = 0, grading: bool = False) -> dict[str, Any]:
+    """Seeded parameter values (exact sympy numbers); the same seed gives the same values.
+
+    ``grading``: the grader's ranges (``grade_params``, wide enough that tabulating the inputs is pointless)
+    where the exercise has them, for the parameters they name; the quiz's ``params`` for the others."""
     import sympy
 
-    rng = random.Random(f"{ex.id}:{seed}:{attempt}")
+    rng = random.Random(f"{ex.id}:{'grade:' if grading else ''}{seed}:{attempt}")
     out = {}
     specs: Mapping[str, Any] = ex.data.get("params", {})
+    if grading and ex.data.get("grade_params"):
+        specs = {**specs, **ex.data["grade_params"]}
     for name, spec in sorted(specs.items()):
         if "choices" in spec:
             value = rng.choice(spec["choices"])

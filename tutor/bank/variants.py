@@ -20,16 +20,17 @@ def params_key(params: dict[str, Any]) -> str:
     return repr(sorted((name, type(value).__name__, str(value)) for name, value in params.items()))
 
 
-def variant(ex: Exercise, seed: int = 0, memo: Memo | None = None) -> Variant[Any]:
+def variant(ex: Exercise, seed: int = 0, memo: Memo | None = None, grading: bool = False) -> Variant[Any]:
     """A seeded variant whose misconception answers differ from the correct one and each other.
 
     ``memo``: one exercise's draws so far (``tutor check``'s seeds draw the same parameters often): a draw
     is a function of the exercise and the parameters, so a parameter draw seen before is not drawn again.
+    ``grading``: drawn from the grader's ranges (``grade_params``) where the exercise has them.
     """
     kind = ex.handler
     last = None
     for attempt in range(MAX_DRAWS):
-        params = draw_params(ex, seed, attempt)
+        params = draw_params(ex, seed, attempt, grading)
         key = params_key(params)
         if memo is not None and key in memo:
             drawn, ok = memo[key]

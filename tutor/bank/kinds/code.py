@@ -39,14 +39,22 @@ def _failure(result: Mapping[str, Any]) -> str:
 class Code(ExerciseKind[Answer]):
     name: ClassVar[str] = "code"
     order: ClassVar[int] = 40
-    fields: ClassVar[tuple[str, ...]] = ("file", "function", "call", "scenario")
+    fields: ClassVar[tuple[str, ...]] = ("file", "function", "call", "scenario", "grade_params")
     runs_code: ClassVar[bool] = True
     misconceptions: ClassVar[tuple[str, ...]] = (
         "accumulation.no-zero", "zeroing.after-backward", "update.sign", "loop.one-more", "loop.one-fewer",
         "reduction.mean-vs-sum", "answer.grad-as-value")
 
     def validate(self, item: Mapping[str, Any], root: Path, fail: Fail) -> None:
+        from ..params import check_params
+
         validate_scenario(item, fail)
+        if "grade_params" in item:
+            check_params(item["grade_params"], fail, "grade_params")
+            extra = set(item["grade_params"]) - set(item.get("params", {}))
+            if extra:
+                fail(f"grade_params.{sorted(extra)[0]}", _("not a parameter of the exercise (params)"),
+                     "bank.bad-params")
         rel = item.get("file")
         if not isinstance(rel, str) or rel.startswith("/") or ".." in Path(rel).parts:
             fail("file", _("must be a path inside the bank folder"), "bank.bad-file")
@@ -186,6 +194,8 @@ class Code(ExerciseKind[Answer]):
 
         memo: Memo = {}
         variants = [variant(ex, seed, memo) for seed in range(min(seeds, 3))]
+        if ex.data.get("grade_params"):          # the grader's wider ranges: the same checks on their draws
+            variants += [variant(ex, seed, None, grading=True) for seed in range(min(seeds, 3))]
         calls = [self.call_args(v) for v in variants]
         stub = ex.root / ex.data["file"]
         solution = ctx.solutions / ex.data["file"] if ctx.solutions is not None else None

@@ -90,7 +90,7 @@ def cases_for(ex: Exercise, seed: int, count: int = CASES) -> list[Variant[Any]]
     """
     key = (str(ex.path), ex.id, seed, count)
     if key not in _CASES:
-        _CASES[key] = [bank.variant(ex, seed * 1000 + i) for i in range(count)]
+        _CASES[key] = [bank.variant(ex, seed * 1000 + i, grading=True) for i in range(count)]
     return _CASES[key]
 
 

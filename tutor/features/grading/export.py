@@ -76,7 +76,7 @@ def requirements() -> str:
     lines = []
     for name in REQUIREMENTS:
         try:
-            version, needs = md.version(name), md.metadata(name).get("Requires-Python") or ""
+            version, needs = md.version(name), md.metadata(name)["Requires-Python"] or ""
         except md.PackageNotFoundError:
             continue
         m = re.search(r">=\s*3\.(\d+)", needs)
