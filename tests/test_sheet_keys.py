@@ -50,3 +50,47 @@ def test_key_tables_show_the_belief():
     key = sheets.render(sheet, "md", key=True)
     (row,) = [line for line in key.splitlines() if "`accumulation.overwrite`" in line]
     assert CATALOGUE["accumulation.overwrite"].title in row and _("backward() adds into .grad") not in row
+
+
+# ------------------------------------------------------------------ code keys carry the reference solution
+
+SOLUTION_LINE = "x.grad.zero_()"            # in the fixture's solution, not in its stub
+STUB_LINE = "# TODO: clear the gradient"    # in the stub, not in the solution
+
+
+def _good_bank(tmp_path, solutions=True):
+    """A copy of the fixture bank (with or without its ../solutions folder)."""
+    root = tmp_path / ("with" if solutions else "without")
+    shutil.copytree(GOOD / "exercises", root / "exercises")
+    if solutions:
+        shutil.copytree(GOOD / "solutions", root / "solutions")
+    return root / "exercises"
+
+
+@pytest.mark.parametrize("fmt", KEY_FORMATS)
+def test_code_keys_show_the_reference_solution(tmp_path, fmt):
+    assert SOLUTION_LINE not in (GOOD / "exercises" / "code" / "descend.py").read_text()
+    sheet = sheets.make_sheet(bank.load(_good_bank(tmp_path)), ids=("good-code-descend",), seed=2)
+    key = sheets.render(sheet, fmt, key=True)
+    student = sheets.render(sheet, fmt)
+    assert SOLUTION_LINE in key and SOLUTION_LINE not in student
+    assert STUB_LINE in student
+    if fmt != "json":                       # the JSON key keeps the question's stub field beside the solution
+        assert STUB_LINE not in key
+    if fmt == "json":
+        answer = json.loads(key)["questions"][0]["answer"]
+        assert SOLUTION_LINE in answer["solution"] and answer["solution_file"] == "../solutions/code/descend.py"
+    if fmt == "ipynb":                      # the key notebook's answer cell is the solution, ready to run
+        (cell,) = handouts.read_answers(key)
+        assert SOLUTION_LINE in cell["source"] and STUB_LINE not in cell["source"]
+
+
+@pytest.mark.parametrize("fmt", KEY_FORMATS)
+def test_code_keys_say_when_there_is_no_solution(tmp_path, fmt):
+    sheet = sheets.make_sheet(bank.load(_good_bank(tmp_path, solutions=False)), ids=("good-code-descend",), seed=2)
+    key = sheets.render(sheet, fmt, key=True)
+    assert SOLUTION_LINE not in key
+    assert "../solutions/code/descend.py" in key
+    if fmt == "json":
+        answer = json.loads(key)["questions"][0]["answer"]
+        assert answer["solution"] is None and answer["solution_file"] == "../solutions/code/descend.py"

@@ -126,7 +126,7 @@ def render(sheet: Sheet, key: bool = False) -> str:
         meta = " · ".join(item_meta(item))
         out += [f'<section class="question" id="q{item.number}">',
                 f"<h2>{item.number}. {escape(item.title)}</h2>", f'<p class="meta">{escape(meta)}</p>']
-        for block in item.question():
+        for block in item.question(stub=not key):
             out += block_lines(block)
         if key:
             out += answer_html(item)

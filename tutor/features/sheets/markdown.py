@@ -100,7 +100,7 @@ def render(sheet: Sheet, key: bool = False) -> str:
     lines = [f"# {heading}", "", f"*{sheet.subtitle()}*", ""]
     for item in sheet.items:
         lines += [f"## {item.number}. {item.title}", "", meta_line(item), ""]
-        lines += blocks_lines(item.question())
+        lines += blocks_lines(item.question(stub=not key))
         lines.append("")
         if key:
             lines += answer_lines(item)

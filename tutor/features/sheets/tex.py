@@ -113,7 +113,7 @@ def render(sheet: Sheet, key: bool = False) -> str:
         meta = " · ".join(item_meta(item))
         out += [r"\subsection*{" + f"{item.number}. " + escape(item.title) + "}",
                 r"{\small\emph{" + escape(meta) + "}}", ""]
-        out += blocks_lines(item.question())
+        out += blocks_lines(item.question(stub=not key))
         out.append("")
         if key:
             out += answer_tex(item)
