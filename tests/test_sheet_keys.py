@@ -94,3 +94,75 @@ def test_code_keys_say_when_there_is_no_solution(tmp_path, fmt):
     if fmt == "json":
         answer = json.loads(key)["questions"][0]["answer"]
         assert answer["solution"] is None and answer["solution_file"] == "../solutions/code/descend.py"
+
+
+# ------------------------------------------------------------------ concept choices shuffled per variant
+
+@pytest.fixture(scope="module")
+def bundled():
+    return bank.by_id(bank.load(bundled_exercises()))
+
+
+def test_concept_choices_are_shuffled_per_variant_and_seeded(bundled):
+    ex = bundled["leaves-which-are-leaves"]
+    choices, right = ex.data["choices"], ex.data["answer"]
+    orders = set()
+    for seed in range(30):
+        v = bank.variant(ex, seed)
+        shown = v.kind.choices(v)
+        assert sorted(shown) == sorted(choices)
+        assert shown == v.kind.choices(bank.variant(ex, seed))          # the same seed, the same order
+        orders.add(tuple(shown))
+        letter = bank.typed_answer(v)
+        assert shown[ord(letter) - ord("a")] == choices[right]           # the key's letter names the right choice
+        assert bank.grade(v, letter).correct
+        for i, text in enumerate(shown):                                 # each wrong letter gets its own why
+            if text != choices[right]:
+                g = bank.grade(v, chr(ord("a") + i))
+                assert not g.correct and g.explanation == ex.data["why"][choices.index(text)]
+    assert len(orders) > 5
+
+
+def test_shuffle_false_keeps_the_written_order(bundled, tmp_path):
+    ex = bundled["requires-grad-int-literal-fix"]
+    assert ex.data["shuffle"] is False
+    for seed in range(10):
+        v = bank.variant(ex, seed)
+        assert v.kind.choices(v) == ex.data["choices"] and v.answer == ex.data["answer"]
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "b.toml").write_text('format_version = 1\n[[exercise]]\nid = "c"\ntitle = "t"\ntopic = "requires-grad"\n'
+                                'kind = "concept"\nquestion = "q"\nchoices = ["x", "y"]\nanswer = 0\n'
+                                'shuffle = "no"\nhints = ["h"]\nexplanation = "e"\n', encoding="utf-8")
+    with pytest.raises(Exception) as info:
+        bank.load(bad)
+    assert getattr(info.value, "code", None) == "bank.bad-shuffle"
+
+
+def test_sheet_keys_and_notebook_grading_follow_the_shuffled_order(tmp_path, bundled):
+    """Students of a roster see their own orders; each key and the grader use that student's order."""
+    from tutor.features.grading import grade_notebooks
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\n" + "\n".join(f"s{i}" for i in range(6)) + "\n", encoding="utf-8")
+    ids = ("leaves-which-are-leaves", "no-grad-three-ways")
+    r = sheet_command(ids=ids, seed=4, fmt="ipynb", output=str(tmp_path / "hw") + "/", students=str(roster))
+    assert r.exit_code == 0, r.stderr
+    manifest = json.loads((tmp_path / "hw" / "sheet-manifest.json").read_text())
+    orders, keys = set(), []
+    for sid, entry in manifest["students"].items():
+        student = json.loads((tmp_path / "hw" / entry["sheet"]).read_text())
+        md = "".join("".join(c["source"]) for c in student["cells"] if c["cell_type"] == "markdown")
+        first = bundled[ids[0]]
+        shown = [c for c in re.findall(r"\*\*[a-d]\)\*\* (.*)", md) if c in first.data["choices"]]
+        orders.add(tuple(shown))
+        key = tmp_path / "hw" / entry["answers"]
+        keys.append(str(key))
+        for a, q in zip(handouts.read_answers(key), entry["questions"]):
+            v = bank.variant(bundled[q["exercise"]], q["seed"])
+            assert v.kind.choices(v)[ord(a["answer"]) - ord("a")] == \
+                bundled[q["exercise"]].data["choices"][bundled[q["exercise"]].data["answer"]]
+    assert len(orders) > 1
+    results = grade_notebooks(keys, directory=bundled_exercises(), manifest=tmp_path / "hw" / "sheet-manifest.json")
+    assert len(results) == 6 and all(t.score == t.max_score for res in results for t in res.tests), \
+        [(res.student, [t.to_json() for t in res.tests]) for res in results]

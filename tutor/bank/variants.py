@@ -29,7 +29,7 @@ def variant(ex: Exercise, seed: int = 0, memo: Memo | None = None) -> Variant[An
     kind = ex.handler
     last = None
     for attempt in range(MAX_DRAWS):
-        params = draw_params(ex, seed, attempt)
+        params = {**draw_params(ex, seed, attempt), **kind.layout(ex, seed)}
         key = params_key(params)
         if memo is not None and key in memo:
             drawn, ok = memo[key]
