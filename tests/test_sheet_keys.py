@@ -150,7 +150,7 @@ def test_sheet_keys_and_notebook_grading_follow_the_shuffled_order(tmp_path, bun
     assert r.exit_code == 0, r.stderr
     manifest = json.loads((tmp_path / "hw" / "sheet-manifest.json").read_text())
     orders, keys = set(), []
-    for sid, entry in manifest["students"].items():
+    for entry in manifest["students"].values():
         student = json.loads((tmp_path / "hw" / entry["sheet"]).read_text())
         md = "".join("".join(c["source"]) for c in student["cells"] if c["cell_type"] == "markdown")
         first = bundled[ids[0]]

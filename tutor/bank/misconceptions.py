@@ -1,4 +1,5 @@
-"""Misconceptions: stable ids, the wrong belief (the title), what torch (or calculus) does instead, the fix, and how each is injected.
+"""Misconceptions: stable ids, the wrong belief (the title), what torch (or calculus) does instead, the fix,
+and how each is injected.
 
 The wrong answer of a misconception is never typed in by hand: it is computed
 by running the exercise with the mistake injected, by one of four mechanisms:
