@@ -193,15 +193,16 @@ def test_a_notebook_cannot_choose_its_own_variant(run_cli, tmp_path):
     ex = bank.find(bank.load(), "accumulate-three-backward")
     plan = json.loads(manifest.read_text())["students"]["s001"]["questions"]
     own = bank.expected_text(bank.variant(ex, plan[0]["seed"]))
-    # the learner edits the marker to a seed whose answer differs, and answers that variant
+    # the learner replaces the marker (an opaque token) by one naming the exercise and a seed whose answer
+    # differs, as notebooks made before tokens did, and answers that variant
     fake_seed = next(seed for seed in range(100) if bank.expected_text(bank.variant(ex, seed)) != own)
     fake_answer = bank.expected_text(bank.variant(ex, fake_seed))
     nb_path = tmp_path / "hw-s001.ipynb"
     nb = json.loads(nb_path.read_text())
     for cell in nb["cells"]:
         src = "".join(cell["source"])
-        if cell["cell_type"] == "code" and "accumulate-three-backward" in src.split("\n")[0]:
-            first = re.sub(r"seed=\d+", f"seed={fake_seed}", src.split("\n", 1)[0])
+        if cell["cell_type"] == "code" and re.match(r"# answer: .*question=1$", src.split("\n")[0]):
+            first = f"# answer: accumulate-three-backward seed={fake_seed} question=1"
             cell["source"] = [first + "\n", f"answer = {fake_answer!r}\n"]
     nb_path.write_text(json.dumps(nb))
     r = run_cli("grade", str(nb_path), "--manifest", str(manifest))

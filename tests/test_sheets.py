@@ -227,12 +227,12 @@ def test_tex_is_a_complete_article(mixed):
 def test_json_questions_and_key(mixed):
     sheet = json.loads(sheets.render(mixed, "json"))
     key = json.loads(sheets.render(mixed, "json", key=True))
-    assert [q["id"] for q in sheet["questions"]] == list(MIXED)
+    assert [q["id"] for q in key["questions"]] == list(MIXED)
     for q in sheet["questions"]:
-        assert {"id", "kind", "topic", "prompt", "code", "choices", "seed"} <= set(q)
-        assert "answer" not in q and "wrong_answers" not in q
-    for q in key["questions"]:
-        assert "answer" in q and "wrong_answers" in q
+        assert {"variant", "kind", "topic", "prompt", "code", "choices"} <= set(q)
+        assert "answer" not in q and "wrong_answers" not in q and "id" not in q and "seed" not in q
+    for q, s in zip(key["questions"], sheet["questions"]):
+        assert "answer" in q and "wrong_answers" in q and q["variant"] == s["variant"]
     predict = key["questions"][2]
     assert predict["code"].startswith("import torch") and predict["wrong_answers"][0]["misconception"]
 
@@ -252,7 +252,7 @@ def test_ipynb_is_a_valid_nbformat_4_notebook(mixed):
         answers = [c for c in nb["cells"] if c["cell_type"] == "code"]
         assert len(answers) == len(MIXED)
         for c, item in zip(answers, mixed.items):
-            assert c["source"][0].startswith(f"# answer: {item.id} seed={item.seed}")
+            assert c["source"][0].startswith(f"# answer: variant={item.token} question={item.number}")
         import nbformat  # a test dependency: validation is never skipped
 
         nbformat.validate(nbformat.reads(json.dumps(nb), as_version=4))
@@ -261,7 +261,7 @@ def test_ipynb_is_a_valid_nbformat_4_notebook(mixed):
 def test_a_completed_notebook_reads_back_and_grades(mixed):
     """The key notebook is a completed sheet: its answer cells grade as right."""
     got = ipynb_fmt.read_answers(sheets.render(mixed, "ipynb", key=True))
-    assert [(a["exercise"], a["seed"]) for a in got] == [(i.id, i.seed) for i in mixed.items]
+    assert [a["token"] for a in got] == [i.token for i in mixed.items]
     for a, item in zip(got, mixed.items):
         if item.kind == "code":
             assert a["answer"] is None and "def fit" in a["source"]
@@ -282,17 +282,17 @@ def mixed_answer_label():
 
 def test_command_writes_sheet_and_separate_key(tmp_path):
     out = tmp_path / "week1.md"
-    r = sheet_command(ids=MIXED, seed=3, output=str(out))
+    r = sheet_command(ids=MIXED, seed=3, output=str(out), secret="s3cret")
     assert r.exit_code == 0, r.stderr
     key = tmp_path / "week1-key.md"
     assert out.is_file() and key.is_file()
     answer = mixed_answer_label()
     assert answer in key.read_text() and answer not in out.read_text()
     first = out.read_bytes()
-    r = sheet_command(ids=MIXED, seed=3, output=str(out), answers=str(tmp_path / "k.md"))
+    r = sheet_command(ids=MIXED, seed=3, output=str(out), answers=str(tmp_path / "k.md"), secret="s3cret")
     assert r.exit_code == 0 and out.read_bytes() == first
     r = sheet_command(ids=MIXED, seed=3, fmt="json")
-    assert r.exit_code == 0 and json.loads(r.stdout)["questions"][0]["id"] == MIXED[0]
+    assert r.exit_code == 0 and json.loads(r.stdout)["questions"][0]["kind"] == "derive"
     assert "--answers" in r.stderr                                       # a note: no key was written
 
 
@@ -312,7 +312,7 @@ def test_roster_gives_personal_variants_and_a_manifest(tmp_path, exercises):
     roster.write_text("id,name\ns001,Ada Lovelace\ns002,Alan Turing\ns/003,Grace Hopper\n", encoding="utf-8")
     with_params = tuple(ex.id for ex in exercises if ex.data.get("params") and ex.kind != "code")[:6]
     r = sheet_command(ids=with_params, seed=8, fmt="ipynb", output=str(tmp_path / "hw") + "/",
-                             students=str(roster))
+                      students=str(roster), secret="s3cret")
     assert r.exit_code == 0, r.stderr
     hw = tmp_path / "hw"
     files = sorted(p.name for p in hw.iterdir())
@@ -322,24 +322,27 @@ def test_roster_gives_personal_variants_and_a_manifest(tmp_path, exercises):
     assert manifest["seed"] == 8 and set(manifest["students"]) == {"s001", "s002", "s/003"}
     variants = set()
     for sid, entry in manifest["students"].items():
-        assert entry["seed"] == model.student_seed(8, sid)
+        assert entry["seed"] == model.student_seed(8, sid, "s3cret")
         assert [q["exercise"] for q in entry["questions"]] == list(with_params)
         variants.add(tuple(q["seed"] for q in entry["questions"]))
-        # the grader: the student's notebook and the manifest name the same variants
+        # the grader: the student's notebook names the manifest's variants by their tokens
         answers = ipynb_fmt.read_answers(hw / entry["sheet"])
-        assert [(a["exercise"], a["seed"]) for a in answers] == [(q["exercise"], q["seed"])
-                                                                 for q in entry["questions"]]
+        assert [a["token"] for a in answers] == [q["variant"] for q in entry["questions"]]
+        mapping = ipynb_fmt.variants_of(manifest)
+        assert [(mapping[a["token"]]["exercise"], mapping[a["token"]]["seed"]) for a in answers] == \
+            [(q["exercise"], q["seed"]) for q in entry["questions"]]
         # the student's key holds the right answers for their own variants
         key = ipynb_fmt.read_answers(hw / entry["answers"])
         by_id = {ex.id: ex for ex in exercises}
         for a in key:
-            assert bank.grade(bank.variant(by_id[a["exercise"]], a["seed"]), a["answer"]).correct
+            v = mapping[a["token"]]
+            assert bank.grade(bank.variant(by_id[v["exercise"]], v["seed"]), a["answer"]).correct
     assert len(variants) == 3
     sheets_text = {(hw / e["sheet"]).read_text() for e in manifest["students"].values()}
     assert len(sheets_text) == 3
     # reproducible: the same command gives the same files
     before = {p.name: p.read_bytes() for p in hw.iterdir()}
-    sheet_command(ids=with_params, seed=8, fmt="ipynb", output=str(hw) + "/", students=str(roster))
+    sheet_command(ids=with_params, seed=8, fmt="ipynb", output=str(hw) + "/", students=str(roster), secret="s3cret")
     assert {p.name: p.read_bytes() for p in hw.iterdir()} == before
 
 
@@ -396,3 +399,32 @@ def test_pdf_is_compiled_by_the_engine_on_path(tmp_path, monkeypatch):
 def test_real_tex_engine_compiles_the_sheet_and_key(mixed):
     for key in (False, True):
         assert compile_pdf(sheets.render(mixed, "tex", key=key)).startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "tex", "ipynb", "json"])
+def test_a_students_sheet_shows_neither_exercise_ids_nor_seeds(mixed, fmt):
+    """From an id and a seed the key is drawn again with the public package: a sheet shows tokens only."""
+    sheet, key = sheets.render(mixed, fmt), sheets.render(mixed, fmt, key=True)
+    for item in mixed.items:
+        assert item.token and item.token in sheet and item.token in key
+        assert item.id not in sheet, (fmt, item.id)
+        assert item.id in key
+        assert not re.search(rf"(?<![0-9]){item.seed}(?![0-9])", sheet), (fmt, item.seed)
+    assert not re.search(r"\bseed\b", sheet, re.IGNORECASE)
+
+
+def test_a_secret_changes_variants_and_tokens_and_is_never_written(exercises, tmp_path):
+    plain = sheets.make_sheet(exercises, ids=MIXED, seed=9)
+    a = model.build([i.exercise for i in plain.items], 9, student="s1", secret="one")
+    b = model.build([i.exercise for i in plain.items], 9, student="s1", secret="two")
+    again = model.build([i.exercise for i in plain.items], 9, student="s1", secret="one")
+    assert [i.token for i in a.items] == [i.token for i in again.items]
+    assert [i.token for i in a.items] != [i.token for i in b.items]
+    assert [i.seed for i in a.items] != [i.seed for i in b.items]
+    roster = tmp_path / "r.csv"
+    roster.write_text("id\ns1\ns2\n")
+    r = sheet_command(ids=MIXED, seed=9, fmt="json", output=str(tmp_path / "hw") + "/", students=str(roster),
+                      secret="a-very-private-secret")
+    assert r.exit_code == 0, r.stderr
+    for f in (tmp_path / "hw").iterdir():
+        assert "a-very-private-secret" not in f.read_text()

@@ -3,10 +3,14 @@
 ``tutor sheet`` writes these; ``tutor grade`` reads them.  Every answer cell
 of a notebook starts with a marker line::
 
-    # answer: <exercise-id> seed=<seed> question=<n>
+    # answer: variant=<token> question=<n>
 
-and :func:`read_answers` finds each answer (and the variant it belongs to) in
-a completed notebook, reading the typed text with :mod:`ast` (never running it).
+The token is opaque: the manifest maps it to the exercise id and the variant
+seed (:func:`variants_of`), which a student's sheet never shows.  Notebooks
+made before tokens carry ``# answer: <exercise-id> seed=<seed> question=<n>``,
+which is still read.  :func:`read_answers` finds each answer (and the
+variant it belongs to) in a completed notebook, reading the typed text with
+:mod:`ast` (never running it).
 """
 from __future__ import annotations
 
@@ -17,19 +21,36 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST_FORMAT = "tutor-sheet-manifest"
-MARKER = re.compile(r"^#\s*answer:\s*(?P<id>[a-z0-9]+(?:-[a-z0-9]+)*)\s+seed=(?P<seed>\d+)"
-                    r"(?:\s+question=(?P<number>\d+))?\s*$")
+MANIFEST_VERSION = 2        # 2: variant tokens (questions' "variant", the "variants" map)
+MARKER = re.compile(r"^#\s*answer:\s*variant=(?P<token>[A-Z2-7]{4,32})(?:\s+question=(?P<number>\d+))?\s*$")
+LEGACY_MARKER = re.compile(r"^#\s*answer:\s*(?P<id>[a-z0-9]+(?:-[a-z0-9]+)*)\s+seed=(?P<seed>\d+)"
+                           r"(?:\s+question=(?P<number>\d+))?\s*$")
 
 
-def marker(exercise: str, seed: int, number: int) -> str:
-    return f"# answer: {exercise} seed={seed} question={number}"
+def marker(token: str, number: int) -> str:
+    return f"# answer: variant={token} question={number}"
+
+
+def variants_of(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A manifest's map of variant token -> {"exercise", "seed"} (its own, or gathered from its questions)."""
+    found: dict[str, dict[str, Any]] = {}
+    entries = [manifest.get("questions") or []] + [info.get("questions") or []
+                                                   for info in (manifest.get("students") or {}).values()]
+    for questions in entries:
+        for q in questions:
+            if q.get("variant"):
+                found[q["variant"]] = {"exercise": q["exercise"], "seed": q["seed"]}
+    found.update(manifest.get("variants") or {})
+    return found
 
 
 def read_answers(notebook: dict[str, Any] | str | Path) -> list[dict[str, Any]]:
     """The answers of a completed notebook (a dict, JSON text or a path), in order.
 
-    Each is ``{"exercise", "seed", "question", "answer", "source"}``; ``answer``
-    is the typed text (``None`` for a code cell, whose ``source`` is the code).
+    Each is ``{"token", "exercise", "seed", "question", "answer", "source"}``: the variant token of the
+    marker (``exercise`` and ``seed`` None: the manifest maps the token), or, from a notebook made before
+    tokens, ``token`` None and the exercise and seed of the marker; ``answer`` is the typed text (``None``
+    for a code cell, whose ``source`` is the code).
     """
     if isinstance(notebook, (str, Path)) and not str(notebook).lstrip().startswith("{"):
         notebook = Path(notebook).read_text(encoding="utf-8")
@@ -42,11 +63,14 @@ def read_answers(notebook: dict[str, Any] | str | Path) -> list[dict[str, Any]]:
             continue
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else source
-        m = MARKER.match(source.split("\n", 1)[0].strip())
-        if not m:
+        first = source.split("\n", 1)[0].strip()
+        m = MARKER.match(first) or LEGACY_MARKER.match(first)
+        if m is None:
             continue
-        out.append({"exercise": m.group("id"), "seed": int(m.group("seed")),
-                    "question": int(m.group("number")) if m.group("number") else None,
+        found = m.groupdict()
+        out.append({"token": found.get("token"), "exercise": found.get("id"),
+                    "seed": int(found["seed"]) if found.get("seed") else None,
+                    "question": int(found["number"]) if found["number"] else None,
                     "answer": _assigned_answer(source), "source": source})
     return out
 

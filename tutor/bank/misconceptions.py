@@ -1,4 +1,5 @@
-"""Misconceptions: stable ids, what torch (or calculus) does instead, the fix, and how each is injected.
+"""Misconceptions: stable ids, the wrong belief (the title), what torch (or calculus) does instead, the fix,
+and how each is injected.
 
 The wrong answer of a misconception is never typed in by hand: it is computed
 by running the exercise with the mistake injected, by one of four mechanisms:
@@ -24,7 +25,7 @@ from ..foundation.i18n import _
 @dataclass(frozen=True)
 class Misconception:
     id: str
-    title: str
+    title: str              # the wrong belief as the learner holds it ("backward() overwrites .grad"), distinct
     explanation: str        # what torch (or calculus) does; placeholders filled per question
     fix: str                # the corrected code or rule
     ref: str = ""           # the catalogue entry in the reference notes (M1 ...)
@@ -36,129 +37,129 @@ class Misconception:
 
 CATALOGUE: dict[str, Misconception] = {m.id: m for m in [
     Misconception(
-        "accumulation.overwrite", _("backward() adds into .grad"),
+        "accumulation.overwrite", _("backward() overwrites .grad"),
         _("backward() adds into .grad; it never overwrites it. Here backward runs {k} times without zeroing, "
           "so {consequence}"),
         "x.grad.zero_()      # or opt.zero_grad(), before each backward\ny.backward()", "M1",
         belief="overwrite"),
     Misconception(
-        "accumulation.no-zero", _("the gradient is never zeroed"),
+        "accumulation.no-zero", _("gradients reset themselves after each step"),
         _("Nothing zeroes .grad, so every backward() adds to the gradients of the earlier steps and the "
           "update uses their running sum: {target} ends at {wrong} instead of {correct}."),
         "opt.zero_grad()     # or x.grad.zero_() / x.grad = None\nloss.backward()\nopt.step()", "M1",
         mutation="drop-zeroing"),
     Misconception(
-        "zeroing.placement", _("zeroing between backward() and the update"),
+        "zeroing.placement", _("it does not matter where .grad is zeroed"),
         _("The zeroing runs after backward() and before the update, so the update uses a zero (or None) "
           "gradient: {target} is {correct}. Zero before backward (or after the update) instead."),
         "x.grad.zero_()      # first\nloss.backward()\nwith torch.no_grad():\n    x -= lr * x.grad", "M2",
         belief="zero_anywhere"),
     Misconception(
-        "zeroing.after-backward", _("zeroing after backward() throws the gradient away"),
+        "zeroing.after-backward", _("zero_grad() belongs right after backward()"),
         _("Zeroing right after backward() discards the gradient before the update uses it, so the "
           "parameters never move: {target} is {wrong}, not {correct}."),
         "opt.zero_grad()\nloss.backward()\nopt.step()", "M2",
         mutation="zero-after-backward"),
     Misconception(
-        "zeroing.zero-grad-none", _("optimizer.zero_grad() sets .grad to None"),
+        "zeroing.zero-grad-none", _("optimizer.zero_grad() fills .grad with zeros"),
         _("optimizer.zero_grad() sets every .grad to None (set_to_none=True by default), not to zeros: "
           "{target} is {correct}."),
         "opt.zero_grad()            # .grad becomes None\nopt.zero_grad(set_to_none=False)   # zeros", "M16",
         belief="zero_grad_zeros"),
     Misconception(
-        "reduction.mean-vs-sum", _("mean() divides by n"),
+        "reduction.mean-vs-sum", _("mean() gives the same gradient as sum()"),
         _("mean() divides by the number of elements, so each gradient is 1/n of the sum's: {target} is "
           "{correct}, not {wrong}."),
         "loss = ((y - y_pred) ** 2).mean()   # gradient / n\nloss = ((y - y_pred) ** 2).sum()    # no 1/n", "M4",
         belief="mean_is_sum", mutation="mean-to-sum"),
     Misconception(
-        "vjp.gradient-ignored", _("backward(gradient=v) weights each derivative by v"),
+        "vjp.gradient-ignored", _("backward(gradient=v) ignores v"),
         _("y.backward(gradient=v) computes the vector-Jacobian product v^T J: each element's derivative "
           "is multiplied by its v_i. {target} is {correct}, not {wrong}."),
         "y.backward(gradient=torch.ones_like(y))   # plain derivatives, same as y.sum().backward()", "M5",
         belief="gradient_ignored"),
     Misconception(
-        "grad-mode.no-grad-ignored", _("no_grad stops tracking"),
+        "grad-mode.no-grad-ignored", _("results computed under no_grad are still tracked"),
         _("Results computed under torch.no_grad(), a @torch.no_grad() function or "
           "torch.set_grad_enabled(False) do not require grad and have no grad_fn: {target} is {correct}."),
         "with torch.no_grad():      # only for work that needs no gradient\n    y_eval = model(x)\n"
         "loss = f(x)                # outside: tracked\nloss.backward()", "M14",
         belief="no_grad_ignored"),
     Misconception(
-        "retain-graph.needed", _("backward() frees the graph"),
+        "retain-graph.needed", _("the graph survives backward() for a second call"),
         _("backward() frees the saved tensors of the graph, so a second backward() through it raises "
           "unless the first call passed retain_graph=True: {target} is {correct}."),
         "y.backward(retain_graph=True)\ny.backward()", "M12",
         belief="graph_kept"),
     Misconception(
-        "retain-graph.always-raises", _("a graph with no saved tensors can be backwarded twice"),
+        "retain-graph.always-raises", _("a second backward() always raises"),
         _("This graph saves no tensors (sums, means, + and - only), so the second backward() does not "
           "raise: it silently adds the gradient again, and {target} is {correct}."),
         "x.grad = None   # or zero it, if the second backward was not meant to add", "M13",
         belief="second_backward_raises"),
     Misconception(
-        "leaf.nonleaf-grad", _(".grad lives on leaves only"),
+        "leaf.nonleaf-grad", _("every tensor in the graph gets a .grad"),
         _("Only leaf tensors keep .grad; a tensor computed from others (a non-leaf) gets .grad only after "
           ".retain_grad(): {target} is {correct}."),
         "b.retain_grad()   # before backward, to keep a non-leaf's gradient", "M9",
         belief="nonleaf_grad"),
     Misconception(
-        "update.sign", _("gradient descent subtracts"),
+        "update.sign", _("gradient descent adds the gradient"),
         _("Gradient descent moves against the gradient: x -= lr * x.grad. Adding it climbs the loss, and "
           "{target} would be {wrong} instead of {correct}."),
         "with torch.no_grad():\n    x -= lr * x.grad", "M22",
         belief="sign", mutation="flip-update-sign"),
     Misconception(
-        "loop.one-more", _("the loop runs exactly range(k) times"),
+        "loop.one-more", _("range(k) runs k + 1 times"),
         _("range({count}) runs {count} times: {target} is {correct}; {wrong} is what one more step gives."),
         "for step in range(k):   # k steps: 0, 1, ..., k-1", "M8",
         belief="loop_plus_one", mutation="loop-plus-one"),
     Misconception(
-        "loop.one-fewer", _("the loop runs exactly range(k) times"),
+        "loop.one-fewer", _("range(k) runs k - 1 times"),
         _("range({count}) runs {count} times: {target} is {correct}; {wrong} is what one step fewer gives."),
         "for step in range(k):   # k steps: 0, 1, ..., k-1", "M8",
         belief="loop_minus_one", mutation="loop-minus-one"),
     Misconception(
-        "answer.grad-as-value", _("the gradient is not the parameter"),
+        "answer.grad-as-value", _("the parameter's value is its .grad"),
         _("{wrong} is the gradient ({name}.grad); the question asks for {target} itself, which is {correct}."),
         "print(x)        # the parameter\nprint(x.grad)   # its gradient", "M7",
         slip="grad-as-value"),
     Misconception(
-        "answer.value-as-grad", _("the value is not the derivative"),
+        "answer.value-as-grad", _("the function's value is its derivative"),
         _("{wrong} is the value of the function; {target} is its derivative, {correct}."),
         "y = f(x)\ny.backward()\nprint(x.grad)   # f'(x), not f(x)", "M23",
         slip="value-as-grad"),
     # derive
     Misconception(
-        "derive.not-differentiated", _("the answer is the function itself"),
+        "derive.not-differentiated", _("the derivative of f is f itself"),
         _("That is f itself; the question asks for its derivative."), "", "M23",
         derivative="not-differentiated"),
     Misconception(
-        "derive.integrated", _("integrated instead of differentiated"),
+        "derive.integrated", _("differentiating raises the exponent, as integrating does"),
         _("That is an antiderivative of f (its derivative gives f back); differentiate instead: "
           "d/dx x^n = n x^(n-1)."), "d/dx x^n = n*x^(n-1)",
         derivative="integrated"),
     Misconception(
-        "derive.missing-chain-factor", _("the chain rule's inner factor is missing"),
+        "derive.missing-chain-factor", _("the derivative of f(g(x)) is just f'(g(x))"),
         _("The outer derivative is right, but the chain rule multiplies by the derivative of the inside: "
           "d/dx f(g(x)) = f'(g(x)) * g'(x)."), "d/dx f(g(x)) = f'(g(x)) * g'(x)",
         derivative="chain"),
     Misconception(
-        "derive.sign", _("a sign is wrong"),
+        "derive.sign", _("differentiating never changes a sign"),
         _("The sign is flipped: check d/dx cos(x) = -sin(x) and the minus signs inside."),
         "d/dx cos(x) = -sin(x);  d/dx exp(-x) = -exp(-x)",
         derivative="sign"),
     Misconception(
-        "derive.power-rule", _("the power rule lowers the exponent"),
+        "derive.power-rule", _("the power rule keeps the exponent: d/dx x^n = n x^n"),
         _("The power rule lowers the exponent by one: d/dx x^n = n x^(n-1), not n x^n."), "d/dx x^n = n*x^(n-1)",
         derivative="power"),
     Misconception(
-        "derive.product-rule", _("the product rule has two terms"),
+        "derive.product-rule", _("the derivative of a product is the product of the derivatives"),
         _("The derivative of a product is not the product of the derivatives: (f g)' = f' g + f g'."),
         "(f*g)' = f'*g + f*g'",
         derivative="product"),
     Misconception(
-        "derive.wrong-variable", _("the partial derivative is with respect to another variable"),
+        "derive.wrong-variable", _("a partial derivative may be taken with respect to any variable"),
         _("That is the partial derivative with respect to {other}; the question asks about {wrt}."), "",
         derivative="wrong-variable"),
 ]}

@@ -30,7 +30,7 @@ def variant(ex: Exercise, seed: int = 0, memo: Memo | None = None, grading: bool
     kind = ex.handler
     last = None
     for attempt in range(MAX_DRAWS):
-        params = draw_params(ex, seed, attempt, grading)
+        params = {**draw_params(ex, seed, attempt, grading), **kind.layout(ex, seed)}
         key = params_key(params)
         if memo is not None and key in memo:
             drawn, ok = memo[key]

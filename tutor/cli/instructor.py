@@ -48,14 +48,21 @@ def check_command(seeds: int, solutions: str | None, as_json: bool) -> None:
 @click.option("--students", metavar="roster.csv", help=_("One personal variant per student (columns id[, name])."))
 @click.option("--manifest", metavar="FILE", help=_("Where to write the students' manifest for tutor grade."))
 @click.option("--title", default="", help=_("The sheet's title."))
+@click.option("--secret", envvar="TUTOR_SHEET_SECRET", metavar="TEXT",
+              help=_("Derive the variants and their tokens from this secret (never written anywhere): the same "
+                     "seed and secret give the same sheets. Without it they derive from the seed alone, which "
+                     "suits practice sheets. Prefer the variable TUTOR_SHEET_SECRET."))
 def sheet_cmd(topics: tuple[str, ...], ids: tuple[str, ...], kinds: tuple[str, ...], count: int | None,
               seed: int | None, fmt: str | None, output: str | None, answers: str | None, students: str | None,
-              manifest: str | None, title: str) -> None:
+              manifest: str | None, title: str, secret: str | None) -> None:
     """Generate an exercise sheet with seeded variants and a separate answer key.
 
     \b
     The key gives the right answers and, for predict and code questions, the
-    common wrong answers with the mistake each reveals.
+    common wrong answers with the mistake each reveals; a code question's key
+    shows the reference solution.  A student's sheet names each question's
+    variant by an opaque token, never by exercise id and seed; the key and the
+    manifest map the tokens.
     Formats: md and tex (LaTeX math), html (self-contained, offline, printable),
     ipynb (one answer cell per question), json, and pdf when a TeX engine is
     installed.  Exit status: 0 done, 1 the TeX engine failed, 2 invalid input.
@@ -63,7 +70,7 @@ def sheet_cmd(topics: tuple[str, ...], ids: tuple[str, ...], kinds: tuple[str, .
     from ..commands.sheet import main as run
 
     _emit(run(directory=_bank_dir(), topics=topics, ids=ids, kinds=kinds, count=count, seed=seed, fmt=fmt,
-              output=output, answers=answers, students=students, manifest=manifest, title=title))
+              output=output, answers=answers, students=students, manifest=manifest, title=title, secret=secret))
 
 @main.command(name="grade")
 @bank_option

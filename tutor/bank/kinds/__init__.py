@@ -80,6 +80,17 @@ class ExerciseKind(Generic[A]):
         of the exercise and ``params``: ``seed`` is only recorded)."""
         raise NotImplementedError
 
+    def layout(self, ex: Exercise, seed: int) -> dict[str, Any]:
+        """What a variant draws from its seed besides the parameters (concept: the order of its choices).
+
+        Merged into the drawn parameters (under names no parameter can have), so that a variant stays a
+        function of the exercise and its parameters."""
+        return {}
+
+    def layouts(self, ex: Exercise) -> int:
+        """How many different layouts :meth:`layout` gives (to count an exercise's distinct variants)."""
+        return 1
+
     def distinct(self, v: Variant[A]) -> bool:
         """Are the right answer and the misconceptions' answers all told apart?"""
         return True

@@ -225,6 +225,28 @@ class Code(ExerciseKind[Answer]):
         path: Path = v.exercise.root / v.exercise.data["file"]
         return path.read_text(encoding="utf-8")
 
+    def solution(self, v: Variant[Answer]) -> tuple[str, str | None]:
+        """The reference solution, found as ``tutor check`` finds it (``../solutions`` next to the bank): the
+        path a key names (relative to the bank, the same on every machine) and the text (None: no such file)."""
+        from ...foundation.paths import solutions_dir
+
+        rel = v.exercise.data["file"]
+        shown = "../solutions/" + Path(rel).as_posix()
+        folder = solutions_dir(v.exercise.root)
+        path = folder / rel if folder is not None else None
+        if path is None or not path.is_file():
+            return shown, None
+        return shown, path.read_text(encoding="utf-8")
+
+    def answer_blocks(self, v: Variant[Answer]) -> list[Block]:
+        """The value the function must return, then the reference solution (or a line saying there is none)."""
+        blocks = super().answer_blocks(v)
+        shown, text = self.solution(v)
+        if text is None:
+            return [*blocks, Para.fill(_("No reference solution: there is no {file} next to the bank."),
+                                       file=CodeSpan(shown))]
+        return [*blocks, Para.fill(_("Reference solution ({file}):"), file=CodeSpan(shown)), Program(text)]
+
     def question_blocks(self, v: Variant[Answer], *, stub: bool = True) -> list[Block]:
         blocks: list[Block] = [Para.text(v.prompt),
                                Para.fill(_("The checker calls {call}."), call=CodeSpan(self.call_text(v)))]
@@ -237,7 +259,8 @@ class Code(ExerciseKind[Answer]):
                 "call": self.call_args(v), "stub": self.stub(v)}
 
     def answer_json(self, v: Variant[Answer]) -> dict[str, Any]:
-        return v.answer.to_json()
+        shown, text = self.solution(v)
+        return {**v.answer.to_json(), "solution_file": shown, "solution": text}
 
     def quiz_fields(self, v: Variant[Answer], work_file: WorkFile) -> dict[str, Any]:
         from ...engines.runner import prestart
@@ -249,6 +272,14 @@ class Code(ExerciseKind[Answer]):
                 "code": path.read_text(encoding="utf-8")}
 
     def notebook_answer(self, v: Variant[Answer], key: bool) -> list[str]:
+        """The stub to complete; in the key, the reference solution (or the stub and a line saying there is none)."""
+        if key:
+            shown, text = self.solution(v)
+            if text is not None:
+                return ["# " + _("Reference solution ({file}); the checker calls {call}.").format(
+                    file=shown, call=self.call_text(v)), text.rstrip("\n")]
+            return ["# " + _("No reference solution: there is no {file} next to the bank.").format(file=shown),
+                    self.stub(v).rstrip("\n")]
         hint = _("Complete the function below; the checker calls {call}.").format(call=self.call_text(v))
         return ["# " + hint, self.stub(v).rstrip("\n")]
 

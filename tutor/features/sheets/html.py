@@ -121,12 +121,12 @@ def render(sheet: Sheet, key: bool = False) -> str:
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
            f"<title>{escape(heading)}</title>", f"<style>\n{CSS}\n</style>", "</head>", "<body>",
-           f"<h1>{escape(heading)}</h1>", f'<p class="subtitle">{escape(sheet.subtitle())}</p>']
+           f"<h1>{escape(heading)}</h1>", f'<p class="subtitle">{escape(sheet.subtitle(key))}</p>']
     for item in sheet.items:
-        meta = " · ".join(item_meta(item))
+        meta = " · ".join(item_meta(item, key))
         out += [f'<section class="question" id="q{item.number}">',
                 f"<h2>{item.number}. {escape(item.title)}</h2>", f'<p class="meta">{escape(meta)}</p>']
-        for block in item.question():
+        for block in item.question(stub=not key):
             out += block_lines(block)
         if key:
             out += answer_html(item)

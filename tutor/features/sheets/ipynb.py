@@ -2,11 +2,13 @@
 
 One markdown cell per question and one answer code cell per question.  Every
 answer cell starts with the marker line of :mod:`tutor.bank.handouts`, so a
-grader finds each answer (and the variant it belongs to) in a completed
-notebook.  Derive, predict and concept answers are typed between the quotes
-of ``answer = "..."``; a code question's cell holds the stub, which the
-learner completes.  The key is the same notebook with the answers filled in,
-followed by the common wrong answers.
+grader finds each answer (and, through the manifest's token map, the variant
+it belongs to) in a completed notebook.  A student's notebook names each
+variant by its token only, in the markers and in the metadata alike.  Derive,
+predict and concept answers are typed between the quotes of
+``answer = "..."``; a code question's cell holds the stub, which the learner
+completes.  The key is the same notebook with the answers filled in (a code
+question's reference solution), followed by the common wrong answers.
 """
 from __future__ import annotations
 
@@ -36,20 +38,22 @@ def _code(cell_id: str, text: str, metadata: dict[str, Any] | None = None) -> di
 
 
 def answer_source(item: Item, key: bool = False) -> str:
-    return "\n".join([marker(item.id, item.seed, item.number), *item.notebook_answer(key)])
+    return "\n".join([marker(item.token, item.number), *item.notebook_answer(key)])
 
 
 def render(sheet: Sheet, key: bool = False) -> str:
     heading = sheet.heading() + (" — " + _("answer key") if key else "")
-    intro = [f"# {heading}", "", f"*{sheet.subtitle()}*", "",
+    intro = [f"# {heading}", "", f"*{sheet.subtitle(key)}*", "",
              _("Write each answer in the code cell below its question. Keep the first line of each answer "
                "cell (`# answer: ...`): it tells the grader which variant you were given.")]
     cells = [_markdown("sheet-intro", "\n".join(intro))]
     for item in sheet.items:
-        text = [f"## {item.number}. {item.title}", "", markdown.meta_line(item), ""]
+        text = [f"## {item.number}. {item.title}", "", markdown.meta_line(item, key), ""]
         text += markdown.blocks_lines(item.question(stub=False))     # a code question's stub is its answer cell
         cells.append(_markdown(f"q{item.number}-question", "\n".join(text).rstrip("\n")))
-        meta = {"tutor": {"exercise": item.id, "seed": item.seed, "question": item.number, "kind": item.kind}}
+        meta: dict[str, Any] = {"tutor": {"variant": item.token, "question": item.number, "kind": item.kind}}
+        if key:
+            meta["tutor"].update({"exercise": item.id, "seed": item.seed})
         cells.append(_code(f"q{item.number}-answer", answer_source(item, key), meta))
         if key:
             cells.append(_markdown(f"q{item.number}-key", "\n".join(markdown.answer_lines(item)).rstrip("\n")))
@@ -58,7 +62,8 @@ def render(sheet: Sheet, key: bool = False) -> str:
         "metadata": {
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
             "language_info": {"name": "python"},
-            "tutor": {"sheet": sheet.meta_json(), "key": key, "questions": sheet.manifest_entry()},
+            "tutor": {"sheet": sheet.meta_json(key), "key": key,
+                      "questions": sheet.manifest_entry() if key else sheet.questions_shown()},
         },
         "nbformat": 4,
         "nbformat_minor": 5,

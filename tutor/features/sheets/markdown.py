@@ -79,9 +79,11 @@ def blocks_lines(blocks: Sequence[Block]) -> list[str]:
     return lines
 
 
-def meta_line(item: Item) -> str:
-    topic, kind, ex_id, seed = item_meta(item)
-    return f"*{topic} · {kind} · `{ex_id}` · {seed}*"
+def meta_line(item: Item, key: bool = False) -> str:
+    parts = list(item_meta(item, key))
+    if key:
+        parts[2] = f"`{parts[2]}`"                      # the exercise id
+    return "*" + " · ".join(parts) + "*"
 
 
 def answer_lines(item: Item) -> list[str]:
@@ -97,10 +99,10 @@ def answer_lines(item: Item) -> list[str]:
 
 def render(sheet: Sheet, key: bool = False) -> str:
     heading = sheet.heading() + (" — " + _("answer key") if key else "")
-    lines = [f"# {heading}", "", f"*{sheet.subtitle()}*", ""]
+    lines = [f"# {heading}", "", f"*{sheet.subtitle(key)}*", ""]
     for item in sheet.items:
-        lines += [f"## {item.number}. {item.title}", "", meta_line(item), ""]
-        lines += blocks_lines(item.question())
+        lines += [f"## {item.number}. {item.title}", "", meta_line(item, key), ""]
+        lines += blocks_lines(item.question(stub=not key))
         lines.append("")
         if key:
             lines += answer_lines(item)

@@ -8,12 +8,23 @@ answers of the common misconceptions with the misconception each reveals.
 What a question and an answer look like comes from the exercise's kind, as
 format-neutral blocks (:mod:`tutor.foundation.document`).
 
-Everything here is deterministic: the same seed (and student) gives the same
-items in the same order, and nothing depends on the clock or the machine.
+Everything here is deterministic: the same seed, student and secret give the
+same items in the same order, and nothing depends on the clock or the machine.
+
+A student's sheet never shows an exercise id or a seed, from which the key
+could be drawn again with the public package: each question shows an opaque
+**variant token** (8 base32 characters, an HMAC of the exercise id and the
+variant seed under the sheet's secret), and the key and the manifest keep the
+mapping token -> (exercise id, seed).  With a secret, the variant seeds are
+HMACs under it too, so the sheet seed alone does not give them away.
+Without one (``secret=None``), seeds and tokens use a public derivation:
+fine for practice, not for sheets that are marked.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,7 +35,8 @@ from ...foundation.document import Block, Inline
 from ...foundation.errors import TutorError
 from ...foundation.i18n import _
 
-SEED_RANGE = 1_000_000          # variant seeds are shown to people: keep them short, as the quiz does
+SEED_RANGE = 1_000_000          # variant seeds are shown to people (in keys): keep them short, as the quiz does
+TOKEN_LENGTH = 8                # base32 characters of a variant token (40 bits)
 
 
 @dataclass
@@ -48,6 +60,7 @@ class Wrong:
 class Item:
     number: int                 # 1-based position on the sheet
     variant: Variant[Any]
+    token: str = ""             # the opaque variant token a student's sheet shows instead of id and seed
 
     @property
     def exercise(self) -> Exercise:
@@ -98,16 +111,19 @@ class Item:
     def notebook_answer(self, key: bool) -> list[str]:
         return self.variant.kind.notebook_answer(self.variant, key)
 
-    def question_json(self) -> dict[str, Any]:
+    def question_json(self, key: bool = False) -> dict[str, Any]:
+        """A question as a JSON sheet has it: the student's sheet has the variant token, the key adds id and seed."""
         v = self.variant
-        data = {"number": self.number, "id": self.id, "title": self.title, "kind": self.kind,
-                "topic": self.topic, "seed": self.seed, "prompt": v.prompt, "code": v.code,
-                "choices": v.kind.choices(v)}
+        data: dict[str, Any] = {"number": self.number, "variant": self.token}
+        if key:
+            data.update({"id": self.id, "seed": self.seed})
+        data.update({"title": self.title, "kind": self.kind, "topic": self.topic, "prompt": v.prompt, "code": v.code,
+                     "choices": v.kind.choices(v)})
         data.update(v.kind.question_json(v))
         return data
 
     def key_json(self) -> dict[str, Any]:
-        data = self.question_json()
+        data = self.question_json(key=True)
         answer = {"text": self.answer_text(), "typed": self.typed_answer()}
         answer.update(self.variant.kind.answer_json(self.variant))
         answer["text"] = self.answer_text()
@@ -129,41 +145,62 @@ class Sheet:
     def heading(self) -> str:
         return self.title or _("Autograd exercise sheet")
 
-    def subtitle(self) -> str:
-        parts = [_("seed {seed}").format(seed=self.seed)]
+    def subtitle(self, key: bool = False) -> str:
+        """The line under the heading: the key names the seed, a student's sheet does not."""
+        parts = [_("seed {seed}").format(seed=self.seed)] if key else []
         if self.student is not None:
             who = self.student + (f" ({self.student_name})" if self.student_name else "")
             parts.append(_("student {who}").format(who=who))
         parts.append(_("{n} questions").format(n=len(self.items)))
         return " · ".join(parts)
 
-    def meta_json(self) -> dict[str, Any]:
-        return {"seed": self.seed, "student": self.student, "student_name": self.student_name,
-                "variant_seed": self.variant_seed, "title": self.heading(), "count": len(self.items)}
+    def meta_json(self, key: bool = False) -> dict[str, Any]:
+        data: dict[str, Any] = {"student": self.student, "student_name": self.student_name, "title": self.heading(),
+                                "count": len(self.items)}
+        if key:
+            data.update({"seed": self.seed, "variant_seed": self.variant_seed})
+        return data
 
     def manifest_entry(self) -> list[dict[str, Any]]:
-        return [{"number": it.number, "exercise": it.id, "seed": it.seed} for it in self.items]
+        return [{"number": it.number, "exercise": it.id, "seed": it.seed, "variant": it.token} for it in self.items]
+
+    def questions_shown(self) -> list[dict[str, Any]]:
+        """What a student's notebook may carry about its questions: number and variant token."""
+        return [{"number": it.number, "variant": it.token} for it in self.items]
 
 
-def item_meta(item: Item) -> tuple[str, str, str, str]:
-    """The meta line's parts: topic, kind, id and 'seed N'."""
-    return item.topic, item.kind, item.id, _("seed {seed}").format(seed=item.seed)
+def item_meta(item: Item, key: bool = False) -> tuple[str, ...]:
+    """The meta line's parts: topic, kind, and the variant token; the key adds the id and 'seed N' before it."""
+    token = _("variant {token}").format(token=item.token)
+    if key:
+        return item.topic, item.kind, item.id, _("seed {seed}").format(seed=item.seed), token
+    return item.topic, item.kind, token
 
 
 # ------------------------------------------------------------- seeds, choice
 
-def _hash_int(text: str) -> int:
-    return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:16], 16)
+def _hash_int(text: str, secret: str | None = None) -> int:
+    """sha256 of the text (public), or its HMAC under the secret."""
+    if secret is None:
+        return int(hashlib.sha256(text.encode()).hexdigest()[:16], 16)
+    return int(hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()[:16], 16)
 
 
-def student_seed(sheet_seed: int, student_id: str) -> int:
-    """A student's personal seed: sha256 of the sheet seed and the student id (stable everywhere)."""
-    return _hash_int(f"tutor-sheet-student:{sheet_seed}:{student_id}") % 1_000_000_000
+def student_seed(sheet_seed: int, student_id: str, secret: str | None = None) -> int:
+    """A student's personal seed: sha256 (or, with a secret, HMAC) of the sheet seed and the student id."""
+    return _hash_int(f"tutor-sheet-student:{sheet_seed}:{student_id}", secret) % 1_000_000_000
 
 
-def item_seed(base_seed: int, number: int, ex_id: str) -> int:
+def item_seed(base_seed: int, number: int, ex_id: str, secret: str | None = None) -> int:
     """The variant seed of question ``number`` (1-based) on a sheet whose variants derive from base_seed."""
-    return _hash_int(f"tutor-sheet-item:{base_seed}:{number}:{ex_id}") % SEED_RANGE
+    return _hash_int(f"tutor-sheet-item:{base_seed}:{number}:{ex_id}", secret) % SEED_RANGE
+
+
+def variant_token(ex_id: str, seed: int, secret: str | None = None) -> str:
+    """The opaque token of a variant: base32 of an HMAC of (exercise id, seed) under the secret."""
+    digest = hmac.new((secret or "").encode("utf-8"), f"tutor-variant:{ex_id}:{seed}".encode(),
+                      hashlib.sha256).digest()
+    return base64.b32encode(digest).decode("ascii")[:TOKEN_LENGTH]
 
 
 def choose(exercises: list[Exercise], topics: Sequence[str] = (), ids: Sequence[str] = (),
@@ -194,13 +231,19 @@ def choose(exercises: list[Exercise], topics: Sequence[str] = (), ids: Sequence[
 
 
 def build(chosen: Sequence[Exercise], seed: int, student: str | None = None, student_name: str | None = None,
-          title: str = "") -> Sheet:
-    """Draw every chosen exercise's variant (personal when a student id is given)."""
+          title: str = "", secret: str | None = None) -> Sheet:
+    """Draw every chosen exercise's variant (personal when a student id is given).
+
+    The seeds and tokens derive from ``secret`` (an instructor's, never written anywhere) when given,
+    otherwise from public hashes of the seed.
+    """
     from ... import bank
 
-    base = student_seed(seed, student) if student is not None else seed
+    key = secret
+    base = student_seed(seed, student, key) if student is not None else seed
     sheet = Sheet(seed=seed, student=student, student_name=student_name,
                   variant_seed=base if student is not None else None, title=title)
     for number, ex in enumerate(chosen, start=1):
-        sheet.items.append(Item(number, bank.variant(ex, item_seed(base, number, ex.id))))
+        v = bank.variant(ex, item_seed(base, number, ex.id, key))
+        sheet.items.append(Item(number, v, variant_token(ex.id, v.seed, key)))
     return sheet

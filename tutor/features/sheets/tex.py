@@ -108,12 +108,12 @@ def render(sheet: Sheet, key: bool = False) -> str:
     heading = sheet.heading() + (" --- " + _("answer key") if key else "")
     out = [PREAMBLE.rstrip("\n"), r"\begin{document}", "",
            r"\section*{" + escape(heading) + "}",
-           r"\emph{" + escape(sheet.subtitle()) + "}", ""]
+           r"\emph{" + escape(sheet.subtitle(key)) + "}", ""]
     for item in sheet.items:
-        meta = " · ".join(item_meta(item))
+        meta = " · ".join(item_meta(item, key))
         out += [r"\subsection*{" + f"{item.number}. " + escape(item.title) + "}",
                 r"{\small\emph{" + escape(meta) + "}}", ""]
-        out += blocks_lines(item.question())
+        out += blocks_lines(item.question(stub=not key))
         out.append("")
         if key:
             out += answer_tex(item)

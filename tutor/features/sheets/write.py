@@ -8,7 +8,10 @@
   directory): ``<stem>-<id><suffix>`` and ``<stem>-<id>-key<suffix>`` per
   student (or ``<answers stem>-<id><suffix>`` when ``answers`` is given),
   plus the manifest (``manifest`` or ``<stem>-manifest.json``);
-* ``manifest`` without a roster records the one sheet's (exercise, seed) list;
+* ``manifest`` without a roster records the one sheet's (exercise, seed, token) list;
+* the variant seeds and tokens derive from ``secret`` (never written anywhere)
+  or, without one, from the sheet seed alone (reproducible; the seed stays in the
+  keys and the manifest, never on a student's sheet);
 * the format comes from ``fmt`` or the output's suffix (default md); an
   output ending in .pdf compiles the LaTeX;
 * ``seed`` None picks one at random and a note reports it.
@@ -23,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ...bank import Exercise
-from ...bank.handouts import MANIFEST_FORMAT
+from ...bank.handouts import MANIFEST_FORMAT, MANIFEST_VERSION
 from ...bank.roster import read_roster, safe_name
 from ...foundation.errors import TutorError
 from ...foundation.i18n import _
@@ -52,14 +55,23 @@ class _Job:
     seed: int
     chosen: list[Exercise]
     title: str
+    secret: str | None = None
+
+    def manifest_head(self) -> dict[str, Any]:
+        return {"format": MANIFEST_FORMAT, "version": MANIFEST_VERSION, "seed": self.seed, "sheet_format": self.fmt,
+                "variants_from": "secret" if self.secret is not None else "seed"}
 
 
 def write_sheets(directory: str | Path | None = None, *, topics: Sequence[str] = (), ids: Sequence[str] = (),
                  kinds: Sequence[str] = (), count: int | None = None, seed: int | None = None,
                  fmt: str | None = None, output: str | None = None, answers: str | None = None,
                  students: str | None = None, manifest: str | None = None, title: str = "",
-                 notes: list[str] | None = None) -> Written:
-    """Make the sheets and keys; raises TutorError (PdfError when TeX fails).  ``notes`` collects what to say."""
+                 secret: str | None = None, notes: list[str] | None = None) -> Written:
+    """Make the sheets and keys; raises TutorError (PdfError when TeX fails).  ``notes`` collects what to say.
+
+    ``secret``: the instructor's secret the variants and tokens derive from (the same options, seed and
+    secret give the same bytes); without one they derive from the seed alone.
+    """
     from ... import bank
 
     notes = notes if notes is not None else []
@@ -79,16 +91,24 @@ def write_sheets(directory: str | Path | None = None, *, topics: Sequence[str] =
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise TutorError(_("the seed must be a whole number >= 0, got {seed!r}").format(seed=seed),
                          code="sheet.bad-seed")
+    if secret is not None and not secret.strip():
+        raise TutorError(_("the secret must not be empty"), code="sheet.bad-secret")
     chosen = choose(bank.load(directory), topics=topics, ids=ids, kinds=kinds, count=count, seed=seed)
-    job = _Job(fmt, engine, seed, chosen, title)
+    job = _Job(fmt, engine, seed, chosen, title, secret)
     if students is None:
-        return _one_sheet(job, output, answers, manifest, notes)
-    return _per_student(job, read_roster(students), output, answers, manifest, notes)
+        done = _one_sheet(job, output, answers, manifest, notes)
+    else:
+        done = _per_student(job, read_roster(students), output, answers, manifest, notes)
+    if secret is None and (students is not None or manifest is not None):
+        notes.append(_("the variants derive from the seed alone: whoever learns seed {seed} can draw the answer keys "
+                       "again; for sheets that are marked, pass {option} (or set {variable})").format(
+            seed=seed, option="--secret", variable="TUTOR_SHEET_SECRET"))
+    return done
 
 
 def _one_sheet(job: _Job, output: str | None, answers: str | None, manifest: str | None,
                notes: list[str]) -> Written:
-    sheet = build(job.chosen, job.seed, title=job.title)
+    sheet = build(job.chosen, job.seed, title=job.title, secret=job.secret)
     done = Written(notes=notes)
     if output is None:
         done.text = render(sheet, job.fmt)
@@ -107,8 +127,8 @@ def _one_sheet(job: _Job, output: str | None, answers: str | None, manifest: str
         done.files += [_("sheet: {path}").format(path=out), _("answer key: {path}").format(path=key_path)]
     if manifest is not None:
         mpath = Path(manifest)
-        _write_manifest(mpath, {"format": MANIFEST_FORMAT, "version": 1, "seed": job.seed, "sheet_format": job.fmt,
-                                "questions": sheet.manifest_entry(), "students": {}})
+        _write_manifest(mpath, {**job.manifest_head(), "questions": sheet.manifest_entry(), "students": {},
+                                "variants": _variants([sheet])})
         done.files.append(_("manifest: {path}").format(path=mpath))
     if done.text is None:
         done.files.append(_("{n} questions, seed {seed}").format(n=len(sheet.items), seed=job.seed))
@@ -135,9 +155,11 @@ def _per_student(job: _Job, roster: list[tuple[str, str | None]], output: str | 
         safe_ids[safe] = sid
     mpath = Path(manifest) if manifest is not None else base.with_name(f"{base.stem}-manifest.json")
     entries = {}
+    made: list[Sheet] = []
     for sid, name in roster:
         safe = safe_name(sid)
-        sheet = build(job.chosen, job.seed, student=sid, student_name=name, title=job.title)
+        sheet = build(job.chosen, job.seed, student=sid, student_name=name, title=job.title, secret=job.secret)
+        made.append(sheet)
         spath = base.with_name(f"{base.stem}-{safe}{base.suffix}")
         if answers is not None:
             a = Path(answers)
@@ -148,12 +170,23 @@ def _per_student(job: _Job, roster: list[tuple[str, str | None]], output: str | 
         _write(kpath, _payload(sheet, job, True))
         entries[sid] = {"name": name, "seed": sheet.variant_seed, "sheet": _rel(spath, mpath.parent),
                         "answers": _rel(kpath, mpath.parent), "questions": sheet.manifest_entry()}
-    _write_manifest(mpath, {"format": MANIFEST_FORMAT, "version": 1, "seed": job.seed, "sheet_format": job.fmt,
-                            "exercises": [ex.id for ex in job.chosen], "students": entries})
+    _write_manifest(mpath, {**job.manifest_head(), "exercises": [ex.id for ex in job.chosen], "students": entries,
+                            "variants": _variants(made)})
     files = [_("{n} students: a sheet and an answer key each, next to {path}").format(n=len(roster), path=base),
              _("manifest: {path}").format(path=mpath),
              _("{n} questions, seed {seed}").format(n=len(job.chosen), seed=job.seed)]
     return Written(files=files, notes=notes)
+
+
+def _variants(made: list[Sheet]) -> dict[str, dict[str, Any]]:
+    """The manifest's token -> variant map, sorted by token."""
+    found: dict[str, dict[str, Any]] = {}
+    for it in (it for sheet in made for it in sheet.items):
+        entry = {"exercise": it.id, "seed": it.seed}
+        if found.setdefault(it.token, entry) != entry:        # 40 bits: never seen, but never silent either
+            raise TutorError(_("two variants share the token {token}: pass another seed").format(token=it.token),
+                             code="sheet.token-clash")
+    return dict(sorted(found.items()))
 
 
 def _payload(sheet: Sheet, job: _Job, key: bool) -> bytes:
