@@ -141,7 +141,7 @@ def test_shuffle_false_keeps_the_written_order(bundled, tmp_path):
 
 def test_sheet_keys_and_notebook_grading_follow_the_shuffled_order(tmp_path, bundled):
     """Students of a roster see their own orders; each key and the grader use that student's order."""
-    from tutor.features.grading import grade_notebooks
+    from tutor.features.grading import grade_paths
 
     roster = tmp_path / "roster.csv"
     roster.write_text("id\n" + "\n".join(f"s{i}" for i in range(6)) + "\n", encoding="utf-8")
@@ -163,6 +163,7 @@ def test_sheet_keys_and_notebook_grading_follow_the_shuffled_order(tmp_path, bun
             assert v.kind.choices(v)[ord(a["answer"]) - ord("a")] == \
                 bundled[q["exercise"]].data["choices"][bundled[q["exercise"]].data["answer"]]
     assert len(orders) > 1
-    results = grade_notebooks(keys, directory=bundled_exercises(), manifest=tmp_path / "hw" / "sheet-manifest.json")
+    results = grade_paths([], notebooks=keys, directory=bundled_exercises(),
+                          manifest=tmp_path / "hw" / "sheet-manifest.json").results
     assert len(results) == 6 and all(t.score == t.max_score for res in results for t in res.tests), \
         [(res.student, [t.to_json() for t in res.tests]) for res in results]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..features.grading import FORMATS, GradingReport, atomic_write, grade_notebooks, grade_paths, render, summary_lines
+from ..features.grading import FORMATS, atomic_write, grade_paths, render, summary_lines
 from ..foundation.errors import TutorError
 from ..foundation.i18n import _
 from ..foundation.outcome import EXIT_INVALID, EXIT_OK, Outcome, invalid
@@ -23,15 +23,12 @@ def main(*, paths: Sequence[str], directory: str | None = None, exercise: str | 
         return Outcome(stderr=_("error: {path} is a folder; -o takes a file name").format(path=output),
                        exit_code=EXIT_INVALID, code="grade.output-is-folder")
     progress_file = Path(str(output) + ".progress.jsonl") if output else None
-    notebooks, code_paths = _split(paths)
     try:
-        report = GradingReport()
-        if code_paths:
-            report = grade_paths(code_paths, directory=directory, exercise=exercise, jobs=jobs, timeout=timeout,
-                                 seed=seed, secret=secret, progress_file=progress_file, progress=progress,
-                                 isolation=isolation, assignment=assignment, roster=roster)
-        if notebooks:
-            report.results += grade_notebooks(notebooks, directory=directory, manifest=manifest)
+        notebooks, code_paths = _split(paths)
+        report = grade_paths(code_paths, directory=directory, exercise=exercise, jobs=jobs, timeout=timeout,
+                             seed=seed, secret=secret, progress_file=progress_file, progress=progress,
+                             isolation=isolation, assignment=assignment, roster=roster, notebooks=notebooks,
+                             manifest=manifest)
     except TutorError as exc:
         return invalid(exc)
     try:
@@ -39,7 +36,9 @@ def main(*, paths: Sequence[str], directory: str | None = None, exercise: str | 
     except TutorError as exc:
         return invalid(exc)
     if not report.results:
-        return Outcome(stdout="" if output else text, stderr=_("error: no submission matches a code exercise"),
+        return Outcome(stdout="" if output else text,
+                       stderr=_("error: nothing to grade: no file is named after a code exercise, and no notebook "
+                                "was given"),
                        exit_code=EXIT_INVALID, code="grade.nothing")
     lines = summary_lines(report)
     if output:
@@ -50,20 +49,27 @@ def main(*, paths: Sequence[str], directory: str | None = None, exercise: str | 
     return Outcome(stdout=text.rstrip("\n"), stderr="\n".join(lines), exit_code=EXIT_OK)
 
 
-def _split(paths: Sequence[str]) -> tuple[list[Path], list[Path]]:
-    """Notebooks (files, or folders holding only notebooks) apart from code files and folders."""
+def _split(paths: Sequence[str]) -> tuple[list[Path], list[str]]:
+    """Notebooks apart from code, file by file: a notebook named on the command line or found in a folder goes
+    to the notebook grader; a folder goes to the code grader too when it holds a .py file."""
+    import os
+
     from ..features.grading.submissions import walk
 
-    notebooks, code_paths = [], []
-    for p in map(Path, paths):
+    notebooks: list[Path] = []
+    code_paths: list[str] = []
+    for raw in paths:
+        p = Path(raw)
+        if not os.path.lexists(p):
+            raise TutorError(_("no such file or folder: {path}").format(path=raw), code="grade.missing-path")
         if p.suffix == ".ipynb" and not p.is_dir():
             notebooks.append(p)
             continue
-        if p.is_dir():
+        if p.is_dir() and not p.is_symlink():
             files = [f for f, _e in walk(p)]
-            nbs = [f for f in files if f.suffix == ".ipynb" and not f.is_symlink()]
-            if nbs and not any(f.suffix == ".py" for f in files):
-                notebooks.extend(sorted(nbs))
-                continue
-        code_paths.append(p)
+            notebooks.extend(sorted(f for f in files if f.suffix == ".ipynb"))
+            if any(f.suffix == ".py" for f in files) or not any(f.suffix == ".ipynb" for f in files):
+                code_paths.append(raw)
+            continue
+        code_paths.append(raw)
     return notebooks, code_paths

@@ -34,8 +34,9 @@ from ...foundation.errors import TutorError
 from ...foundation.i18n import _
 from ...foundation.text import clean_name, decode_source
 from .assignment import Assignment, apply, load_assignment
+from .notebooks import SHEET, Manifest, NotebookJob, grade_notebook, load_manifest, notebook_code, plan_notebooks
 from .results import GradingReport, SubmissionResult, TestResult
-from .submissions import Submission, discover, restrict
+from .submissions import Found, Submission, discover, restrict
 
 CASES = 3          # input sets per code submission
 ISOLATION = ("full", "container")
@@ -105,12 +106,15 @@ def _test_name(ex: Exercise, call: dict[str, Any]) -> str:
 
 
 def grade_one(sub: Submission, ex: Exercise, pool: Any, inputs: Inputs, wall: float,
-              tests: int = CASES, autograd: bool = False) -> SubmissionResult:
-    """One submission, run once in a fresh sandboxed job on every input set."""
+              tests: int = CASES, autograd: bool = False,
+              variants: list[Variant[Any]] | None = None) -> SubmissionResult:
+    """One submission, run once in a fresh sandboxed job on every input set (``variants``: given by the
+    caller, as for a notebook's code question, else drawn from ``inputs``)."""
     from ...engines.runner.protocol import call_outcomes, printed
 
     kind = code_kind(ex)
-    variants = cases_for(ex, inputs.seed_for(sub.student, ex.id), tests)
+    if variants is None:
+        variants = cases_for(ex, inputs.seed_for(sub.student, ex.id), tests)
     calls = [kind.call_args(v) for v in variants]
     if sub.problem is not None:
         reason = _("the file was not graded: {why}").format(why=sub.problem)
@@ -192,22 +196,33 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
                 jobs: int = 1, timeout: float = 10.0, seed: int | None = None, secret: str | None = None,
                 progress_file: Path | None = None, progress: Progress | None = None, isolation: str = "full",
                 hide: Sequence[str] = (), assignment: str | Path | None = None,
-                roster: str | Path | None = None) -> GradingReport:
-    """Grade every code submission under ``paths`` (inputs: see :class:`Inputs`); with an assignment, every
-    student gets a line for each of its exercises (points, visibility), with a roster every student of it."""
+                roster: str | Path | None = None, notebooks: Sequence[str | Path] = (),
+                manifest: str | Path | None = None) -> GradingReport:
+    """Grade every code submission under ``paths`` (inputs: see :class:`Inputs`) and every completed
+    notebook in ``notebooks`` (against the sheet's ``manifest``: see :mod:`.notebooks`); with an assignment,
+    every student gets a line for each of its exercises (points, visibility), with a roster every student
+    of it."""
     from ...foundation.paths import default_bank_dir
 
-    pool = start_pool(1, isolation, timeout)       # its torch import runs while the bank loads
+    if notebooks and manifest is None:
+        raise TutorError(_("grading notebooks needs the manifest {command} wrote ({option}): it holds each "
+                           "student's variants and the questions that make up the maximum").format(
+                             command="tutor sheet", option="--manifest FILE"),
+                         code="grade.notebooks-need-manifest")
+    pool = start_pool(1, isolation, timeout) if paths else None     # its torch import runs while the bank loads
     try:
         exercises = bank.load(directory)
         by_id = bank.by_id(exercises)
         plan = load_assignment(assignment, by_id) if assignment is not None else None
-        found = discover(paths, exercises, exercise)
+        found = discover(paths, exercises, exercise) if paths else Found()
         if plan is not None:
             found = restrict(found, plan)
-        subs = found.submissions
+        sheet: Manifest | None = load_manifest(manifest, by_id) if manifest is not None and notebooks else None
+        nb_jobs, review = plan_notebooks([Path(p) for p in notebooks], sheet) if sheet is not None else ([], [])
+        found.skipped += review
+        subs: list[Any] = [*found.submissions, *nb_jobs]
         inputs = Inputs.choose(seed, secret, plan)
-        settings = _settings(inputs, timeout, [by_id[s.exercise] for s in subs])
+        settings = _settings(inputs, timeout, [by_id[s.exercise] for s in found.submissions], manifest)
         logged_isolation, done, inputs = _resumed(progress_file, settings, inputs)
         todo = [s for s in subs if s.key not in done]
         report = GradingReport(skipped=found.skipped, isolation=logged_isolation or {}, inputs=inputs.to_json(),
@@ -218,23 +233,31 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
             raise TutorError(_("--isolation container grades one student at a time (a container per "
                                "submission is the boundary between students); here {n} students").format(
                 n=len({s.student for s in todo})), code="grade.container-one-student")
+        runs = [s for s in todo if isinstance(s, Submission) or s.runs_code(by_id)]
+        if runs and pool is None:
+            pool = start_pool(1, isolation, timeout)
         if todo:
-            workers = max(1, min(jobs, len(todo)))
-            pool.grow(workers, warm=len(todo) > workers)      # a batch: load torch's lazy imports up front
-            if inputs.policy != "per-student":
-                for ex_id in sorted({s.exercise for s in todo}):  # while the workers import torch
-                    cases_for(by_id[ex_id], inputs.seed)
-            # in a per-submission container the submission is the student's own and the output only root writes:
-            # what must stay hidden there is what holds the answers
-            grader = [*paths, *([Path(progress_file).parent] if progress_file else [])] if isolation == "full" else []
-            hidden = hidden_paths(bank_dir, [*grader, *hide])
-            report.isolation = check_isolation(pool, hidden)
-            header = {"isolation": report.isolation, "settings": settings, "run_seed": inputs.seed}
+            header: dict[str, Any] = {"isolation": {}, "settings": settings, "run_seed": inputs.seed}
+            if runs:
+                assert pool is not None
+                workers = max(1, min(jobs, len(runs)))
+                pool.grow(workers, warm=len(runs) > workers)      # a batch: load torch's lazy imports up front
+                if inputs.policy != "per-student":
+                    for ex_id in sorted({s.exercise for s in runs if isinstance(s, Submission)}):
+                        cases_for(by_id[ex_id], inputs.seed)      # while the workers import torch
+                # in a per-submission container the submission is the student's own and the output only root
+                # writes: what must stay hidden there is what holds the answers (and the manifest's variants)
+                grader = [*paths, *notebooks, *([Path(progress_file).parent] if progress_file else [])] \
+                    if isolation == "full" else []
+                hidden = hidden_paths(bank_dir, [*grader, *([manifest] if manifest else []), *hide])
+                report.isolation = check_isolation(pool, hidden)
+                header["isolation"] = report.isolation
             tests = {i.exercise: (i.tests, i.autograd) for i in plan.items} if plan is not None else {}
             _run_batch(todo, by_id, pool, inputs, timeout, results, progress_file, header, progress, len(subs),
                        tests)
     finally:
-        pool.close()
+        if pool is not None:
+            pool.close()
     report.results = [results[s.key] for s in subs]
     finish(report, plan, roster, exercises, paths)
     return report
@@ -253,15 +276,21 @@ def finish(report: GradingReport, plan: Assignment | None, roster: str | Path | 
     report.names = {sid: name for sid, name in names.items() if name}
     if plan is not None:
         files = {e.id: [Path(e.data["file"]).name] for e in exercises if e.handler.runs_code}
-        report.results = apply(report.results, plan, students, files)
+        sheets = [r for r in report.results if r.exercise == SHEET]      # a notebook's maximum is its manifest's
+        report.results = apply([r for r in report.results if r.exercise != SHEET], plan, students, files) + sheets
         return
-    graded = sorted({r.exercise for r in report.results})
+    if any(r.exercise == SHEET for r in report.results):
+        report.notes.append(_("notebooks: graded against the manifest, one point per question it planned for the "
+                              "student"))
+    graded = sorted({r.exercise for r in report.results if r.exercise != SHEET})
+    if not graded:
+        return
     report.notes.append(_("no assignment given: graded the exercises the files are named after ({ids}); a "
                           "student's total counts only what they handed in (tutor grade --assignment FILE gives "
                           "everyone a line for every exercise)").format(ids=", ".join(graded) or "-"))
 
 
-def _run_batch(todo: list[Submission], by_id: Mapping[str, Exercise], pool: Any, inputs: Inputs, wall: float,
+def _run_batch(todo: list[Any], by_id: Mapping[str, Exercise], pool: Any, inputs: Inputs, wall: float,
                results: dict[str, SubmissionResult], progress_file: Path | None, header: dict[str, Any],
                progress: Progress | None, total: int, tests: dict[str, tuple[int, bool]]) -> None:
     if progress_file:
@@ -271,7 +300,9 @@ def _run_batch(todo: list[Submission], by_id: Mapping[str, Exercise], pool: Any,
     if progress:
         progress(finished, total)
 
-    def work(sub: Submission) -> tuple[Submission, SubmissionResult]:
+    def work(sub: Any) -> tuple[Any, SubmissionResult]:
+        if isinstance(sub, NotebookJob):
+            return sub, _notebook(sub, by_id, pool, wall)
         ex = by_id.get(sub.exercise)
         try:
             assert ex is not None
@@ -283,7 +314,7 @@ def _run_batch(todo: list[Submission], by_id: Mapping[str, Exercise], pool: Any,
     try:
         if log:
             _append(log, header)
-        with ThreadPoolExecutor(max_workers=max(1, len(pool.workers))) as threads:
+        with ThreadPoolExecutor(max_workers=max(1, len(pool.workers) if pool else 1)) as threads:
             for sub, res in threads.map(work, todo):
                 results[sub.key] = res
                 if log:
@@ -296,19 +327,60 @@ def _run_batch(todo: list[Submission], by_id: Mapping[str, Exercise], pool: Any,
             log.close()
 
 
+def _notebook(job: NotebookJob, by_id: Mapping[str, Exercise], pool: Any, wall: float) -> SubmissionResult:
+    """A notebook, whole; a failure of the grader's own is this notebook's line, not the batch's."""
+    printed: list[str] = []
+
+    def run_code(ex: Exercise, planned: Any, source: str, name: str) -> list[TestResult]:
+        variants = [bank.variant(ex, planned.seed), *cases_for(ex, planned.seed, CASES - 1)]
+        sub = Submission(job.student, ex.id, job.path, notebook_code(source).encode("utf-8", "surrogatepass"))
+        graded = grade_one(sub, ex, pool, Inputs("fixed", seed=planned.seed), wall, variants=variants)
+        if graded.output:
+            printed.append(f"[{name}]\n{graded.output}")
+        shares = split_point(len(graded.tests))
+        return [TestResult(f"{name} {t.name.split(' ', 1)[-1]}", share if t.score >= t.max_score > 0 else 0.0,
+                           share, t.output, t.misconception) for t, share in zip(graded.tests, shares)]
+
+    try:
+        result = grade_notebook(job, by_id, run_code)
+    except Exception as exc:        # the grader's own failure: this notebook's line, not the batch
+        why = _("grader error: {reason}").format(reason=f"{type(exc).__name__}: {exc}"[:300])
+        return SubmissionResult(job.student, SHEET, clean_name(job.path, 300), "grader-error",
+                                [TestResult.failed(f"{p.number}. {p.exercise}", why) for p in job.planned], "",
+                                [why])
+    result.output = "\n".join(printed)[:8000]
+    return result
+
+
+def split_point(n: int) -> list[float]:
+    """One point split into n shares of whole hundredths, adding up to exactly 1."""
+    n = max(1, n)
+    parts = [100 // n] * n
+    for i in range(100 - sum(parts)):
+        parts[i] += 1
+    return [p / 100 for p in parts]
+
+
 def _append(log: Any, record: dict[str, Any]) -> None:
     log.write(json.dumps(record) + "\n")
     log.flush()
     os.fsync(log.fileno())
 
 
-def _settings(inputs: Inputs, timeout: float, exercises: Sequence[Exercise]) -> dict[str, Any]:
+def _settings(inputs: Inputs, timeout: float, exercises: Sequence[Exercise],
+              manifest: str | Path | None = None) -> dict[str, Any]:
     """What a resumed batch must share with the interrupted one for its grades to stand."""
     bank_hash = hashlib.sha256(json.dumps(sorted((e.id, e.data) for e in {e.id: e for e in exercises}.values()),
                                           sort_keys=True, default=str).encode()).hexdigest()[:16]
     # (nothing of a secret: each student's inputs stand on their own, whichever secret drew them)
-    return {"inputs": inputs.policy, "seed": inputs.seed if inputs.policy == "fixed" else None,
-            "timeout": timeout, "exercises": bank_hash}
+    out = {"inputs": inputs.policy, "seed": inputs.seed if inputs.policy == "fixed" else None,
+           "timeout": timeout, "exercises": bank_hash}
+    if manifest is not None:
+        try:
+            out["manifest"] = hashlib.sha256(Path(manifest).read_bytes()).hexdigest()[:16]
+        except OSError:
+            out["manifest"] = None
+    return out
 
 
 def _resumed(progress_file: Path | None, settings: dict[str, Any],

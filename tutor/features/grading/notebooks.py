@@ -1,100 +1,365 @@
-"""Grading completed notebooks from ``tutor sheet --format ipynb``: typed answers, judged as the quiz judges them.
+"""Grading completed notebooks from ``tutor sheet --format ipynb``, whole, against the sheet's manifest.
 
-Answers are read from the cells' source with ``ast`` (never run).  With a
-manifest, each student is graded on their own variants: the manifest's seeds
-win over whatever the notebook's markers say.  A marker names its variant by
-an opaque token, which the manifest maps to the exercise and seed (a notebook
-made before tokens names them itself).
+The manifest (written by ``tutor sheet``) is the truth about a notebook:
+
+* **who** it belongs to: the student the notebook's metadata names, confirmed
+  by the variant tokens of its answer cells (never the file name, which an
+  LMS makes up: ``Ada homework final (1).ipynb``).  Metadata and tokens that
+  name different students, a file name that names another student, and two
+  notebooks of one student are flagged for review; a notebook that names no
+  student of the manifest is listed, never graded as somebody;
+* **what** makes up the maximum: every question the manifest planned for that
+  student, one point each.  A question whose answer cell is missing (its
+  marker deleted) counts 0 and is flagged; a question answered in several
+  cells is graded once, from the first, and flagged; a marker edited to
+  another variant changes nothing (the student's own variant is graded);
+* **how** each answer is graded: typed answers (derive, predict, concept) are
+  read with :mod:`ast` (never run) and judged as the quiz judges them; an
+  answer that is not a plain string is listed for manual review; code cells
+  run in the sandbox like code files, on the student's own variant (the one
+  the sheet showed) and on wider draws of the grader's own.
+
+A notebook that cannot be read (not JSON, not a notebook, too large, a link)
+is that notebook's line, never the batch's end.
 """
 from __future__ import annotations
 
+import ast
+import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ... import bank
-from ...bank.handouts import read_answers, variants_of
+from ...bank import Exercise
+from ...bank.handouts import LEGACY_MARKER, MARKER, variants_of
 from ...foundation.errors import TutorError
 from ...foundation.i18n import _
+from ...foundation.text import clean_name
 from .results import SubmissionResult, TestResult
+from .submissions import Unreadable, read_source
+
+MAX_NOTEBOOK_BYTES = 8 * 1024 * 1024
+MAX_CELLS = 2000
+SHEET = "sheet"                       # the exercise column of a notebook's line
+_ANSWER_CELL_ID = re.compile(r"^q(\d{1,4})-answer$")
 
 
-def grade_notebooks(paths: Sequence[str | Path], *, directory: str | Path | None = None,
-                    manifest: str | Path | None = None) -> list[SubmissionResult]:
-    exercises = bank.by_id(bank.load(directory))
-    students: dict[str, Any] = {}
-    variants: dict[str, dict[str, Any]] | None = None          # token -> variant; None: no manifest
-    if manifest is not None:
-        try:
-            data = json.loads(Path(manifest).read_text(encoding="utf-8"))
-            students, variants = data["students"], variants_of(data)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise TutorError(_("cannot read the manifest {path}: {reason}").format(path=manifest, reason=exc),
-                             code="grade.bad-manifest") from None
-    results = []
-    for raw in paths:
-        path = Path(raw)
-        student, planned = _student_of(path, students)
-        if manifest is not None and student is None:
-            raise TutorError(_("{path} belongs to no student of the manifest").format(path=path),
-                             code="grade.unknown-student")
-        try:
-            answers = read_answers(path)
-        except (OSError, ValueError) as exc:
-            results.append(SubmissionResult(path.stem, "notebook", str(path), "unreadable",
-                                            [TestResult.failed(path.name, str(exc))]))
-            continue
-        tests = [t for n, a in enumerate(answers, start=1) if (t := _guarded(n, a, planned, exercises, variants))]
-        results.append(SubmissionResult(student or path.stem, "sheet", str(path), "ok", tests))
-    return results
+@dataclass
+class Planned:
+    number: int
+    exercise: str
+    seed: int
+    token: str | None
 
 
-def _guarded(n: int, a: dict[str, Any], planned: list[dict[str, Any]] | None, exercises: Any,
-             variants: dict[str, dict[str, Any]] | None) -> TestResult | None:
-    """One answer's test; a variant that cannot be drawn costs that question, never the batch."""
+@dataclass
+class Cell:
+    """One answer cell found in a notebook: which question it claims, and its source."""
+
+    number: int | None
+    token: str | None
+    source: str
+    legacy: tuple[str, int] | None = None        # (exercise, seed) of a marker made before tokens
+
+
+@dataclass
+class NotebookJob:
+    """One notebook, planned: its student, the manifest's questions and the cells answering them."""
+
+    path: Path
+    student: str
+    source: bytes = b""
+    planned: list[Planned] = field(default_factory=list)
+    cells: list[Cell] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    problem: str | None = None                   # why it could not be read
+
+    @property
+    def key(self) -> str:
+        return f"{self.student}|{SHEET}|{hashlib.sha256(self.source).hexdigest()[:16]}"
+
+    def runs_code(self, by_id: Mapping[str, Exercise]) -> bool:
+        return any(by_id[p.exercise].handler.runs_code for p in self.planned if p.exercise in by_id)
+
+
+@dataclass
+class Manifest:
+    students: dict[str, list[Planned]]           # student id -> planned questions ({} for a sheet without roster)
+    shared: list[Planned]                        # the questions of a sheet made without a roster
+    tokens: dict[str, dict[str, Any]]            # token -> {"exercise", "seed"}
+    sheets: dict[str, str]                       # student id -> the stem of the sheet file written for them
+
+
+def load_manifest(path: str | Path, by_id: Mapping[str, Exercise]) -> Manifest:
+    """The manifest ``tutor sheet`` wrote; a clear error (nothing graded) when it cannot be used."""
+    def bad(why: str) -> TutorError:
+        return TutorError(_("cannot read the manifest {path}: {reason}").format(path=clean_name(path), reason=why),
+                          code="grade.bad-manifest")
+
     try:
-        return _grade_answer(n, a, planned, exercises, variants)
-    except TutorError as exc:
-        return TestResult.failed(f"{a['question'] or n}. {a['exercise'] or a['token']}",
-                                 _("grader error: {reason}").format(reason=exc.one_line()))
+        data = json.loads(read_source(Path(path), MAX_NOTEBOOK_BYTES).decode("utf-8"))
+    except Unreadable as exc:
+        raise bad(str(exc)) from None
+    except (OSError, ValueError, RecursionError) as exc:
+        raise bad(str(exc)[:200]) from None
+    if not isinstance(data, dict) or data.get("format") != "tutor-sheet-manifest":
+        raise bad(_("not a manifest written by tutor sheet"))
+    try:
+        students = {str(sid): _planned(info.get("questions")) for sid, info in (data.get("students") or {}).items()}
+        shared = _planned(data.get("questions") or [])
+        sheets = {str(sid): Path(str(info.get("sheet") or "")).stem
+                  for sid, info in (data.get("students") or {}).items()}
+        tokens = variants_of(data)
+    except (TypeError, KeyError, ValueError, AttributeError) as exc:
+        raise bad(f"{type(exc).__name__}: {exc}"[:200]) from None
+    unknown = sorted({p.exercise for plan in [*students.values(), shared] for p in plan} - set(by_id))
+    if unknown:
+        raise bad(_("it names exercises the bank does not have: {ids}").format(ids=", ".join(unknown[:5])))
+    if not students and not shared:
+        raise bad(_("it plans no question"))
+    return Manifest(students, shared, tokens, sheets)
 
 
-def _grade_answer(n: int, a: dict[str, Any], planned: list[dict[str, Any]] | None,
-                  exercises: Any, variants: dict[str, dict[str, Any]] | None) -> TestResult | None:
-    number = a["question"] or n
-    ex_id, seed = a["exercise"], a["seed"]
-    if planned is not None:
-        entry = next((q for q in planned if q["number"] == number), None)
-        if entry is None:
-            return None
-        ex_id, seed = entry["exercise"], entry["seed"]
-    elif a["token"] is not None:
-        found = (variants or {}).get(a["token"])
-        if found is None:
-            reason = _("the variant {token} is not in the manifest").format(token=a["token"]) if variants is not None \
-                else _("the variant {token} is known only to the sheet's manifest: pass {option}").format(
-                    token=a["token"], option="--manifest FILE")
-            return TestResult.failed(f"{number}. {a['token']}", reason)
-        ex_id, seed = found["exercise"], found["seed"]
-    ex = exercises.get(ex_id)
-    name = f"{number}. {ex_id}"
-    if ex is None:
-        return TestResult.failed(name, _("no exercise {id} in the bank").format(id=ex_id))
-    if ex.handler.runs_code:
-        return TestResult.failed(name, _("code answers are graded from files: tutor grade FILE.py"))
-    typed = (a["answer"] or "").strip()
-    if not typed:
-        return TestResult.failed(name, _("no answer"))
-    return TestResult.judged(name, bank.grade(bank.variant(ex, seed), typed), typed)
+def _planned(questions: object) -> list[Planned]:
+    if not isinstance(questions, list):
+        raise TypeError("questions is not a list")
+    out = []
+    for q in questions:
+        number, seed = q["number"], q["seed"]
+        if not isinstance(number, int) or not isinstance(seed, int) or isinstance(number, bool):
+            raise ValueError("a question's number and seed must be whole numbers")
+        out.append(Planned(number, str(q["exercise"]), seed, q.get("variant")))
+    return out
 
 
-def _student_of(path: Path, students: dict[str, Any]) -> tuple[str | None, list[dict[str, Any]] | None]:
-    """(student id, planned questions) for a notebook, from the manifest's sheet names or ids."""
-    tokens = set(re.split(r"[-_. ]+", path.stem))
-    for sid, info in students.items():
-        sheet = Path(str(info.get("sheet", ""))).stem
-        if path.stem == sheet or sid in tokens:
-            return sid, info.get("questions")
-    return (None, None) if students else (path.stem, None)
+# ------------------------------------------------------------------ reading
+
+def read_notebook(path: Path) -> tuple[dict[str, Any] | None, bytes, str | None]:
+    """(the notebook, its bytes, None) or (None, bytes, why it cannot be read)."""
+    try:
+        raw = read_source(path, MAX_NOTEBOOK_BYTES)
+    except Unreadable as exc:
+        return None, b"", str(exc)
+    try:
+        nb = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        return None, raw, _("not UTF-8 text")
+    except (ValueError, RecursionError) as exc:
+        return None, raw, _("not a notebook (invalid JSON: {why})").format(why=str(exc)[:120])
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        return None, raw, _("not a notebook (no list of cells)")
+    if len(nb["cells"]) > MAX_CELLS:
+        return None, raw, _("more than {n} cells").format(n=MAX_CELLS)
+    return nb, raw, None
+
+
+def answer_cells(nb: dict[str, Any]) -> list[Cell]:
+    """Every code cell that claims a question: by its marker line, else by the cell's own metadata or id
+    (a deleted marker does not lose the answer)."""
+    out = []
+    for cell in nb["cells"]:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(s for s in source if isinstance(s, str))
+        if not isinstance(source, str):
+            continue
+        first = source.lstrip("\ufeff").split("\n", 1)[0].strip()
+        m = MARKER.match(first)
+        if m:
+            out.append(Cell(_int(m.group("number")), m.group("token"), source))
+            continue
+        m = LEGACY_MARKER.match(first)
+        if m:
+            out.append(Cell(_int(m.group("number")), None, source, (m.group("id"), int(m.group("seed")))))
+            continue
+        tutor = _dict(_dict(cell.get("metadata")).get("tutor"))
+        number = tutor.get("question")
+        if not (isinstance(number, int) and not isinstance(number, bool)):
+            m = _ANSWER_CELL_ID.match(str(cell.get("id", "")))
+            number = int(m.group(1)) if m else None
+        if number is not None:
+            token = tutor.get("variant") if isinstance(tutor.get("variant"), str) else None
+            out.append(Cell(number, token, source))
+    return out
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text else None
+
+
+def typed_answer(source: str) -> tuple[str | None, str | None]:
+    """(the text assigned to ``answer``, None), or (None, why it cannot be read); parsed, never run."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None, _("the cell is not valid Python, so its answer cannot be read")
+    found: ast.expr | None = None
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id == "answer"):
+            found = node.value
+    if found is None:
+        return "", None
+    if isinstance(found, ast.Constant) and isinstance(found.value, (str, int, float)) \
+            and not isinstance(found.value, bool):
+        return str(found.value), None
+    return None, _("answer is set to an expression, not typed between the quotes: {code}").format(
+        code=clean_name(ast.get_source_segment(source, found) or "?", 80))
+
+
+def notebook_code(source: str) -> str:
+    """A code cell as a module: notebook-only lines (``%magic``, ``!shell``) become comments."""
+    lines = []
+    for line in source.split("\n"):
+        stripped = line.lstrip()
+        if stripped.startswith(("%", "!")):
+            indent = line[:len(line) - len(stripped)]
+            line = f"{indent}pass  # notebook command, not run: {stripped[:200]}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ planning
+
+def plan_notebooks(paths: Sequence[Path], manifest: Manifest) -> tuple[list[NotebookJob], list[tuple[str, str]]]:
+    """Each notebook's student and plan; notebooks that name nobody are returned as (file, why) to review."""
+    jobs: list[NotebookJob] = []
+    review: list[tuple[str, str]] = []
+    owners: dict[str, NotebookJob] = {}
+    for path in paths:
+        shown = clean_name(path, 300)
+        nb, raw, problem = read_notebook(path)
+        if problem is not None or nb is None:
+            student = _from_name(path) if not manifest.students else None
+            if student is None:
+                review.append((shown, _("not graded, review by hand: {why}").format(why=problem)))
+                continue
+            jobs.append(NotebookJob(path, student, raw, list(manifest.shared), problem=problem))
+            continue
+        cells = answer_cells(nb)
+        student, flags = _identify(path, nb, cells, manifest)
+        if student is None:
+            review.append((shown, _("names no student of the manifest (no student in its metadata, none of its "
+                                    "variants): review by hand")))
+            continue
+        planned = manifest.students.get(student, manifest.shared) if manifest.students else list(manifest.shared)
+        job = NotebookJob(path, student, raw, list(planned), cells, flags)
+        if student in owners:
+            kept = owners[student]
+            why = _("a second notebook of {student}; graded: {kept}").format(
+                student=clean_name(student), kept=clean_name(kept.path, 300))
+            kept.flags.append(_("another notebook names the same student: {file}").format(file=shown))
+            review.append((shown, why))
+            continue
+        owners[student] = job
+        jobs.append(job)
+    return jobs, review
+
+
+def _identify(path: Path, nb: dict[str, Any], cells: list[Cell], manifest: Manifest) -> tuple[str | None, list[str]]:
+    """The student a notebook belongs to, from its metadata and its variants (and the flags raised)."""
+    flags: list[str] = []
+    if not manifest.students:
+        return _from_name(path), flags            # one sheet for everyone: the file's own name (or folder)
+    named = _dict(_dict(_dict(nb.get("metadata")).get("tutor")).get("sheet")).get("student")
+    named = str(named) if isinstance(named, (str, int)) and str(named) in manifest.students else None
+    tokens = {c.token for c in cells if c.token}
+    owners = {sid: len(tokens & {p.token for p in plan if p.token}) for sid, plan in manifest.students.items()}
+    best = max(owners.values(), default=0)
+    by_tokens = [sid for sid, n in owners.items() if n == best and best > 0]
+    token_owner = by_tokens[0] if len(by_tokens) == 1 else None
+    student = named or token_owner
+    if named and token_owner and token_owner != named:
+        flags.append(_("its metadata names {named}, but its variants are {other}'s: graded as {named}, on "
+                       "{named}'s own variants").format(named=clean_name(named), other=clean_name(token_owner)))
+    if student is None:
+        return None, flags
+    if not named:
+        flags.append(_("its metadata names no student: identified as {student} by its variants").format(
+            student=clean_name(student)))
+    others = _names_in(path, manifest)
+    if others and student not in others:
+        flags.append(_("the file name points to {other}, but the notebook is {student}'s").format(
+            other=", ".join(clean_name(o) for o in sorted(others)[:3]), student=clean_name(student)))
+    return student, flags
+
+
+def _names_in(path: Path, manifest: Manifest) -> set[str]:
+    """Students a file's name (or its folder's) points to: a sheet file name, or a student id as a word."""
+    words = set(re.split(r"[\s\-_.()\[\]]+", f"{path.parent.name} {path.stem}"))
+    return {sid for sid in manifest.students if sid in words or manifest.sheets.get(sid) == path.stem}
+
+
+def _from_name(path: Path) -> str:
+    return clean_name(path.stem, 80) or "submission"
+
+
+# ------------------------------------------------------------------ grading
+
+def grade_notebook(job: NotebookJob, by_id: Mapping[str, Exercise], run_code: Any) -> SubmissionResult:
+    """Every planned question of the notebook, one point each.  ``run_code(exercise, seed, source)``
+    grades a code answer in the sandbox and returns its tests (scores adding up to at most one point)."""
+    shown = clean_name(job.path, 300)
+    if job.problem is not None:
+        why = _("the notebook could not be read: {why}").format(why=job.problem)
+        return SubmissionResult(job.student, SHEET, shown, "unreadable",
+                                [TestResult.failed(_question_name(p), why) for p in job.planned],
+                                flags=[why])
+    flags = list(job.flags)
+    tests: list[TestResult] = []
+    by_number: dict[int, list[Cell]] = {}
+    by_token: dict[str, list[Cell]] = {}
+    for cell in job.cells:
+        if cell.number is not None:
+            by_number.setdefault(cell.number, []).append(cell)
+        if cell.token:
+            by_token.setdefault(cell.token, []).append(cell)
+    for p in job.planned:
+        found = by_number.get(p.number) or (by_token.get(p.token, []) if p.token else [])
+        name = _question_name(p)
+        if not found:
+            flags.append(_("question {n}: no answer cell (was its first line, {marker}, removed?)").format(
+                n=p.number, marker="# answer: ..."))
+            tests.append(TestResult.failed(name, _("no answer: the notebook has no answer cell for this question")))
+            continue
+        if len(found) > 1:
+            flags.append(_("question {n}: answered in {k} cells; the first was graded").format(n=p.number,
+                                                                                              k=len(found)))
+        cell = found[0]
+        if (cell.token and p.token and cell.token != p.token) or cell.legacy and cell.legacy != (p.exercise, p.seed):
+            flags.append(_("question {n}: its marker names another variant; graded on the student's own").format(
+                n=p.number))
+        ex = by_id[p.exercise]
+        try:
+            if ex.handler.runs_code:
+                tests += run_code(ex, p, cell.source, name)
+                continue
+            typed, unreadable = typed_answer(cell.source)
+            if unreadable is not None:
+                flags.append(_("question {n}: {why}").format(n=p.number, why=unreadable))
+                tests.append(TestResult.failed(name, _("could not be read: {why}").format(why=unreadable)))
+                continue
+            text = (typed or "").strip()
+            if not text:
+                flags.append(_("question {n}: no answer").format(n=p.number))
+                tests.append(TestResult.failed(name, _("no answer")))
+                continue
+            tests.append(TestResult.judged(name, bank.grade(bank.variant(ex, p.seed), text), text))
+        except TutorError as exc:               # a variant that cannot be drawn costs that question, never the batch
+            tests.append(TestResult.failed(name, _("grader error: {reason}").format(reason=exc.one_line())))
+    status = "ok" if not flags else "review"
+    return SubmissionResult(job.student, SHEET, shown, status, tests, flags=flags)
+
+
+def _question_name(p: Planned) -> str:
+    return f"{p.number}. {p.exercise}"

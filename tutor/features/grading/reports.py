@@ -72,23 +72,27 @@ def points(x: float) -> str:
 
 def _csv(report: GradingReport) -> str:
     """A gradebook: a row per student, points per exercise, the total and the maximum (and the name from a
-    roster); an exercise a student was not graded on is empty (without an assignment: not handed in)."""
+    roster); an exercise a student was not graded on is empty (without an assignment: not handed in); the
+    last column counts what to look at by hand (a notebook's flags)."""
     order = [e["id"] for e in report.assignment["exercises"]] if report.assignment else sorted(
         {r.exercise for r in report.results})
     rows: dict[str, dict[str, float]] = {}
+    review: dict[str, int] = {}
     for r in report.results:
         rows.setdefault(r.student, {})[r.exercise] = r.score
+        review[r.student] = review.get(r.student, 0) + len(r.flags)
     totals = report.summary()["scores"]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     mode = str((report.isolation or {}).get("mode", ""))
     named = bool(report.names)
-    w.writerow(["student", *(["name"] if named else []), *order, "total", "max", "isolation"])
+    w.writerow(["student", *(["name"] if named else []), *order, "total", "max", "isolation", "review"])
     for student in sorted(rows):
         values = [rows[student].get(e) for e in order]
         name = [spreadsheet_safe(clean_name(report.names.get(student, "")))] if named else []
         w.writerow([spreadsheet_safe(clean_name(student)), *name, *("" if v is None else points(v) for v in values),
-                    points(totals[student]["score"]), points(totals[student]["max_score"]), mode])
+                    points(totals[student]["score"]), points(totals[student]["max_score"]), mode,
+                    review[student] or ""])
     return buf.getvalue()
 
 
@@ -136,6 +140,8 @@ def summary_lines(report: GradingReport) -> list[str]:
         name = f" ({clean_name(report.names[student])})" if student in report.names else ""
         lines.append(f"{clean_name(student)}{name}: {points(s['score'])}/{points(s['max_score'])}")
     lines += [_("  {n} student(s) showed {id}").format(n=n, id=mid) for mid, n in summary["misconceptions"].items()]
+    lines += [_("review {file}: {why}").format(file=clean_name(r.file, 200), why=clean_name(flag, 300))
+              for r in report.results for flag in r.flags]
     lines += [_("skipped {file}: {why}").format(file=clean_name(f, 200), why=clean_name(why, 200))
               for f, why in report.skipped]
     lines += [clean(note, 500) for note in report.notes]

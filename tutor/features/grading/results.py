@@ -67,6 +67,7 @@ class SubmissionResult:
     status: str
     tests: list[TestResult] = field(default_factory=list)
     output: str = ""            # what the submission printed (capped, cleaned)
+    flags: list[str] = field(default_factory=list)     # what an instructor should look at by hand
 
     @property
     def score(self) -> float:
@@ -79,12 +80,13 @@ class SubmissionResult:
     def to_json(self) -> dict[str, Any]:
         return {"student": self.student, "exercise": self.exercise, "file": self.file, "score": self.score,
                 "max_score": self.max_score, "status": self.status, "tests": [t.to_json() for t in self.tests],
-                "output": self.output}
+                "output": self.output, "flags": list(self.flags)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SubmissionResult:
         return cls(data["student"], data["exercise"], data["file"], data["status"],
-                   [TestResult.from_json(t) for t in data["tests"]], str(data.get("output") or ""))
+                   [TestResult.from_json(t) for t in data["tests"]], str(data.get("output") or ""),
+                   [str(f) for f in data.get("flags") or []])
 
 
 @dataclass
@@ -112,6 +114,8 @@ class GradingReport:
             "submissions": len(self.results),
             "scores": {s: {"score": round(v[0], 2), "max_score": round(v[1], 2)} for s, v in totals.items()},
             "misconceptions": {k: len(v) for k, v in sorted(misconceptions.items(), key=lambda kv: -len(kv[1]))},
+            "review": [{"student": r.student, "file": r.file, "flags": list(r.flags)} for r in self.results
+                       if r.flags],
         }
 
     def to_json(self) -> dict[str, Any]:

@@ -1,0 +1,229 @@
+"""Notebooks graded whole: code cells in the sandbox, the maximum from the manifest, the student from the
+manifest and the notebook's metadata (never the file name), every doubt flagged, no notebook stopping the batch."""
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tutor import bank
+from tutor.bank import handouts
+
+IDS = ("accumulate-three-backward", "chain-rule-sin-power", "code-b-linreg-manual")
+
+
+@pytest.fixture()
+def sheet(run_cli, tmp_path):
+    """Three students' notebooks (a predict, a derive and a code question) and the keys; the manifest."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\ns001,Ada\ns002,Lin\ns003,Grace\n")
+    out = tmp_path / "made"
+    args = ["sheet", "--seed", "5", "--format", "ipynb", "--students", str(roster), "-o", str(out) + "/"]
+    for ex_id in IDS:
+        args += ["--exercise", ex_id]
+    r = run_cli(*args, env={"TUTOR_SHEET_SECRET": "s3cret"})
+    assert r.exit_code == 0, r.output
+    return out, out / "sheet-manifest.json"
+
+
+def _plan(manifest, sid):
+    return json.loads(manifest.read_text())["students"][sid]
+
+
+def _handed_in(src, dest):
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dest)
+    return dest
+
+
+def _grade(run_cli, manifest, *paths, fmt="json"):
+    r = run_cli("grade", *map(str, paths), "--manifest", str(manifest), "--format", fmt, timeout=600)
+    assert r.exit_code == 0, r.output
+    return json.loads(r.stdout) if fmt == "json" else r.stdout
+
+
+def _by_student(report):
+    return {x["student"]: x for x in report["results"]}
+
+
+def _edit(path, change):
+    nb = json.loads(path.read_text())
+    change(nb)
+    path.write_text(json.dumps(nb))
+
+
+def _answer_cells(nb):
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def test_a_perfect_notebook_scores_every_question_code_cells_included(run_cli, sheet, tmp_path):
+    """The key notebook (the reference solution in its code cell) scores 3/3: code is run, not counted 0."""
+    made, manifest = sheet
+    key = _handed_in(made / "sheet-s001-key.ipynb", tmp_path / "lms" / "Ada homework final (1).ipynb")
+    report = _grade(run_cli, manifest, key)
+    ada = _by_student(report)["s001"]          # the metadata names s001: the LMS's file name does not matter
+    assert ada["max_score"] == 3 and ada["score"] == 3, ada
+    code_tests = [t for t in ada["tests"] if "code-b-linreg-manual" in t["name"]]
+    assert len(code_tests) == 3 and round(sum(t["max_score"] for t in code_tests), 2) == 1
+    # the first run is the student's own variant, the one the sheet showed
+    own = bank.variant(bank.find(bank.load(), "code-b-linreg-manual"),
+                       next(q["seed"] for q in _plan(manifest, "s001")["questions"]
+                            if q["exercise"] == "code-b-linreg-manual"))
+    assert all(f"{k}=" in code_tests[0]["name"] for k in own.kind.call_args(own))
+
+
+def test_the_stub_left_unfinished_scores_nothing_on_the_code_question(run_cli, sheet, tmp_path):
+    made, manifest = sheet
+    nb = _handed_in(made / "sheet-s002.ipynb", tmp_path / "lms" / "s002.ipynb")
+    report = _grade(run_cli, manifest, nb)
+    lin = _by_student(report)["s002"]
+    assert lin["max_score"] == 3 and lin["score"] == 0
+    assert "review" in lin["status"] or lin["flags"]          # two answers left empty are flagged
+
+
+def test_deleted_or_repeated_answer_cells_never_change_the_maximum(run_cli, sheet, tmp_path):
+    made, manifest = sheet
+    plan = _plan(manifest, "s001")["questions"]
+    predict = bank.variant(bank.find(bank.load(), plan[0]["exercise"]), plan[0]["seed"])
+    right = bank.expected_text(predict)
+
+    def repeat_one_answer(nb):
+        cells = _answer_cells(nb)
+        cells[0]["source"] = [cells[0]["source"][0], f"answer = {right!r}\n"]
+        # the known answer pasted into every other answer cell, keeping question 1's marker
+        for c in cells[1:]:
+            c["source"] = list(cells[0]["source"])
+
+    def delete_the_markers(nb):
+        cells = _answer_cells(nb)
+        cells[0]["source"] = [f"answer = {right!r}\n"]          # the marker line removed: found by the cell's id
+        nb["cells"] = [c for c in nb["cells"] if c is not cells[1] and c is not cells[2]]   # two cells deleted
+
+    first = _handed_in(made / "sheet-s001.ipynb", tmp_path / "a" / "s001.ipynb")
+    _edit(first, repeat_one_answer)
+    second = _handed_in(made / "sheet-s001.ipynb", tmp_path / "b" / "s001.ipynb")
+    _edit(second, delete_the_markers)
+    for path in (first, second):
+        got = _by_student(_grade(run_cli, manifest, path))["s001"]
+        assert got["max_score"] == 3 and got["score"] == 1, got
+        assert got["flags"], got
+
+
+def test_the_student_comes_from_the_metadata_and_variants_not_from_the_file_name(run_cli, sheet, tmp_path):
+    made, manifest = sheet
+    # s002's notebook, handed in under s003's id: graded as s002, and flagged
+    renamed = _handed_in(made / "sheet-s002-key.ipynb", tmp_path / "lms" / "s003.ipynb")
+    report = _grade(run_cli, manifest, renamed)
+    assert set(_by_student(report)) == {"s002"}
+    assert any("s003" in f for f in _by_student(report)["s002"]["flags"])
+
+
+def test_metadata_naming_another_student_than_the_variants_is_flagged(run_cli, sheet, tmp_path):
+    made, manifest = sheet
+    copied = _handed_in(made / "sheet-s001-key.ipynb", tmp_path / "lms" / "mine.ipynb")
+
+    def claim_s003(nb):
+        nb["metadata"]["tutor"]["sheet"]["student"] = "s003"
+
+    _edit(copied, claim_s003)
+    got = _by_student(_grade(run_cli, manifest, copied))["s003"]
+    assert any("s001" in f for f in got["flags"])
+    assert got["score"] < 3        # graded on s003's own variants, which s001's answers do not fit
+
+
+def test_two_notebooks_of_one_student_and_a_notebook_of_nobody_are_listed(run_cli, sheet, tmp_path):
+    made, manifest = sheet
+    a = _handed_in(made / "sheet-s001-key.ipynb", tmp_path / "lms" / "a.ipynb")
+    b = _handed_in(made / "sheet-s001.ipynb", tmp_path / "lms" / "b.ipynb")
+    stray = _handed_in(made / "sheet-s001.ipynb", tmp_path / "lms" / "stray.ipynb")
+
+    def nobody(nb):
+        nb["metadata"]["tutor"]["sheet"]["student"] = "x999"
+        for c in _answer_cells(nb):
+            c["source"] = ["answer = '1'\n"]
+            c["metadata"] = {}
+            c.pop("id", None)
+
+    _edit(stray, nobody)
+    report = _grade(run_cli, manifest, a, b, stray)
+    assert [r["student"] for r in report["results"]] == ["s001"]
+    skipped = {os.path.basename(s["file"]): s["reason"] for s in report["skipped"]}
+    assert set(skipped) == {"b.ipynb", "stray.ipynb"}
+
+
+def test_code_files_and_notebooks_are_told_apart_file_by_file(run_cli, sheet, tmp_path):
+    made, manifest = sheet
+    folder = tmp_path / "subs"
+    _handed_in(made / "sheet-s001-key.ipynb", folder / "s001" / "homework.ipynb")
+    _handed_in(Path(__file__).resolve().parents[1] / "solutions" / "code" / "b_linreg_manual.py",
+               folder / "s002" / "b_linreg_manual.py")
+    report = _grade(run_cli, manifest, folder)
+    by = {(r["student"], r["exercise"]): r for r in report["results"]}
+    assert by[("s001", "sheet")]["score"] == 3
+    assert by[("s002", "code-b-linreg-manual")]["score"] == by[("s002", "code-b-linreg-manual")]["max_score"]
+
+
+@pytest.mark.parametrize("content", [
+    b"{not json", b"[1, 2, 3]", b'{"cells": 7}', b"\xff\xfe\x00junk", b"[" * 100000 + b"]" * 100000,
+    b'{"cells": [{"cell_type": "code", "source": 42}, 7, null]}',
+])
+def test_one_malformed_notebook_never_stops_the_batch(run_cli, sheet, tmp_path, content):
+    made, manifest = sheet
+    good = _handed_in(made / "sheet-s001-key.ipynb", tmp_path / "lms" / "good.ipynb")
+    bad = tmp_path / "lms" / "bad.ipynb"
+    bad.write_bytes(content)
+    report = _grade(run_cli, manifest, good, bad)
+    assert _by_student(report)["s001"]["score"] == 3
+    assert any(os.path.basename(s["file"]) == "bad.ipynb" for s in report["skipped"]) or \
+        any(r["file"].endswith("bad.ipynb") for r in report["results"])
+
+
+def test_links_folders_and_fifos_named_like_notebooks_are_listed_not_followed(run_cli, sheet, tmp_path):
+    made, manifest = sheet
+    lms = tmp_path / "lms"
+    _handed_in(made / "sheet-s001-key.ipynb", lms / "good.ipynb")
+    (lms / "link.ipynb").symlink_to(made / "sheet-s002-key.ipynb")
+    (lms / "dir.ipynb").mkdir()
+    os.mkfifo(lms / "fifo.ipynb")
+    report = _grade(run_cli, manifest, lms)
+    assert set(_by_student(report)) == {"s001"}
+    skipped = {os.path.basename(s["file"]) for s in report["skipped"]}
+    assert {"link.ipynb", "fifo.ipynb"} <= skipped
+
+
+def test_an_answer_that_is_not_typed_text_goes_to_review(run_cli, sheet, tmp_path):
+    made, manifest = sheet
+    nb = _handed_in(made / "sheet-s001.ipynb", tmp_path / "lms" / "s001.ipynb")
+
+    def expression(nb):
+        c = _answer_cells(nb)[1]
+        c["source"] = [c["source"][0], "answer = 2 * x * cos(x ** 2)\n"]
+
+    _edit(nb, expression)
+    got = _by_student(_grade(run_cli, manifest, nb))["s001"]
+    assert got["max_score"] == 3
+    assert any("question 2" in f.lower() or "2" in f for f in got["flags"])
+
+
+def test_a_code_cell_may_keep_notebook_commands(run_cli, sheet, tmp_path):
+    made, manifest = sheet
+    nb = _handed_in(made / "sheet-s001-key.ipynb", tmp_path / "lms" / "s001.ipynb")
+
+    def magic(nb):
+        c = _answer_cells(nb)[2]
+        src = "".join(c["source"]).split("\n")
+        c["source"] = "\n".join([src[0], "%matplotlib inline", "!pip list", *src[1:]])
+
+    _edit(nb, magic)
+    assert _by_student(_grade(run_cli, manifest, nb))["s001"]["score"] == 3
+
+
+def test_notebooks_without_the_manifest_are_refused_with_a_reason(run_cli, sheet, tmp_path):
+    made, _manifest = sheet
+    r = run_cli("grade", str(made / "sheet-s001-key.ipynb"))
+    assert r.exit_code == 2 and "--manifest" in r.stderr
+
+
+def test_the_marker_helpers_round_trip():
+    assert handouts.MARKER.match(handouts.marker("ABCDEFGH", 3)).group("token") == "ABCDEFGH"
