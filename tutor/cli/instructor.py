@@ -52,9 +52,12 @@ def check_command(seeds: int, solutions: str | None, as_json: bool) -> None:
               help=_("Derive the variants and their tokens from this secret (never written anywhere): the same "
                      "seed and secret give the same sheets. Without it they derive from the seed alone, which "
                      "suits practice sheets. Prefer the variable TUTOR_SHEET_SECRET."))
+@click.option("--preview", "previews", multiple=True, metavar="ID",
+              help=_("Write no sheet: say how many distinct variants this exercise has, with examples "
+                     "(repeatable; with --format json, as JSON)."))
 def sheet_cmd(topics: tuple[str, ...], ids: tuple[str, ...], kinds: tuple[str, ...], count: int | None,
               seed: int | None, fmt: str | None, output: str | None, answers: str | None, students: str | None,
-              manifest: str | None, title: str, secret: str | None) -> None:
+              manifest: str | None, title: str, secret: str | None, previews: tuple[str, ...]) -> None:
     """Generate an exercise sheet with seeded variants and a separate answer key.
 
     \b
@@ -62,11 +65,18 @@ def sheet_cmd(topics: tuple[str, ...], ids: tuple[str, ...], kinds: tuple[str, .
     common wrong answers with the mistake each reveals; a code question's key
     shows the reference solution.  A student's sheet names each question's
     variant by an opaque token, never by exercise id and seed; the key and the
-    manifest map the tokens.
+    manifest map the tokens; with a roster, a question on which students
+    share a variant is warned about (--preview ID counts an exercise's
+    variants).
     Formats: md and tex (LaTeX math), html (self-contained, offline, printable),
     ipynb (one answer cell per question), json, and pdf when a TeX engine is
     installed.  Exit status: 0 done, 1 the TeX engine failed, 2 invalid input.
     """
+    if previews:
+        from ..commands.sheet import preview_main
+
+        _emit(preview_main(directory=_bank_dir(), ids=previews, as_json=fmt == "json"))
+        return
     from ..commands.sheet import main as run
 
     _emit(run(directory=_bank_dir(), topics=topics, ids=ids, kinds=kinds, count=count, seed=seed, fmt=fmt,

@@ -8,6 +8,7 @@ from ..features.sheets.write import write_sheets
 from ..foundation.errors import TutorError
 from ..foundation.i18n import _
 from ..foundation.outcome import EXIT_FAIL, EXIT_INVALID, EXIT_OK, Outcome, invalid
+from ..foundation.text import clean
 
 
 def main(*, directory: str | None = None, topics: Sequence[str] = (), ids: Sequence[str] = (),
@@ -35,3 +36,28 @@ def main(*, directory: str | None = None, topics: Sequence[str] = (), ids: Seque
                        exit_code=EXIT_INVALID, code="sheet.io")
     stdout = done.text if done.text is not None else "\n".join(done.files)
     return Outcome(stdout=stdout, stderr="\n".join(done.notes), exit_code=EXIT_OK)
+
+
+def preview_main(*, directory: str | None = None, ids: Sequence[str] = (), as_json: bool = False) -> Outcome:
+    """``tutor sheet --preview ID``: how many distinct variants each exercise has. Exit 0, or 2 (unknown id)."""
+    import json
+
+    from .. import bank
+    from ..features.sheets.preview import preview
+
+    try:
+        exercises = bank.by_id(bank.load(directory))
+        missing = [i for i in ids if i not in exercises]
+        if missing:
+            return Outcome(stderr=_("error: no exercise with id {ids}").format(ids=", ".join(missing)),
+                           exit_code=EXIT_INVALID, code="sheet.unknown-exercise")
+        found = [preview(exercises[i]) for i in ids]
+    except TutorError as exc:
+        return invalid(exc)
+    if as_json:
+        return Outcome(stdout=json.dumps([p.to_json() for p in found], indent=2, ensure_ascii=False))
+    lines = []
+    for p in found:
+        lines.append(p.line())
+        lines += [f"  - {clean(example, 160, one_line=True)}" for example in p.examples]
+    return Outcome(stdout="\n".join(lines), exit_code=EXIT_OK)

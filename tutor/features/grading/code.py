@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import math
 import os
 import secrets
@@ -35,6 +34,7 @@ from ...foundation.i18n import _
 from ...foundation.text import clean_name, decode_source
 from .assignment import Assignment, apply, load_assignment
 from .notebooks import SHEET, Manifest, NotebookJob, grade_notebook, load_manifest, notebook_code, plan_notebooks
+from .progress import append, resumed, settings_of
 from .results import GradingReport, SubmissionResult, TestResult
 from .submissions import Found, Submission, discover, restrict
 
@@ -222,8 +222,8 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
         found.skipped += review
         subs: list[Any] = [*found.submissions, *nb_jobs]
         inputs = Inputs.choose(seed, secret, plan)
-        settings = _settings(inputs, timeout, [by_id[s.exercise] for s in found.submissions], manifest)
-        logged_isolation, done, inputs = _resumed(progress_file, settings, inputs)
+        settings = settings_of(inputs, timeout, [by_id[s.exercise] for s in found.submissions], manifest)
+        logged_isolation, done, inputs = resumed(progress_file, settings, inputs)
         todo = [s for s in subs if s.key not in done]
         report = GradingReport(skipped=found.skipped, isolation=logged_isolation or {}, inputs=inputs.to_json(),
                                assignment=plan.to_json() if plan is not None else None)
@@ -313,12 +313,12 @@ def _run_batch(todo: list[Any], by_id: Mapping[str, Exercise], pool: Any, inputs
 
     try:
         if log:
-            _append(log, header)
+            append(log, header)
         with ThreadPoolExecutor(max_workers=max(1, len(pool.workers) if pool else 1)) as threads:
             for sub, res in threads.map(work, todo):
                 results[sub.key] = res
                 if log:
-                    _append(log, {"key": sub.key, "result": res.to_json()})
+                    append(log, {"key": sub.key, "result": res.to_json()})
                 finished += 1
                 if progress:
                     progress(finished, total)
@@ -359,54 +359,3 @@ def split_point(n: int) -> list[float]:
     for i in range(100 - sum(parts)):
         parts[i] += 1
     return [p / 100 for p in parts]
-
-
-def _append(log: Any, record: dict[str, Any]) -> None:
-    log.write(json.dumps(record) + "\n")
-    log.flush()
-    os.fsync(log.fileno())
-
-
-def _settings(inputs: Inputs, timeout: float, exercises: Sequence[Exercise],
-              manifest: str | Path | None = None) -> dict[str, Any]:
-    """What a resumed batch must share with the interrupted one for its grades to stand."""
-    bank_hash = hashlib.sha256(json.dumps(sorted((e.id, e.data) for e in {e.id: e for e in exercises}.values()),
-                                          sort_keys=True, default=str).encode()).hexdigest()[:16]
-    # (nothing of a secret: each student's inputs stand on their own, whichever secret drew them)
-    out = {"inputs": inputs.policy, "seed": inputs.seed if inputs.policy == "fixed" else None,
-           "timeout": timeout, "exercises": bank_hash}
-    if manifest is not None:
-        try:
-            out["manifest"] = hashlib.sha256(Path(manifest).read_bytes()).hexdigest()[:16]
-        except OSError:
-            out["manifest"] = None
-    return out
-
-
-def _resumed(progress_file: Path | None, settings: dict[str, Any],
-             inputs: Inputs) -> tuple[dict[str, Any] | None, dict[str, SubmissionResult], Inputs]:
-    """The isolation and the grades an interrupted batch already wrote to its progress log, when it was
-    graded the same way (same inputs, limits and exercises; a per-run batch resumes with its own seed);
-    otherwise the log is set aside and everything is graded again."""
-    done: dict[str, SubmissionResult] = {}
-    isolation = None
-    if not (progress_file and Path(progress_file).is_file()):
-        return isolation, done, inputs
-    lines = Path(progress_file).read_text(encoding="utf-8", errors="replace").splitlines()
-    try:
-        head = json.loads(lines[0]) if lines else {}
-    except ValueError:
-        head = {}
-    if not isinstance(head, dict) or head.get("settings") != settings:
-        os.replace(progress_file, str(progress_file) + ".old")      # kept, not trusted: graded again
-        return isolation, done, inputs
-    isolation = head.get("isolation")
-    if inputs.policy == "per-run" and isinstance(head.get("run_seed"), int):
-        inputs = Inputs("per-run", seed=head["run_seed"])
-    for line in lines[1:]:
-        try:
-            rec = json.loads(line)
-            done[rec["key"]] = SubmissionResult.from_json(rec["result"])
-        except (ValueError, KeyError, TypeError, AttributeError):
-            continue               # a torn last line from a kill: that submission runs again
-    return isolation, done, inputs

@@ -33,6 +33,7 @@ from ...foundation.i18n import _
 from . import FORMATS, render
 from .model import Sheet, build, choose
 from .pdf import compile_pdf, no_engine_message, tex_engine
+from .preview import shared_variants
 
 SUFFIXES = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".tex": "tex", ".ipynb": "ipynb",
             ".json": "json", ".pdf": "pdf"}
@@ -172,6 +173,10 @@ def _per_student(job: _Job, roster: list[tuple[str, str | None]], output: str | 
                         "answers": _rel(kpath, mpath.parent), "questions": sheet.manifest_entry()}
     _write_manifest(mpath, {**job.manifest_head(), "exercises": [ex.id for ex in job.chosen], "students": entries,
                             "variants": _variants(made)})
+    for number, ex_id, distinct, count in shared_variants([sheet.items for sheet in made]):
+        notes.append(_("warning: question {n} ({id}) has {k} distinct variants for {m} students, so some share one "
+                       "({command} shows how many it can have)").format(
+            n=number, id=ex_id, k=distinct, m=count, command=f"tutor sheet --preview {ex_id}"))
     files = [_("{n} students: a sheet and an answer key each, next to {path}").format(n=len(roster), path=base),
              _("manifest: {path}").format(path=mpath),
              _("{n} questions, seed {seed}").format(n=len(job.chosen), seed=job.seed)]

@@ -1,0 +1,135 @@
+"""How many different variants an exercise can give a class: ``tutor sheet --preview ID``.
+
+A variant is what a student sees: the prompt, the program and the choices in
+their order, which its parameters (and a concept's layout) decide.  Two seeds
+that draw the same parameters give the same variant, so a roster larger than
+the number of distinct variants makes students share one.  Where the
+parameter space is small (up to :data:`ENUMERATE` combinations) every
+combination is drawn and kept if its misconception answers stay apart, as a
+seeded draw would keep it: the count is exact.  A larger space is sampled
+with :data:`DRAWS` seeds and the count is a lower bound, and says so.
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from ...bank import Exercise, Variant
+from ...foundation.i18n import _, ngettext
+from ...foundation.text import clean
+
+DRAWS = 400
+ENUMERATE = 2000          # parameter combinations gone through one by one (the count is then exact)
+
+
+@dataclass(frozen=True)
+class Preview:
+    exercise: str
+    space: int              # parameter combinations x layouts (an upper bound on distinct variants)
+    distinct: int           # distinct variants: all of them (exact), or those found in the draws
+    draws: int              # seeds drawn (0: every combination gone through)
+    examples: tuple[str, ...] = ()
+    exact: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"exercise": self.exercise, "space": self.space, "distinct": self.distinct, "draws": self.draws,
+                "exact": self.exact, "examples": list(self.examples)}
+
+    def line(self) -> str:
+        if self.exact:
+            return ngettext("{id}: {n} distinct variant", "{id}: {n} distinct variants", self.distinct).format(
+                id=self.exercise, n=self.distinct)
+        return _("{id}: at least {n} distinct variants ({draws} seeds drawn; {space} parameter combinations)").format(
+            id=self.exercise, n=self.distinct, draws=self.draws, space=self.space)
+
+
+def space_size(specs: Mapping[str, Any]) -> int:
+    """The number of parameter combinations of ``params``-style ranges (choices: distinct values)."""
+    total = 1
+    for spec in specs.values():
+        if "choices" in spec:
+            total *= len({str(c) for c in spec["choices"]})
+        else:
+            step = Fraction(str(spec.get("step", 1)))
+            total *= math.floor((Fraction(str(spec["max"])) - Fraction(str(spec["min"]))) / step) + 1
+    return total
+
+
+def fingerprint(v: Variant[Any]) -> str:
+    """What a student sees of a variant, as one comparable string (its parameters, layout included)."""
+    from ...bank.variants import params_key
+
+    return json.dumps([v.prompt, v.code, params_key(v.params)], ensure_ascii=False)
+
+
+def shown_params(v: Variant[Any]) -> str:
+    """A variant's parameters as an instructor reads them: ``k=3, x0=2`` (a concept's order of choices)."""
+    parts = [f"{name}={value}" for name, value in sorted(v.params.items()) if name.isidentifier()]
+    choices = v.kind.choices(v)
+    if choices and not parts:
+        parts = [" | ".join(clean(c, 30, one_line=True) for c in choices)]
+    return ", ".join(parts) or clean(v.prompt, 120, one_line=True)
+
+
+def all_params(ex: Exercise) -> list[dict[str, Any]]:
+    """Every parameter combination of ``params``, as :func:`~tutor.bank.params.draw_params` gives values."""
+    import itertools
+
+    import sympy
+
+    from ...bank.params import _exact
+
+    names, values = [], []
+    for name, spec in sorted((ex.data.get("params") or {}).items()):
+        names.append(name)
+        if "choices" in spec:
+            values.append([sympy.Rational(str(c)) if isinstance(c, (int, float)) else _exact(c)
+                           for c in dict.fromkeys(spec["choices"])])
+        else:
+            lo, hi = sympy.Rational(str(spec["min"])), sympy.Rational(str(spec["max"]))
+            step = sympy.Rational(str(spec.get("step", 1)))
+            values.append([lo + step * i for i in range(int((hi - lo) / step) + 1)])
+    return [dict(zip(names, combo)) for combo in itertools.product(*values)]
+
+
+def preview(ex: Exercise, draws: int = DRAWS, enumerate_up_to: int = ENUMERATE) -> Preview:
+    """The distinct variants of an exercise: exact where the parameter space is small enough to go through
+    (each combination drawn and kept only if its misconception answers stay apart, times the layouts),
+    otherwise a lower bound from ``draws`` seeds."""
+    from ... import bank
+    from ...bank.variants import Memo
+
+    layouts = max(1, ex.handler.layouts(ex))
+    combos = space_size(ex.data.get("params") or {})
+    if combos <= enumerate_up_to:
+        kind = ex.handler
+        kept = []
+        for params in all_params(ex):
+            v = kind.draw(ex, 0, {**params, **kind.layout(ex, 0)})
+            if kind.distinct(v):
+                kept.append(shown_params(v))
+        return Preview(ex.id, combos * layouts, len(kept) * layouts, 0, tuple(kept[:3]), exact=True)
+    seen: dict[str, str] = {}
+    memo: Memo = {}
+    drawn = 0
+    for seed in range(draws):
+        drawn += 1
+        v = bank.variant(ex, seed, memo=memo)
+        seen.setdefault(fingerprint(v), shown_params(v))
+    return Preview(ex.id, combos * layouts, len(seen), drawn, tuple(list(seen.values())[:3]))
+
+
+def shared_variants(items_by_student: Sequence[Sequence[Any]]) -> list[tuple[int, str, int, int]]:
+    """Questions on which students of a roster share variants: (number, exercise id, distinct, students)."""
+    out: list[tuple[int, str, int, int]] = []
+    if not items_by_student:
+        return out
+    for column in zip(*items_by_student):
+        prints = {fingerprint(item.variant) for item in column}
+        if len(prints) < len(column):
+            out.append((column[0].number, column[0].id, len(prints), len(column)))
+    return out
