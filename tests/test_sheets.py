@@ -401,6 +401,61 @@ def test_real_tex_engine_compiles_the_sheet_and_key(mixed):
         assert compile_pdf(sheets.render(mixed, "tex", key=key)).startswith(b"%PDF")
 
 
+def _unicode_pdf_ready():
+    from tutor.features.sheets.pdf import font_for, unicode_engine
+
+    return unicode_engine() is not None and font_for(["李", "И"]) is not None
+
+
+@pytest.mark.skipif(not _unicode_pdf_ready(), reason="needs xelatex or lualatex and a CJK font (fonts-noto-cjk)")
+def test_a_pdf_for_every_name_and_a_clear_message_for_the_one_that_cannot_be_made(tmp_path):
+    """CJK and Cyrillic names get their PDFs; a name no installed font can write is named in the error,
+    and every other student's PDF and the manifest are still written."""
+    import shutil
+    import subprocess
+
+    roster = tmp_path / "r.csv"
+    roster.write_text("id,name\ns1,Ada\ns2,李华\ns3,Иван Петров\ns4,Scribe \U00013000\n", encoding="utf-8")
+    r = sheet_command(ids=("chain-rule-sin-power",), seed=1, fmt="pdf", output=str(tmp_path / "hw") + "/",
+                      students=str(roster))
+    assert r.exit_code == 1 and "s4" in r.stderr and "\U00013000" in r.stderr, r.stderr
+    manifest = json.loads((tmp_path / "hw" / "sheet-manifest.json").read_text(encoding="utf-8"))
+    assert manifest["students"]["s4"]["sheet"] is None and manifest["students"]["s4"]["error"]
+    for sid, name in (("s1", "Ada"), ("s2", "李华"), ("s3", "Иван Петров")):
+        pdf = tmp_path / "hw" / f"sheet-{sid}.pdf"
+        assert pdf.read_bytes().startswith(b"%PDF") and (tmp_path / "hw" / f"sheet-{sid}-key.pdf").is_file()
+        if shutil.which("pdftotext"):
+            text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+            assert name in text, (sid, text[:200])
+    assert not (tmp_path / "hw" / "sheet-s4.pdf").exists()
+
+
+def test_a_name_beyond_latin_without_a_unicode_engine_names_the_student(tmp_path, monkeypatch):
+    from tutor.features.sheets import pdf
+
+    monkeypatch.setattr(pdf, "unicode_engine", lambda: None)
+    calls = []
+    monkeypatch.setattr(pdf, "tex_engine", lambda: "/bin/true")
+
+    def fake_compile(tex, engine=None, timeout=300, _real=pdf.compile_pdf):
+        if pdf.wide_characters(tex):
+            return _real(tex, engine, timeout)           # raises: no engine for these characters
+        calls.append(engine)
+        return b"%PDF-1.4 stand-in"
+
+    import tutor.features.sheets.write as write
+
+    monkeypatch.setattr(write, "compile_pdf", fake_compile)
+    roster = tmp_path / "r.csv"
+    roster.write_text("id,name\ns1,Ada\ns2,李华\n", encoding="utf-8")
+    r = sheet_command(ids=("chain-rule-sin-power",), seed=1, fmt="pdf", output=str(tmp_path / "hw") + "/",
+                      students=str(roster))
+    assert r.exit_code == 1 and "s2 (李华)" in r.stderr and "xelatex" in r.stderr
+    assert not (tmp_path / "hw" / "sheet-s2.pdf").exists() and (tmp_path / "hw" / "sheet-manifest.json").is_file()
+    if "s1 (Ada)" not in r.stderr:       # (under the pseudo-translation every sheet has characters beyond Latin-1)
+        assert (tmp_path / "hw" / "sheet-s1.pdf").is_file() and calls
+
+
 @pytest.mark.parametrize("fmt", ["md", "html", "tex", "ipynb", "json"])
 def test_a_students_sheet_shows_neither_exercise_ids_nor_seeds(mixed, fmt):
     """From an id and a seed the key is drawn again with the public package: a sheet shows tokens only."""

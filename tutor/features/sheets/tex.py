@@ -27,10 +27,27 @@ _SPECIAL = {
 }
 
 PREAMBLE = r"""\documentclass[11pt,a4paper]{article}
-\ifdefined\XeTeXversion\else\ifdefined\directlua\else
+\ifdefined\XeTeXversion\def\tutorunicode{}\fi
+\ifdefined\directlua\def\tutorunicode{}\fi
+\ifdefined\tutorunicode
+  \usepackage{fontspec}
+  \ifdefined\tutorfont\setmainfont{\tutorfont}\fi
+  \ifdefined\XeTeXversion\XeTeXlinebreaklocale "zh"\XeTeXlinebreakskip=0pt plus 1pt
+    \ifdefined\tutorfallback
+      \newfontfamily\tutorfallbackfont{\tutorfallback}
+      \newXeTeXintercharclass\tutorclass
+      \tutorfallbackchars
+      \XeTeXinterchartokenstate=1
+      \XeTeXinterchartoks 0 \tutorclass = {\begingroup\tutorfallbackfont}
+      \XeTeXinterchartoks 4095 \tutorclass = {\begingroup\tutorfallbackfont}
+      \XeTeXinterchartoks \tutorclass 0 = {\endgroup}
+      \XeTeXinterchartoks \tutorclass 4095 = {\endgroup}
+    \fi
+  \fi
+\else
   \usepackage[T1]{fontenc}
   \IfFileExists{lmodern.sty}{\usepackage{lmodern}}{}
-\fi\fi
+\fi
 \usepackage{amsmath,amssymb}
 \usepackage[margin=2.2cm]{geometry}
 \usepackage{listings}

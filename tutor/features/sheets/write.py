@@ -29,10 +29,11 @@ from ...bank import Exercise
 from ...bank.handouts import MANIFEST_FORMAT, MANIFEST_VERSION
 from ...bank.roster import read_roster, safe_name
 from ...foundation.errors import TutorError
-from ...foundation.i18n import _
+from ...foundation.i18n import _, ngettext
+from ...foundation.text import clean_name
 from . import FORMATS, render
 from .model import Sheet, build, choose
-from .pdf import compile_pdf, no_engine_message, tex_engine
+from .pdf import PdfError, compile_pdf, no_engine_message, tex_engine
 from .preview import shared_variants
 
 SUFFIXES = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".tex": "tex", ".ipynb": "ipynb",
@@ -155,8 +156,9 @@ def _per_student(job: _Job, roster: list[tuple[str, str | None]], output: str | 
                              code="sheet.student-file-clash")
         safe_ids[safe] = sid
     mpath = Path(manifest) if manifest is not None else base.with_name(f"{base.stem}-manifest.json")
-    entries = {}
+    entries: dict[str, dict[str, Any]] = {}
     made: list[Sheet] = []
+    failed: list[str] = []
     for sid, name in roster:
         safe = safe_name(sid)
         sheet = build(job.chosen, job.seed, student=sid, student_name=name, title=job.title, secret=job.secret)
@@ -167,12 +169,23 @@ def _per_student(job: _Job, roster: list[tuple[str, str | None]], output: str | 
             kpath = a.with_name(f"{a.stem}-{safe}{a.suffix or ext}")
         else:
             kpath = base.with_name(f"{base.stem}-{safe}-key{base.suffix}")
-        _write(spath, _payload(sheet, job, False))
-        _write(kpath, _payload(sheet, job, True))
         entries[sid] = {"name": name, "seed": sheet.variant_seed, "sheet": _rel(spath, mpath.parent),
                         "answers": _rel(kpath, mpath.parent), "questions": sheet.manifest_entry()}
+        try:                      # one student's PDF that cannot be made never costs the others theirs
+            _write(spath, _payload(sheet, job, False))
+            _write(kpath, _payload(sheet, job, True))
+        except PdfError as exc:
+            entries[sid].update(sheet=None, answers=None, error=exc.one_line())
+            failed.append(_("{student}: {why}").format(student=clean_name(sid + (f" ({name})" if name else "")),
+                                                       why=exc.one_line()))
     _write_manifest(mpath, {**job.manifest_head(), "exercises": [ex.id for ex in job.chosen], "students": entries,
                             "variants": _variants(made)})
+    if failed:
+        notes.append(_("manifest: {path}").format(path=mpath))
+        raise PdfError(ngettext("no PDF for {n} student (the others' sheets and the manifest are written):\n{list}",
+                                "no PDF for {n} students (the others' sheets and the manifest are written):\n{list}",
+                                len(failed)).format(n=len(failed), list="\n".join(failed)),
+                       code="sheet.tex-failed")
     for number, ex_id, distinct, count in shared_variants([sheet.items for sheet in made]):
         notes.append(_("warning: question {n} ({id}) has {k} distinct variants for {m} students, so some share one "
                        "({command} shows how many it can have)").format(
