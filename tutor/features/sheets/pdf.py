@@ -73,7 +73,7 @@ def font_for(chars: list[str]) -> str | None:
         if name in families:
             return name
     plain = [f for f in families if "Mono" not in f and "Symbol" not in f and "Emoji" not in f]
-    return (plain or families or [None])[0]
+    return (plain or families)[0] if (plain or families) else None
 
 
 def is_cjk(ch: str) -> bool:
@@ -150,9 +150,9 @@ def compile_pdf(tex_source: str, engine: str | None = None, timeout: float = 300
             raise PdfError(_("{engine} could not compile the sheet: {reason}").format(
                 engine=Path(engine).name, reason=" / ".join(errors) or _("exit status {n}").format(
                     n=proc.returncode)), code="sheet.tex-failed")
-        log = proc.stdout.decode("utf-8", "replace")
-        if "Missing character: There is no" in log:          # xelatex/lualatex leave a blank and go on
-            missing = re.findall(r"Missing character: There is no (.)", log)
+        text = proc.stdout.decode("utf-8", "replace")
+        if "Missing character: There is no" in text:          # xelatex/lualatex leave a blank and go on
+            missing = re.findall(r"Missing character: There is no (.)", text)
             raise PdfError(_("the font has no glyph for {chars}: the PDF would show blanks").format(
                 chars=_shown(list(dict.fromkeys(missing))) or "?"), code="sheet.tex-glyphs")
         return pdf.read_bytes()
