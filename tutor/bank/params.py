@@ -68,19 +68,60 @@ def draw_params(ex: Exercise, seed: int, attempt: int = 0, grading: bool = False
 
     rng = random.Random(f"{ex.id}:{'grade:' if grading else ''}{seed}:{attempt}")
     out = {}
-    specs: Mapping[str, Any] = ex.data.get("params", {})
-    if grading and ex.data.get("grade_params"):
-        specs = {**specs, **ex.data["grade_params"]}
-    for name, spec in sorted(specs.items()):
+    for name, spec in sorted(param_specs(ex, grading).items()):
         if "choices" in spec:
             value = rng.choice(spec["choices"])
             out[name] = sympy.Rational(str(value)) if isinstance(value, (int, float)) else _exact(value)
         else:
-            lo, hi = sympy.Rational(str(spec["min"])), sympy.Rational(str(spec["max"]))
-            step = sympy.Rational(str(spec.get("step", 1)))
-            count = int((hi - lo) / step)
+            lo, step, count = _grid(spec)
             out[name] = lo + step * rng.randint(0, count)
     return out
+
+
+def param_specs(ex: Exercise, grading: bool = False) -> Mapping[str, Any]:
+    """The ranges parameters are drawn from: ``params``, overridden by ``grade_params`` when ``grading``."""
+    specs: Mapping[str, Any] = ex.data.get("params", {})
+    if grading and ex.data.get("grade_params"):
+        specs = {**specs, **ex.data["grade_params"]}
+    return specs
+
+
+def param_values(spec: Mapping[str, Any]) -> list[Any]:
+    """Every value one parameter's range can give (exact sympy numbers), in order."""
+    import sympy
+
+    if "choices" in spec:
+        values = [sympy.Rational(str(c)) if isinstance(c, (int, float)) else _exact(c) for c in spec["choices"]]
+        return list(dict.fromkeys(values))
+    lo, step, count = _grid(spec)
+    return [lo + step * i for i in range(count + 1)]
+
+
+def value_count(spec: Mapping[str, Any]) -> int:
+    """How many different values one parameter's range can give."""
+    if "choices" in spec:
+        return len({str(_exact(c)) for c in spec["choices"]})
+    return _grid(spec)[2] + 1
+
+
+def input_space(ex: Exercise, grading: bool = False, names: set[str] | None = None) -> int:
+    """How many different parameter draws there are (for ``names`` only, when given): with ``grading``,
+    the number of inputs the grader can call a code exercise's function with, what a table of answers
+    looked up by input would need to hold."""
+    total = 1
+    for name, spec in param_specs(ex, grading).items():
+        if names is None or name in names:
+            total *= value_count(spec)
+    return total
+
+
+def _grid(spec: Mapping[str, Any]) -> tuple[Any, Any, int]:
+    """A { min, max, step } range as exact (low, step, last index)."""
+    import sympy
+
+    lo, hi = sympy.Rational(str(spec["min"])), sympy.Rational(str(spec["max"]))
+    step = sympy.Rational(str(spec.get("step", 1)))
+    return lo, step, int((hi - lo) / step)
 
 
 def _exact(text: object) -> Any:

@@ -120,6 +120,18 @@ class Code(ExerciseKind[Answer]):
                 out[name] = int(value) if value.is_Integer else float(value)
         return out
 
+    @staticmethod
+    def call_params(ex: Exercise) -> set[str]:
+        """The parameters the learner's function is called with (through ``call``): its inputs vary with them."""
+        from ...mathlang import parse
+
+        names = set(ex.data.get("params", {}))
+        used: set[str] = set()
+        for text in ex.data.get("call", {}).values():
+            for part in [p for p in str(text).split(",") if p.strip()]:
+                used |= {s.name for s in parse(part, variables=names).expr.free_symbols} & names
+        return used
+
     def call_text(self, v: Variant[Answer]) -> str:
         def show(value: Any) -> str:
             if isinstance(value, list):
