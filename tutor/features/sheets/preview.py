@@ -12,10 +12,8 @@ with :data:`DRAWS` seeds and the count is a lower bound, and says so.
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 from ...bank import Exercise, Variant
@@ -47,18 +45,6 @@ class Preview:
             id=self.exercise, n=self.distinct, draws=self.draws, space=self.space)
 
 
-def space_size(specs: Mapping[str, Any]) -> int:
-    """The number of parameter combinations of ``params``-style ranges (choices: distinct values)."""
-    total = 1
-    for spec in specs.values():
-        if "choices" in spec:
-            total *= len({str(c) for c in spec["choices"]})
-        else:
-            step = Fraction(str(spec.get("step", 1)))
-            total *= math.floor((Fraction(str(spec["max"])) - Fraction(str(spec["min"]))) / step) + 1
-    return total
-
-
 def fingerprint(v: Variant[Any]) -> str:
     """What a student sees of a variant, as one comparable string (its parameters, layout included)."""
     from ...bank.variants import params_key
@@ -79,21 +65,11 @@ def all_params(ex: Exercise) -> list[dict[str, Any]]:
     """Every parameter combination of ``params``, as :func:`~tutor.bank.params.draw_params` gives values."""
     import itertools
 
-    import sympy
+    from ...bank.params import param_specs, param_values
 
-    from ...bank.params import _exact
-
-    names, values = [], []
-    for name, spec in sorted((ex.data.get("params") or {}).items()):
-        names.append(name)
-        if "choices" in spec:
-            values.append([sympy.Rational(str(c)) if isinstance(c, (int, float)) else _exact(c)
-                           for c in dict.fromkeys(spec["choices"])])
-        else:
-            lo, hi = sympy.Rational(str(spec["min"])), sympy.Rational(str(spec["max"]))
-            step = sympy.Rational(str(spec.get("step", 1)))
-            values.append([lo + step * i for i in range(int((hi - lo) / step) + 1)])
-    return [dict(zip(names, combo)) for combo in itertools.product(*values)]
+    specs = sorted(param_specs(ex).items())
+    return [dict(zip([n for n, _s in specs], combo)) for combo in itertools.product(*(param_values(sp)
+                                                                                       for _n, sp in specs))]
 
 
 def preview(ex: Exercise, draws: int = DRAWS, enumerate_up_to: int = ENUMERATE) -> Preview:
@@ -101,10 +77,11 @@ def preview(ex: Exercise, draws: int = DRAWS, enumerate_up_to: int = ENUMERATE) 
     (each combination drawn and kept only if its misconception answers stay apart, times the layouts),
     otherwise a lower bound from ``draws`` seeds."""
     from ... import bank
+    from ...bank.params import input_space
     from ...bank.variants import Memo
 
     layouts = max(1, ex.handler.layouts(ex))
-    combos = space_size(ex.data.get("params") or {})
+    combos = input_space(ex)
     if combos <= enumerate_up_to:
         kind = ex.handler
         kept = []
