@@ -2,7 +2,6 @@
 manifest and the notebook's metadata (never the file name), every doubt flagged, no notebook stopping the batch."""
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -32,8 +31,14 @@ def _plan(manifest, sid):
 
 
 def _handed_in(src, dest):
+    """A notebook as a student hands it in (a key copied by a student loses its key mark)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src, dest)
+    if Path(src).suffix != ".ipynb":
+        dest.write_bytes(Path(src).read_bytes())
+        return dest
+    nb = json.loads(Path(src).read_text())
+    nb["metadata"]["tutor"]["key"] = False
+    dest.write_text(json.dumps(nb))
     return dest
 
 
@@ -167,14 +172,14 @@ def test_code_files_and_notebooks_are_told_apart_file_by_file(run_cli, sheet, tm
 @pytest.mark.parametrize("content", [
     b"{not json", b"[1, 2, 3]", b'{"cells": 7}', b"\xff\xfe\x00junk", b"[" * 100000 + b"]" * 100000,
     b'{"cells": [{"cell_type": "code", "source": 42}, 7, null]}',
-])
+], ids=["broken", "list", "cells-not-list", "not-utf8", "deep", "odd-cells"])
 def test_one_malformed_notebook_never_stops_the_batch(run_cli, sheet, tmp_path, content):
     made, manifest = sheet
     good = _handed_in(made / "sheet-s001-key.ipynb", tmp_path / "lms" / "good.ipynb")
     bad = tmp_path / "lms" / "bad.ipynb"
     bad.write_bytes(content)
     report = _grade(run_cli, manifest, good, bad)
-    assert _by_student(report)["s001"]["score"] == 3
+    assert _by_student(report)["s001"]["score"] == 3, _by_student(report)["s001"]
     assert any(os.path.basename(s["file"]) == "bad.ipynb" for s in report["skipped"]) or \
         any(r["file"].endswith("bad.ipynb") for r in report["results"])
 
@@ -227,3 +232,150 @@ def test_notebooks_without_the_manifest_are_refused_with_a_reason(run_cli, sheet
 
 def test_the_marker_helpers_round_trip():
     assert handouts.MARKER.match(handouts.marker("ABCDEFGH", 3)).group("token") == "ABCDEFGH"
+
+
+# ---------------------------------------------------------------- red team, round 1
+
+
+def _set_answer(path, index, *lines):
+    def change(nb):
+        c = _answer_cells(nb)[index]
+        first = "".join(c["source"]).split("\n")[0]
+        c["source"] = "\n".join([first, *lines])
+    _edit(path, change)
+
+
+def test_an_answer_that_takes_for_ever_to_judge_costs_only_that_question(run_cli, sheet, tmp_path):
+    made, manifest = sheet
+    slow = _handed_in(made / "sheet-s001.ipynb", tmp_path / "lms" / "s001.ipynb")
+    _set_answer(slow, 1, 'answer = "exp(exp(exp(exp(exp(x)))))"')
+    fine = _handed_in(made / "sheet-s002-key.ipynb", tmp_path / "lms" / "s002.ipynb")
+    r = run_cli("grade", str(slow), str(fine), "--manifest", str(manifest), "--timeout", "4", timeout=300)
+    assert r.exit_code == 0, r.output
+    by = _by_student(json.loads(r.stdout))
+    assert by["s002"]["score"] == 3
+    assert by["s001"]["tests"][1]["score"] == 0 and any("question 2" in f.lower() or "2" in f
+                                                        for f in by["s001"]["flags"])
+
+
+def test_a_marker_with_a_huge_number_is_not_an_answer_and_stops_nothing(run_cli, sheet, tmp_path):
+    made, manifest = sheet
+    nb = _handed_in(made / "sheet-s001-key.ipynb", tmp_path / "lms" / "s001.ipynb")
+
+    def huge(nb):
+        c = _answer_cells(nb)[0]
+        src = "".join(c["source"]).split("\n")
+        c["source"] = "\n".join([src[0].rsplit("=", 1)[0] + "=" + "9" * 5000, *src[1:]])
+        c["metadata"] = {}
+        c.pop("id", None)
+
+    _edit(nb, huge)
+    got = _by_student(_grade(run_cli, manifest, nb))["s001"]
+    assert got["max_score"] == 3 and got["score"] == 2 and got["flags"]
+
+
+def test_a_line_that_starts_with_percent_inside_an_expression_is_python(run_cli, sheet, tmp_path):
+    made, manifest = sheet
+    nb = _handed_in(made / "sheet-s001-key.ipynb", tmp_path / "lms" / "s001.ipynb")
+
+    def continued(nb):
+        c = _answer_cells(nb)[2]
+        src = "".join(c["source"]).rstrip("\n").split("\n")
+        ret = next(i for i, line in enumerate(src) if line.strip().startswith("return"))
+        src[ret:ret] = ["    msg = ('a is %.3f'", "           % a.item())"]
+        c["source"] = "\n".join(src)
+
+    _edit(nb, continued)
+    assert _by_student(_grade(run_cli, manifest, nb))["s001"]["score"] == 3
+
+
+def test_a_cell_that_needs_another_cell_is_flagged(run_cli, sheet, tmp_path):
+    made, manifest = sheet
+    nb = _handed_in(made / "sheet-s001-key.ipynb", tmp_path / "lms" / "s001.ipynb")
+
+    def helper_elsewhere(nb):
+        c = _answer_cells(nb)[2]
+        src = "".join(c["source"]).rstrip("\n").split("\n")
+        ret = next(i for i, line in enumerate(src) if line.strip().startswith("return"))
+        src[ret] = "    return helper(a)"
+        c["source"] = "\n".join(src)
+
+    _edit(nb, helper_elsewhere)
+    got = _by_student(_grade(run_cli, manifest, nb))["s001"]
+    assert got["score"] == 2 and any("3" in f for f in got["flags"])
+
+
+def test_answer_keys_in_the_folder_are_not_graded_as_work(run_cli, sheet):
+    made, manifest = sheet
+    report = _grade(run_cli, manifest, made)
+    assert all(r["score"] == 0 for r in report["results"])              # the blank sheets, not the keys
+    assert sum(1 for s in report["skipped"] if "key" in os.path.basename(s["file"])) == 3
+
+
+def test_literal_answers_are_read_as_typed(tmp_path):
+    from tutor.features.grading.notebooks import typed_answer
+
+    assert typed_answer("answer = None") == ("None", None)
+    assert typed_answer("answer = -2.5") == ("-2.5", None)
+    assert typed_answer("answer = [0.5, 1]") == ("[0.5, 1]", None)
+    assert typed_answer('answer: str = "26"') == ("26", None)
+    text, why = typed_answer("answer = x.grad")
+    assert text is None and why
+
+
+def test_a_sheet_without_a_roster_names_students_after_their_folders(run_cli, tmp_path):
+    r = run_cli("sheet", "--exercise", "chain-rule-sin-power", "--seed", "2", "--format", "ipynb",
+                "-o", str(tmp_path / "hw.ipynb"), "--manifest", str(tmp_path / "m.json"))
+    assert r.exit_code == 0, r.output
+    for who in ("ada", "bob"):
+        _handed_in(tmp_path / "hw-key.ipynb", tmp_path / "subs" / who / "hw.ipynb")
+    report = _grade(run_cli, tmp_path / "m.json", tmp_path / "subs")
+    assert sorted(r["student"] for r in report["results"]) == ["ada", "bob"]
+
+
+def test_file_names_with_email_ids_and_copy_numbers(run_cli, tmp_path):
+    roster = tmp_path / "r.csv"
+    roster.write_text("id\nada.l@uni.edu\nbob.b@uni.edu\n1\n2\n")
+    r = run_cli("sheet", "--exercise", "chain-rule-sin-power", "--seed", "2", "--format", "ipynb",
+                "--students", str(roster), "-o", str(tmp_path / "made") + "/")
+    assert r.exit_code == 0, r.output
+    made = tmp_path / "made"
+    ada = _handed_in(made / "sheet-ada.l_uni.edu.ipynb", tmp_path / "lms" / "bob.b@uni.edu" / "hw.ipynb")
+    one = _handed_in(made / "sheet-1.ipynb", tmp_path / "lms2" / "Ada homework final (2).ipynb")
+    report = _grade(run_cli, made / "sheet-manifest.json", ada, one)
+    by = _by_student(report)
+    assert any("bob.b@uni.edu" in f for f in by["ada.l@uni.edu"]["flags"])
+    assert not any("2" in f and "points" in f for f in by["1"]["flags"]) and \
+        not any("file name" in f for f in by["1"]["flags"] if "2" in f)
+
+
+def test_roster_sheets_are_drawn_under_a_secret_even_without_one(run_cli, tmp_path, monkeypatch):
+    from tutor.features.sheets import model
+
+    monkeypatch.setenv("TUTOR_DATA", str(tmp_path / "data"))
+    roster = tmp_path / "r.csv"
+    roster.write_text("id\ns1\n")
+    r = run_cli("sheet", "--exercise", "chain-rule-sin-power", "--seed", "2", "--format", "json",
+                "--students", str(roster), "-o", str(tmp_path / "made") + "/")
+    assert r.exit_code == 0, r.output
+    secret = tmp_path / "data" / "sheet-secret"
+    assert secret.is_file() and (secret.stat().st_mode & 0o777) == 0o600
+    manifest = json.loads((tmp_path / "made" / "sheet-manifest.json").read_text())
+    assert manifest["variants_from"] == "local-secret"
+    q = manifest["students"]["s1"]["questions"][0]
+    assert model.variant_token(q["exercise"], q["seed"], None) != q["variant"]     # not from public hashes
+    assert secret.read_text().strip() not in "".join(p.read_text() for p in (tmp_path / "made").iterdir())
+
+
+def test_a_manifest_with_a_bom_is_read_and_a_damaged_one_explained(run_cli, sheet, tmp_path):
+    made, manifest = sheet
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(b"\xef\xbb\xbf" + manifest.read_bytes())
+    nb = _handed_in(made / "sheet-s001-key.ipynb", tmp_path / "lms" / "s001.ipynb")
+    assert _by_student(_grade(run_cli, bom, nb))["s001"]["score"] == 3
+    damaged = tmp_path / "damaged.json"
+    data = json.loads(manifest.read_text())
+    data["students"] = [1, 2]
+    damaged.write_text(json.dumps(data))
+    r = run_cli("grade", str(nb), "--manifest", str(damaged))
+    assert r.exit_code == 2 and "Traceback" not in r.stderr and r.stderr.count("\n") <= 2

@@ -22,9 +22,9 @@ from typing import Any
 
 MANIFEST_FORMAT = "tutor-sheet-manifest"
 MANIFEST_VERSION = 2        # 2: variant tokens (questions' "variant", the "variants" map)
-MARKER = re.compile(r"^#\s*answer:\s*variant=(?P<token>[A-Z2-7]{4,32})(?:\s+question=(?P<number>\d+))?\s*$")
-LEGACY_MARKER = re.compile(r"^#\s*answer:\s*(?P<id>[a-z0-9]+(?:-[a-z0-9]+)*)\s+seed=(?P<seed>\d+)"
-                           r"(?:\s+question=(?P<number>\d+))?\s*$")
+MARKER = re.compile(r"^#\s*answer:\s*variant=(?P<token>[A-Z2-7]{4,32})(?:\s+question=(?P<number>[0-9]{1,6}))?\s*$")
+LEGACY_MARKER = re.compile(r"^#\s*answer:\s*(?P<id>[a-z0-9]+(?:-[a-z0-9]+)*)\s+seed=(?P<seed>[0-9]{1,15})"
+                           r"(?:\s+question=(?P<number>[0-9]{1,6}))?\s*$")
 
 
 def marker(token: str, number: int) -> str:

@@ -50,8 +50,9 @@ def check_command(seeds: int, solutions: str | None, as_json: bool) -> None:
 @click.option("--title", default="", help=_("The sheet's title."))
 @click.option("--secret", envvar="TUTOR_SHEET_SECRET", metavar="TEXT",
               help=_("Derive the variants and their tokens from this secret (never written anywhere): the same "
-                     "seed and secret give the same sheets. Without it they derive from the seed alone, which "
-                     "suits practice sheets. Prefer the variable TUTOR_SHEET_SECRET."))
+                     "seed and secret give the same sheets. Without it, sheets for a roster or a manifest use a "
+                     "secret kept for you in the tutor's data folder, and a practice sheet derives from the seed "
+                     "alone. Prefer the variable TUTOR_SHEET_SECRET."))
 @click.option("--preview", "previews", multiple=True, metavar="ID",
               help=_("Write no sheet: say how many distinct variants this exercise has, with examples "
                      "(repeatable; with --format json, as JSON)."))

@@ -24,11 +24,11 @@ def main(*, paths: Sequence[str], directory: str | None = None, exercise: str | 
                        exit_code=EXIT_INVALID, code="grade.output-is-folder")
     progress_file = Path(str(output) + ".progress.jsonl") if output else None
     try:
-        notebooks, code_paths = _split(paths)
+        notebooks, code_paths, roots = _split(paths)
         report = grade_paths(code_paths, directory=directory, exercise=exercise, jobs=jobs, timeout=timeout,
                              seed=seed, secret=secret, progress_file=progress_file, progress=progress,
                              isolation=isolation, assignment=assignment, roster=roster, notebooks=notebooks,
-                             manifest=manifest)
+                             manifest=manifest, notebook_roots=roots)
     except TutorError as exc:
         return invalid(exc)
     try:
@@ -49,7 +49,7 @@ def main(*, paths: Sequence[str], directory: str | None = None, exercise: str | 
     return Outcome(stdout=text.rstrip("\n"), stderr="\n".join(lines), exit_code=EXIT_OK)
 
 
-def _split(paths: Sequence[str]) -> tuple[list[Path], list[str]]:
+def _split(paths: Sequence[str]) -> tuple[list[Path], list[str], dict[Path, Path]]:
     """Notebooks apart from code, file by file: a notebook named on the command line or found in a folder goes
     to the notebook grader; a folder goes to the code grader too when it holds a .py file."""
     import os
@@ -58,6 +58,7 @@ def _split(paths: Sequence[str]) -> tuple[list[Path], list[str]]:
 
     notebooks: list[Path] = []
     code_paths: list[str] = []
+    roots: dict[Path, Path] = {}
     for raw in paths:
         p = Path(raw)
         if not os.path.lexists(p):
@@ -67,9 +68,11 @@ def _split(paths: Sequence[str]) -> tuple[list[Path], list[str]]:
             continue
         if p.is_dir() and not p.is_symlink():
             files = [f for f, _e in walk(p)]
-            notebooks.extend(sorted(f for f in files if f.suffix == ".ipynb"))
+            found = sorted(f for f in files if f.suffix == ".ipynb")
+            notebooks.extend(found)
+            roots.update((f, p) for f in found)
             if any(f.suffix == ".py" for f in files) or not any(f.suffix == ".ipynb" for f in files):
                 code_paths.append(raw)
             continue
         code_paths.append(raw)
-    return notebooks, code_paths
+    return notebooks, code_paths, roots

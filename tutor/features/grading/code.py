@@ -33,6 +33,7 @@ from ...foundation.errors import TutorError
 from ...foundation.i18n import _
 from ...foundation.text import clean_name, decode_source
 from .assignment import Assignment, apply, load_assignment
+from .judge import Judge
 from .notebooks import SHEET, Manifest, NotebookJob, grade_notebook, load_manifest, notebook_code, plan_notebooks
 from .progress import append, resumed, settings_of
 from .results import GradingReport, SubmissionResult, TestResult
@@ -197,7 +198,8 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
                 progress_file: Path | None = None, progress: Progress | None = None, isolation: str = "full",
                 hide: Sequence[str] = (), assignment: str | Path | None = None,
                 roster: str | Path | None = None, notebooks: Sequence[str | Path] = (),
-                manifest: str | Path | None = None) -> GradingReport:
+                manifest: str | Path | None = None,
+                notebook_roots: Mapping[Path, Path] | None = None) -> GradingReport:
     """Grade every code submission under ``paths`` (inputs: see :class:`Inputs`) and every completed
     notebook in ``notebooks`` (against the sheet's ``manifest``: see :mod:`.notebooks`); with an assignment,
     every student gets a line for each of its exercises (points, visibility), with a roster every student
@@ -210,6 +212,8 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
                              command="tutor sheet", option="--manifest FILE"),
                          code="grade.notebooks-need-manifest")
     pool = start_pool(1, isolation, timeout) if paths else None     # its torch import runs while the bank loads
+    report_notes: list[str] = []
+    judge = Judge(directory, timeout) if notebooks else None
     try:
         exercises = bank.load(directory)
         by_id = bank.by_id(exercises)
@@ -218,7 +222,12 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
         if plan is not None:
             found = restrict(found, plan)
         sheet: Manifest | None = load_manifest(manifest, by_id) if manifest is not None and notebooks else None
-        nb_jobs, review = plan_notebooks([Path(p) for p in notebooks], sheet) if sheet is not None else ([], [])
+        nb_jobs, review = plan_notebooks([Path(p) for p in notebooks], sheet, notebook_roots) \
+            if sheet is not None else ([], [])
+        if sheet is not None and sheet.students and not sheet.secret:
+            report_notes.append(_("the sheets were made without a secret: students can find their variants, and "
+                                  "the answers, from their own sheets with the public package (make marked sheets "
+                                  "with {option})").format(option="--secret"))
         found.skipped += review
         subs: list[Any] = [*found.submissions, *nb_jobs]
         inputs = Inputs.choose(seed, secret, plan)
@@ -226,7 +235,7 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
         logged_isolation, done, inputs = resumed(progress_file, settings, inputs)
         todo = [s for s in subs if s.key not in done]
         report = GradingReport(skipped=found.skipped, isolation=logged_isolation or {}, inputs=inputs.to_json(),
-                               assignment=plan.to_json() if plan is not None else None)
+                               assignment=plan.to_json() if plan is not None else None, notes=report_notes)
         results: dict[str, SubmissionResult] = {s.key: done[s.key] for s in subs if s.key in done}
         bank_dir = Path(directory) if directory else default_bank_dir()
         if isolation == "container" and len({s.student for s in todo}) > 1:
@@ -254,10 +263,12 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
                 header["isolation"] = report.isolation
             tests = {i.exercise: (i.tests, i.autograd) for i in plan.items} if plan is not None else {}
             _run_batch(todo, by_id, pool, inputs, timeout, results, progress_file, header, progress, len(subs),
-                       tests)
+                       tests, judge)
     finally:
         if pool is not None:
             pool.close()
+        if judge is not None:
+            judge.close()
     report.results = [results[s.key] for s in subs]
     finish(report, plan, roster, exercises, paths)
     return report
@@ -292,7 +303,8 @@ def finish(report: GradingReport, plan: Assignment | None, roster: str | Path | 
 
 def _run_batch(todo: list[Any], by_id: Mapping[str, Exercise], pool: Any, inputs: Inputs, wall: float,
                results: dict[str, SubmissionResult], progress_file: Path | None, header: dict[str, Any],
-               progress: Progress | None, total: int, tests: dict[str, tuple[int, bool]]) -> None:
+               progress: Progress | None, total: int, tests: dict[str, tuple[int, bool]],
+               judge: Any = None) -> None:
     if progress_file:
         Path(progress_file).parent.mkdir(parents=True, exist_ok=True)
     log = open(progress_file, "a", encoding="utf-8") if progress_file else None
@@ -302,7 +314,7 @@ def _run_batch(todo: list[Any], by_id: Mapping[str, Exercise], pool: Any, inputs
 
     def work(sub: Any) -> tuple[Any, SubmissionResult]:
         if isinstance(sub, NotebookJob):
-            return sub, _notebook(sub, by_id, pool, wall)
+            return sub, _notebook(sub, by_id, pool, wall, judge)
         ex = by_id.get(sub.exercise)
         try:
             assert ex is not None
@@ -327,7 +339,8 @@ def _run_batch(todo: list[Any], by_id: Mapping[str, Exercise], pool: Any, inputs
             log.close()
 
 
-def _notebook(job: NotebookJob, by_id: Mapping[str, Exercise], pool: Any, wall: float) -> SubmissionResult:
+def _notebook(job: NotebookJob, by_id: Mapping[str, Exercise], pool: Any, wall: float,
+              judge: Any = None) -> SubmissionResult:
     """A notebook, whole; a failure of the grader's own is this notebook's line, not the batch's."""
     printed: list[str] = []
 
@@ -342,7 +355,7 @@ def _notebook(job: NotebookJob, by_id: Mapping[str, Exercise], pool: Any, wall: 
                            share, t.output, t.misconception) for t, share in zip(graded.tests, shares)]
 
     try:
-        result = grade_notebook(job, by_id, run_code)
+        result = grade_notebook(job, by_id, run_code, judge)
     except Exception as exc:        # the grader's own failure: this notebook's line, not the batch
         why = _("grader error: {reason}").format(reason=f"{type(exc).__name__}: {exc}"[:300])
         return SubmissionResult(job.student, SHEET, clean_name(job.path, 300), "grader-error",

@@ -92,6 +92,7 @@ class Manifest:
     shared: list[Planned]                        # the questions of a sheet made without a roster
     tokens: dict[str, dict[str, Any]]            # token -> {"exercise", "seed"}
     sheets: dict[str, str]                       # student id -> the stem of the sheet file written for them
+    secret: bool = True                          # were the variants drawn under a secret (not from the seed)?
 
 
 def load_manifest(path: str | Path, by_id: Mapping[str, Exercise]) -> Manifest:
@@ -101,27 +102,33 @@ def load_manifest(path: str | Path, by_id: Mapping[str, Exercise]) -> Manifest:
                           code="grade.bad-manifest")
 
     try:
-        data = json.loads(read_source(Path(path), MAX_NOTEBOOK_BYTES).decode("utf-8"))
-    except Unreadable as exc:
-        raise bad(str(exc)) from None
-    except (OSError, ValueError, RecursionError) as exc:
-        raise bad(str(exc)[:200]) from None
+        with open(path, "rb") as fh:                     # the instructor's own file: a link is fine
+            raw = fh.read(MAX_NOTEBOOK_BYTES + 1)
+        if len(raw) > MAX_NOTEBOOK_BYTES:
+            raise bad(_("larger than {kb} KB").format(kb=MAX_NOTEBOOK_BYTES // 1024))
+        data = json.loads(raw.decode("utf-8-sig"))
+    except OSError as exc:
+        raise bad(exc.strerror or str(exc)) from None
+    except (ValueError, RecursionError):
+        raise bad(_("not JSON")) from None
     if not isinstance(data, dict) or data.get("format") != "tutor-sheet-manifest":
         raise bad(_("not a manifest written by tutor sheet"))
     try:
-        students = {str(sid): _planned(info.get("questions")) for sid, info in (data.get("students") or {}).items()}
+        listed = data.get("students") or {}
+        if not isinstance(listed, dict):
+            raise ValueError(_("its students must be a table of student ids"))
+        students = {str(sid): _planned(_dict(info).get("questions")) for sid, info in listed.items()}
         shared = _planned(data.get("questions") or [])
-        sheets = {str(sid): Path(str(info.get("sheet") or "")).stem
-                  for sid, info in (data.get("students") or {}).items()}
+        sheets = {str(sid): Path(str(_dict(info).get("sheet") or "")).stem for sid, info in listed.items()}
         tokens = variants_of(data)
     except (TypeError, KeyError, ValueError, AttributeError) as exc:
-        raise bad(f"{type(exc).__name__}: {exc}"[:200]) from None
+        raise bad(_("it was changed by hand or damaged ({why})").format(why=str(exc)[:160])) from None
     unknown = sorted({p.exercise for plan in [*students.values(), shared] for p in plan} - set(by_id))
     if unknown:
         raise bad(_("it names exercises the bank does not have: {ids}").format(ids=", ".join(unknown[:5])))
     if not students and not shared:
         raise bad(_("it plans no question"))
-    return Manifest(students, shared, tokens, sheets)
+    return Manifest(students, shared, tokens, sheets, data.get("variants_from") in ("secret", "local-secret"))
 
 
 def _planned(questions: object) -> list[Planned]:
@@ -129,10 +136,15 @@ def _planned(questions: object) -> list[Planned]:
         raise TypeError("questions is not a list")
     out = []
     for q in questions:
-        number, seed = q["number"], q["seed"]
-        if not isinstance(number, int) or not isinstance(seed, int) or isinstance(number, bool):
-            raise ValueError("a question's number and seed must be whole numbers")
-        out.append(Planned(number, str(q["exercise"]), seed, q.get("variant")))
+        q = _dict(q)
+        number, seed = q.get("number"), q.get("seed")
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in (number, seed)):
+            raise ValueError(_("a question's number and seed must be whole numbers"))
+        assert isinstance(number, int) and isinstance(seed, int)
+        if not (1 <= number <= 100_000 and 0 <= seed < 10**15):
+            raise ValueError(_("a question's number or seed is out of range"))
+        token = q.get("variant")
+        out.append(Planned(number, str(q.get("exercise")), seed, token if isinstance(token, str) else None))
     return out
 
 
@@ -194,60 +206,91 @@ def _dict(value: object) -> dict[str, Any]:
 
 
 def _int(text: str | None) -> int | None:
-    return int(text) if text else None
+    try:
+        return int(text) if text else None
+    except ValueError:
+        return None
 
 
 def typed_answer(source: str) -> tuple[str | None, str | None]:
-    """(the text assigned to ``answer``, None), or (None, why it cannot be read); parsed, never run."""
+    """(the text assigned to ``answer``, None), or (None, why it cannot be read); parsed, never run.
+
+    A string is its text; another literal (``26``, ``-2.5``, ``None``, ``True``, ``[0.5, 1]``) is read as it
+    is written; anything else (a name, a call) cannot be judged without running it."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None, _("the cell is not valid Python, so its answer cannot be read")
     found: ast.expr | None = None
     for node in tree.body:
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-                and node.targets[0].id == "answer"):
-            found = node.value
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id == "answer":
+            found = value
     if found is None:
         return "", None
-    if isinstance(found, ast.Constant) and isinstance(found.value, (str, int, float)) \
-            and not isinstance(found.value, bool):
-        return str(found.value), None
-    return None, _("answer is set to an expression, not typed between the quotes: {code}").format(
-        code=clean_name(ast.get_source_segment(source, found) or "?", 80))
+    if isinstance(found, ast.Constant) and isinstance(found.value, str):
+        return found.value, None
+    try:
+        ast.literal_eval(found)
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        return None, _("answer is set to code, not to typed text: {code}").format(
+            code=clean_name(ast.get_source_segment(source, found) or "?", 80))
+    return ast.get_source_segment(source, found) or "", None
 
 
 def notebook_code(source: str) -> str:
-    """A code cell as a module: notebook-only lines (``%magic``, ``!shell``) become comments."""
-    lines = []
-    for line in source.split("\n"):
+    """A code cell as a module.  Where the cell is not Python as it stands, lines that start with a
+    notebook command (``%matplotlib``, ``!pip``) become ``pass``; the marker line (a comment) gives
+    ``display`` a meaning (Jupyter's, printed), line numbers unchanged."""
+    lines = source.split("\n")
+    if lines and (MARKER.match(lines[0].strip()) or LEGACY_MARKER.match(lines[0].strip())):
+        lines[0] = "display = print  " + lines[0].strip()
+    try:
+        compile("\n".join(lines), "<cell>", "exec", dont_inherit=True)
+        return "\n".join(lines)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        pass
+    out = []
+    for line in lines:
         stripped = line.lstrip()
         if stripped.startswith(("%", "!")):
             indent = line[:len(line) - len(stripped)]
             line = f"{indent}pass  # notebook command, not run: {stripped[:200]}"
-        lines.append(line)
-    return "\n".join(lines)
+        out.append(line)
+    return "\n".join(out)
 
 
 # ------------------------------------------------------------------ planning
 
-def plan_notebooks(paths: Sequence[Path], manifest: Manifest) -> tuple[list[NotebookJob], list[tuple[str, str]]]:
-    """Each notebook's student and plan; notebooks that name nobody are returned as (file, why) to review."""
+def plan_notebooks(paths: Sequence[Path], manifest: Manifest,
+                   roots: Mapping[Path, Path] | None = None) -> tuple[list[NotebookJob], list[tuple[str, str]]]:
+    """Each notebook's student and plan; notebooks that name nobody are returned as (file, why) to review.
+    ``roots``: the folder each notebook was found in (a sheet without a roster names students after the
+    student folder under it, as the code grader does)."""
     jobs: list[NotebookJob] = []
     review: list[tuple[str, str]] = []
     owners: dict[str, NotebookJob] = {}
+    roots = roots or {}
     for path in paths:
         shown = clean_name(path, 300)
         nb, raw, problem = read_notebook(path)
         if problem is not None or nb is None:
-            student = _from_name(path) if not manifest.students else None
+            student = _from_name(path, roots.get(path)) if not manifest.students else None
             if student is None:
                 review.append((shown, _("not graded, review by hand: {why}").format(why=problem)))
                 continue
             jobs.append(NotebookJob(path, student, raw, list(manifest.shared), problem=problem))
             continue
+        if _dict(_dict(nb.get("metadata")).get("tutor")).get("key") is True:
+            review.append((shown, _("an answer key, not a student's work: not graded")))
+            continue
         cells = answer_cells(nb)
-        student, flags = _identify(path, nb, cells, manifest)
+        student, flags = _identify(path, nb, cells, manifest, roots.get(path))
         if student is None:
             review.append((shown, _("names no student of the manifest (no student in its metadata, none of its "
                                     "variants): review by hand")))
@@ -266,11 +309,12 @@ def plan_notebooks(paths: Sequence[Path], manifest: Manifest) -> tuple[list[Note
     return jobs, review
 
 
-def _identify(path: Path, nb: dict[str, Any], cells: list[Cell], manifest: Manifest) -> tuple[str | None, list[str]]:
+def _identify(path: Path, nb: dict[str, Any], cells: list[Cell], manifest: Manifest,
+              root: Path | None = None) -> tuple[str | None, list[str]]:
     """The student a notebook belongs to, from its metadata and its variants (and the flags raised)."""
     flags: list[str] = []
     if not manifest.students:
-        return _from_name(path), flags            # one sheet for everyone: the file's own name (or folder)
+        return _from_name(path, root), flags      # one sheet for everyone: the student folder, else the file
     named = _dict(_dict(_dict(nb.get("metadata")).get("tutor")).get("sheet")).get("student")
     named = str(named) if isinstance(named, (str, int)) and str(named) in manifest.students else None
     tokens = {c.token for c in cells if c.token}
@@ -295,20 +339,50 @@ def _identify(path: Path, nb: dict[str, Any], cells: list[Cell], manifest: Manif
 
 
 def _names_in(path: Path, manifest: Manifest) -> set[str]:
-    """Students a file's name (or its folder's) points to: a sheet file name, or a student id as a word."""
-    words = set(re.split(r"[\s\-_.()\[\]]+", f"{path.parent.name} {path.stem}"))
-    return {sid for sid in manifest.students if sid in words or manifest.sheets.get(sid) == path.stem}
+    """Students a file's name (or its folder's) points to: the whole name (LMS suffixes such as " (2)"
+    dropped), a sheet file's name, or a student id standing as a word of the name (ids that are not plain
+    numbers: "2" in "homework (2)" is a copy's number, not student 2)."""
+    from ...bank.roster import safe_name
+
+    stem = re.sub(r"\s*\(\d+\)$", "", path.stem)
+    whole = {path.parent.name, path.stem, stem}
+    words = set(re.split(r"[\s_()\[\]]+", f"{path.parent.name} {stem}")) | set(re.split(r"[\s\-_.()\[\]]+", stem))
+    found = set()
+    for sid in manifest.students:
+        if sid in whole or safe_name(sid) in whole or manifest.sheets.get(sid) in (path.stem, stem):
+            found.add(sid)
+        elif not sid.isdigit() and (sid in words or safe_name(sid) in words):
+            found.add(sid)
+    return found
 
 
-def _from_name(path: Path) -> str:
+def _from_name(path: Path, root: Path | None = None) -> str:
+    """A student named by where the notebook was found: the student folder under the folder given, else the
+    file's name."""
+    if root is not None:
+        try:
+            parts = path.relative_to(root).parts
+        except ValueError:
+            parts = ()
+        if len(parts) > 1:
+            return clean_name(parts[0], 80) or "submission"
     return clean_name(path.stem, 80) or "submission"
 
 
 # ------------------------------------------------------------------ grading
 
-def grade_notebook(job: NotebookJob, by_id: Mapping[str, Exercise], run_code: Any) -> SubmissionResult:
-    """Every planned question of the notebook, one point each.  ``run_code(exercise, seed, source)``
-    grades a code answer in the sandbox and returns its tests (scores adding up to at most one point)."""
+def grade_notebook(job: NotebookJob, by_id: Mapping[str, Exercise], run_code: Any,
+                   judge: Any = None) -> SubmissionResult:
+    """Every planned question of the notebook, one point each.  ``run_code(exercise, planned, source,
+    name)`` grades a code answer in the sandbox and returns its tests (scores adding up to at most one
+    point); ``judge(exercise id, seed, text)`` judges a typed answer (:class:`.judge.Judge`: in a child
+    process, under a time limit; raises :class:`.judge.Overrun`), by default in this process."""
+    from .judge import Overrun
+
+    def in_process(ex_id: str, seed: int, text: str) -> Any:
+        return bank.grade(bank.variant(by_id[ex_id], seed), text)
+
+    judge = judge or in_process
     shown = clean_name(job.path, 300)
     if job.problem is not None:
         why = _("the notebook could not be read: {why}").format(why=job.problem)
@@ -342,7 +416,11 @@ def grade_notebook(job: NotebookJob, by_id: Mapping[str, Exercise], run_code: An
         ex = by_id[p.exercise]
         try:
             if ex.handler.runs_code:
-                tests += run_code(ex, p, cell.source, name)
+                ran = run_code(ex, p, cell.source, name)
+                if any("NameError" in t.output for t in ran):
+                    flags.append(_("question {n}: the cell uses a name it does not define; only the answer cell "
+                                   "runs (helpers defined in other cells are not there)").format(n=p.number))
+                tests += ran
                 continue
             typed, unreadable = typed_answer(cell.source)
             if unreadable is not None:
@@ -354,7 +432,13 @@ def grade_notebook(job: NotebookJob, by_id: Mapping[str, Exercise], run_code: An
                 flags.append(_("question {n}: no answer").format(n=p.number))
                 tests.append(TestResult.failed(name, _("no answer")))
                 continue
-            tests.append(TestResult.judged(name, bank.grade(bank.variant(ex, p.seed), text), text))
+            try:
+                judged = judge(ex.id, p.seed, text)
+            except Overrun as exc:
+                flags.append(_("question {n}: {why}: review by hand").format(n=p.number, why=exc))
+                tests.append(TestResult.failed(name, _("not judged: {why}").format(why=exc)))
+                continue
+            tests.append(TestResult.judged(name, judged, text))
         except TutorError as exc:               # a variant that cannot be drawn costs that question, never the batch
             tests.append(TestResult.failed(name, _("grader error: {reason}").format(reason=exc.one_line())))
     status = "ok" if not flags else "review"

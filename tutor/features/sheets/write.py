@@ -9,9 +9,10 @@
   student (or ``<answers stem>-<id><suffix>`` when ``answers`` is given),
   plus the manifest (``manifest`` or ``<stem>-manifest.json``);
 * ``manifest`` without a roster records the one sheet's (exercise, seed, token) list;
-* the variant seeds and tokens derive from ``secret`` (never written anywhere)
-  or, without one, from the sheet seed alone (reproducible; the seed stays in the
-  keys and the manifest, never on a student's sheet);
+* the variant seeds and tokens derive from ``secret`` (never written anywhere);
+  without one, sheets for a roster or with a manifest (sheets to be marked)
+  use this account's own secret (:func:`local_secret`), and a practice sheet
+  derives from the seed alone (the seed stays in the key, never on a sheet);
 * the format comes from ``fmt`` or the output's suffix (default md); an
   output ending in .pdf compiles the LaTeX;
 * ``seed`` None picks one at random and a note reports it.
@@ -58,10 +59,11 @@ class _Job:
     chosen: list[Exercise]
     title: str
     secret: str | None = None
+    origin: str = "seed"        # what the variants derive from: secret, local-secret or seed
 
     def manifest_head(self) -> dict[str, Any]:
         return {"format": MANIFEST_FORMAT, "version": MANIFEST_VERSION, "seed": self.seed, "sheet_format": self.fmt,
-                "variants_from": "secret" if self.secret is not None else "seed"}
+                "variants_from": self.origin}
 
 
 def write_sheets(directory: str | Path | None = None, *, topics: Sequence[str] = (), ids: Sequence[str] = (),
@@ -96,15 +98,18 @@ def write_sheets(directory: str | Path | None = None, *, topics: Sequence[str] =
     if secret is not None and not secret.strip():
         raise TutorError(_("the secret must not be empty"), code="sheet.bad-secret")
     chosen = choose(bank.load(directory), topics=topics, ids=ids, kinds=kinds, count=count, seed=seed)
-    job = _Job(fmt, engine, seed, chosen, title, secret)
+    origin = "secret" if secret is not None else "seed"
+    if secret is None and (students is not None or manifest is not None):
+        # sheets that will be marked: never from the seed alone, whose tokens a student can search through
+        secret, where = local_secret()
+        origin = "local-secret"
+        notes.append(_("the variants derive from the secret kept in {path} (made for you; to make these sheets "
+                       "again on another machine, copy it, or pass {option})").format(path=where, option="--secret"))
+    job = _Job(fmt, engine, seed, chosen, title, secret, origin)
     if students is None:
         done = _one_sheet(job, output, answers, manifest, notes)
     else:
         done = _per_student(job, read_roster(students), output, answers, manifest, notes)
-    if secret is None and (students is not None or manifest is not None):
-        notes.append(_("the variants derive from the seed alone: whoever learns seed {seed} can draw the answer keys "
-                       "again; for sheets that are marked, pass {option} (or set {variable})").format(
-            seed=seed, option="--secret", variable="TUTOR_SHEET_SECRET"))
     return done
 
 
@@ -194,6 +199,29 @@ def _per_student(job: _Job, roster: list[tuple[str, str | None]], output: str | 
              _("manifest: {path}").format(path=mpath),
              _("{n} questions, seed {seed}").format(n=len(job.chosen), seed=job.seed)]
     return Written(files=files, notes=notes)
+
+
+def local_secret() -> tuple[str, Path]:
+    """This account's sheet secret (made once, readable by the account only) and where it is kept."""
+    import secrets
+
+    from ...foundation.paths import data_dir
+
+    path = data_dir() / "sheet-secret"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        text = path.read_text(encoding="utf-8").strip()
+        if not text:
+            raise TutorError(_("{path} is empty: delete it (a new secret is made) or pass {option}").format(
+                path=path, option="--secret"), code="sheet.bad-secret") from None
+        return text, path
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(secrets.token_hex(32) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    return path.read_text(encoding="utf-8").strip(), path
 
 
 def _variants(made: list[Sheet]) -> dict[str, dict[str, Any]]:
