@@ -15,6 +15,14 @@ if ROOT not in sys.path:
 # `pytest --english` runs it in English.
 if "--english" not in sys.argv:
     os.environ["TUTOR_LANG"] = "x-pseudo"
+# the tutor's data folder (progress, an instructor's sheet secret) is the test run's own, never the user's
+if "TUTOR_DATA" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["TUTOR_DATA"] = tempfile.mkdtemp(prefix="tutor-test-data-")
+    atexit.register(shutil.rmtree, os.environ["TUTOR_DATA"], True)
 
 
 def pytest_addoption(parser):

@@ -149,3 +149,47 @@ def test_a_formula_without_autograd_earns_nothing_where_autograd_is_required(tmp
         (SOLUTIONS / "a_mean_square_grad.py").read_text())
     totals = grade_paths([tmp_path / "subs"], assignment=plan).summary()["scores"]
     assert totals["honest"]["score"] == 3 and totals["formula"]["score"] == 0, totals
+
+
+def test_a_batch_resumed_after_the_assignment_changed_is_graded_again(tmp_path):
+    """A batch stopped to fix the assignment (more tests) must not keep the grades made with the old one."""
+    (tmp_path / "subs" / "ada").mkdir(parents=True)
+    (tmp_path / "subs" / "ada" / "a_mean_square_grad.py").write_text((SOLUTIONS / "a_mean_square_grad.py").read_text())
+    plan = tmp_path / "a.toml"
+    log = tmp_path / "out.json.progress.jsonl"
+    plan.write_text('format_version = 1\ninputs = "fixed"\n[[exercise]]\nid = "vector-code-mean-backward"\n'
+                    'points = 3\ntests = 3\n')
+    first = grade_paths([tmp_path / "subs"], assignment=plan, progress_file=log)
+    assert len(first.results[0].tests) == 3 and log.exists()
+    plan.write_text(plan.read_text().replace("tests = 3", "tests = 5"))
+    again = grade_paths([tmp_path / "subs"], assignment=plan, progress_file=log)
+    assert len(again.results[0].tests) == 5 and again.summary()["scores"]["ada"] == {"score": 3, "max_score": 3}
+    same = grade_paths([tmp_path / "subs"], assignment=plan, progress_file=log)     # unchanged: resumed as before
+    assert len(same.results[0].tests) == 5
+
+
+def test_a_second_file_for_one_exercise_is_flagged_for_review(tmp_path):
+    (tmp_path / "subs" / "u1").mkdir(parents=True)
+    (tmp_path / "subs" / "u1" / "a_mean_square_grad.py").write_text((SOLUTIONS / "a_mean_square_grad.py").read_text())
+    (tmp_path / "subs" / "u1" / "vector-code-mean-backward.py").write_text(
+        (STUBS / "a_mean_square_grad.py").read_text())
+    report = grade_paths([tmp_path / "subs"], seed=1)
+    (result,) = report.results
+    assert result.flags and any("a_mean_square_grad.py" in f or "vector-code-mean-backward.py" in f
+                                for f in result.flags)
+    assert render(report, "csv").splitlines()[1].endswith(",1")
+
+
+def test_a_roster_gives_every_student_a_line_without_an_assignment_too(tmp_path):
+    (tmp_path / "subs" / "U2").mkdir(parents=True)
+    (tmp_path / "subs" / "U2" / "a_mean_square_grad.py").write_text((SOLUTIONS / "a_mean_square_grad.py").read_text())
+    roster = tmp_path / "r.csv"
+    roster.write_text("id\nu2\nabsent\n")
+    report = grade_paths([tmp_path / "subs"], seed=1, roster=roster)
+    rows = {row["student"]: row for row in csv.DictReader(io.StringIO(render(report, "csv")))}
+    assert set(rows) == {"u2", "absent"}                          # the folder U2 is the roster's u2
+    assert rows["u2"]["total"] == "3" and rows["absent"]["total"] == "0"
+    assert any("U2" in n and "u2" in n for n in report.notes)
+    with pytest.raises(TutorError) as info:
+        render(report, "gradescope")
+    assert "--roster" in str(info.value)

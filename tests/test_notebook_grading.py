@@ -313,7 +313,7 @@ def test_answer_keys_in_the_folder_are_not_graded_as_work(run_cli, sheet):
 
 
 def test_literal_answers_are_read_as_typed(tmp_path):
-    from tutor.features.grading.notebooks import typed_answer
+    from tutor.features.grading.cells import typed_answer
 
     assert typed_answer("answer = None") == ("None", None)
     assert typed_answer("answer = -2.5") == ("-2.5", None)

@@ -28,13 +28,14 @@ from typing import Any
 from ... import bank
 from ...bank import Exercise, Variant
 from ...bank.kinds.code import Code
-from ...bank.roster import read_roster
 from ...foundation.errors import TutorError
 from ...foundation.i18n import _
 from ...foundation.text import clean_name, decode_source
-from .assignment import Assignment, apply, load_assignment
+from .assignment import Assignment, load_assignment
+from .cells import notebook_code
 from .judge import Judge
-from .notebooks import SHEET, Manifest, NotebookJob, grade_notebook, load_manifest, notebook_code, plan_notebooks
+from .lines import finish
+from .notebooks import SHEET, Manifest, NotebookJob, grade_notebook, load_manifest, plan_notebooks
 from .progress import append, resumed, settings_of
 from .results import GradingReport, SubmissionResult, TestResult
 from .submissions import Found, Submission, discover, restrict
@@ -133,7 +134,8 @@ def grade_one(sub: Submission, ex: Exercise, pool: Any, inputs: Inputs, wall: fl
                 "torch.autograd.grad) on the loss instead of working it out by hand.")))
             continue
         results.append(TestResult.judged(_test_name(ex, call), judged, kind.shown(outcome)))
-    return SubmissionResult(sub.student, sub.exercise, clean_name(sub.path, 300), run.status, results, printed(run))
+    return SubmissionResult(sub.student, sub.exercise, clean_name(sub.path, 300), run.status, results, printed(run),
+                            list(sub.flags))
 
 
 def grader_error(sub: Submission, ex: Exercise | None, exc: BaseException) -> SubmissionResult:
@@ -231,7 +233,7 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
         found.skipped += review
         subs: list[Any] = [*found.submissions, *nb_jobs]
         inputs = Inputs.choose(seed, secret, plan)
-        settings = settings_of(inputs, timeout, [by_id[s.exercise] for s in found.submissions], manifest)
+        settings = settings_of(inputs, timeout, [by_id[s.exercise] for s in found.submissions], manifest, plan)
         logged_isolation, done, inputs = resumed(progress_file, settings, inputs)
         todo = [s for s in subs if s.key not in done]
         report = GradingReport(skipped=found.skipped, isolation=logged_isolation or {}, inputs=inputs.to_json(),
@@ -270,35 +272,8 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
         if judge is not None:
             judge.close()
     report.results = [results[s.key] for s in subs]
-    finish(report, plan, roster, exercises, paths)
+    finish(report, plan, roster, exercises, paths, sheet)
     return report
-
-
-def finish(report: GradingReport, plan: Assignment | None, roster: str | Path | None,
-           exercises: Sequence[Exercise], paths: Sequence[str | Path]) -> None:
-    """Every student's line for every exercise of the assignment (or a note on what was graded), names."""
-    names = dict(read_roster(roster)) if roster is not None else {}
-    students = sorted({r.student for r in report.results} | set(names))
-    if plan is not None and not students and len(paths) == 1 and Path(paths[0]).is_dir():
-        students = [Path(paths[0]).resolve().name]     # one submission folder with nothing to grade (Gradescope)
-    for sid in students:
-        if names and sid not in names:
-            report.notes.append(_("{student} is not on the roster").format(student=clean_name(sid)))
-    report.names = {sid: name for sid, name in names.items() if name}
-    if plan is not None:
-        files = {e.id: [Path(e.data["file"]).name] for e in exercises if e.handler.runs_code}
-        sheets = [r for r in report.results if r.exercise == SHEET]      # a notebook's maximum is its manifest's
-        report.results = apply([r for r in report.results if r.exercise != SHEET], plan, students, files) + sheets
-        return
-    if any(r.exercise == SHEET for r in report.results):
-        report.notes.append(_("notebooks: graded against the manifest, one point per question it planned for the "
-                              "student"))
-    graded = sorted({r.exercise for r in report.results if r.exercise != SHEET})
-    if not graded:
-        return
-    report.notes.append(_("no assignment given: graded the exercises the files are named after ({ids}); a "
-                          "student's total counts only what they handed in (tutor grade --assignment FILE gives "
-                          "everyone a line for every exercise)").format(ids=", ".join(graded) or "-"))
 
 
 def _run_batch(todo: list[Any], by_id: Mapping[str, Exercise], pool: Any, inputs: Inputs, wall: float,

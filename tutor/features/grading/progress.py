@@ -7,6 +7,7 @@ everything is graded again.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 from collections.abc import Sequence
@@ -27,13 +28,17 @@ def append(log: Any, record: dict[str, Any]) -> None:
 
 
 def settings_of(inputs: Inputs, timeout: float, exercises: Sequence[Exercise],
-              manifest: str | Path | None = None) -> dict[str, Any]:
-    """What a resumed batch must share with the interrupted one for its grades to stand."""
+              manifest: str | Path | None = None, plan: Any = None) -> dict[str, Any]:
+    """What a resumed batch must share with the interrupted one for its grades to stand: the inputs (for a
+    secret, a keyed fingerprint of it, never the secret), the limits, the exercises, the manifest, and what
+    the assignment runs (tests per exercise, autograd; points and visibility are applied afterwards)."""
     bank_hash = hashlib.sha256(json.dumps(sorted((e.id, e.data) for e in {e.id: e for e in exercises}.values()),
                                           sort_keys=True, default=str).encode()).hexdigest()[:16]
-    # (nothing of a secret: each student's inputs stand on their own, whichever secret drew them)
-    out = {"inputs": inputs.policy, "seed": inputs.seed if inputs.policy == "fixed" else None,
-           "timeout": timeout, "exercises": bank_hash}
+    secret = hmac.new(inputs.secret, b"tutor-progress-log", hashlib.sha256).hexdigest()[:16] \
+        if inputs.policy == "per-student" else None
+    runs = sorted([i.exercise, i.tests, i.autograd] for i in plan.items) if plan is not None else None
+    out = {"inputs": inputs.policy, "seed": inputs.seed if inputs.policy == "fixed" else None, "secret": secret,
+           "timeout": timeout, "exercises": bank_hash, "assignment": runs}
     if manifest is not None:
         try:
             out["manifest"] = hashlib.sha256(Path(manifest).read_bytes()).hexdigest()[:16]

@@ -41,11 +41,15 @@ def isolation_line(report: GradingReport) -> str:
 def gradescope(report: GradingReport) -> dict[str, Any]:
     """Gradescope's results.json for one student: score, output and tests (name, score, max_score, output,
     visibility: an assignment's hidden tests are shown after the due date)."""
-    students = sorted({r.student for r in report.results})
+    students = sorted({r.student for r in report.results} | set(report.roster))
     if len(students) > 1:
-        raise TutorError(_("Gradescope's results.json holds one student, and this batch has {n} ({names}): grade "
-                           "one submission at a time, or choose json or csv").format(
-            n=len(students), names=", ".join(clean_name(s) for s in students[:5])), code="grade.gradescope-students")
+        why = _("Gradescope's results.json holds one student, and this batch has {n} ({names}): grade "
+                "one submission at a time, or choose json or csv").format(
+            n=len(students), names=", ".join(clean_name(s) for s in students[:5]))
+        if report.roster:
+            why += " " + _("({option} adds every student of the class: leave it out for Gradescope)").format(
+                option="--roster")
+        raise TutorError(why, code="grade.gradescope-students")
     tests: list[dict[str, Any]] = [
         {"name": clean(t.name, 300), "score": _n(t.score), "max_score": _n(t.max_score),
          "output": clean(t.output, 4000), "visibility": t.visibility} for r in report.results for t in r.tests]
@@ -76,8 +80,8 @@ def _csv(report: GradingReport) -> str:
     last column counts what to look at by hand (a notebook's flags)."""
     order = [e["id"] for e in report.assignment["exercises"]] if report.assignment else sorted(
         {r.exercise for r in report.results})
-    rows: dict[str, dict[str, float]] = {}
-    review: dict[str, int] = {}
+    rows: dict[str, dict[str, float]] = {sid: {} for sid in report.roster}     # every student of a roster
+    review: dict[str, int] = {sid: 0 for sid in report.roster}
     for r in report.results:
         rows.setdefault(r.student, {})[r.exercise] = r.score
         review[r.student] = review.get(r.student, 0) + len(r.flags)

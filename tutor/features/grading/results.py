@@ -98,9 +98,10 @@ class GradingReport:
     assignment: dict[str, Any] | None = None                         # what makes up the grade, if given
     notes: list[str] = field(default_factory=list)                   # what the batch graded, and why
     names: dict[str, str] = field(default_factory=dict)              # student id -> name (a roster)
+    roster: list[str] = field(default_factory=list)                   # every student of the roster
 
     def summary(self) -> dict[str, Any]:
-        students = sorted({r.student for r in self.results})
+        students = sorted({r.student for r in self.results} | set(self.roster))
         totals = {s: [0.0, 0.0] for s in students}
         misconceptions: dict[str, set[str]] = {}
         for r in self.results:
@@ -122,4 +123,4 @@ class GradingReport:
         return {"results": [r.to_json() for r in self.results],
                 "skipped": [{"file": f, "reason": why} for f, why in self.skipped],
                 "isolation": self.isolation, "inputs": self.inputs, "assignment": self.assignment,
-                "notes": self.notes, "names": self.names, "summary": self.summary()}
+                "notes": self.notes, "names": self.names, "roster": self.roster, "summary": self.summary()}

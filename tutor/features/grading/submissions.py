@@ -71,6 +71,7 @@ class Submission:
     path: Path
     source: bytes = b""
     problem: str | None = None          # why the file cannot be graded (not a regular file, too large)
+    flags: list[str] = field(default_factory=list)      # what to look at by hand (a second file ...)
 
     @property
     def key(self) -> str:
@@ -152,6 +153,8 @@ def discover(paths: Iterable[str | Path], exercises: Sequence[Exercise], only: s
                 why = _("a second file for {exercise} from {student}; graded: {kept}").format(
                     exercise=ex.id, student=clean_name(student), kept=clean_name(chosen[key].path, 300))
                 found.skipped.append((clean_name(f, 300), why))
+                chosen[key].flags.append(_("another file for the same exercise was not graded: {file}").format(
+                    file=clean_name(f, 300)))
                 continue
             try:
                 source = read_source(f)

@@ -99,17 +99,20 @@ def write_sheets(directory: str | Path | None = None, *, topics: Sequence[str] =
         raise TutorError(_("the secret must not be empty"), code="sheet.bad-secret")
     chosen = choose(bank.load(directory), topics=topics, ids=ids, kinds=kinds, count=count, seed=seed)
     origin = "secret" if secret is not None else "seed"
+    roster = read_roster(students) if students is not None else None
+    where = None
     if secret is None and (students is not None or manifest is not None):
         # sheets that will be marked: never from the seed alone, whose tokens a student can search through
         secret, where = local_secret()
         origin = "local-secret"
-        notes.append(_("the variants derive from the secret kept in {path} (made for you; to make these sheets "
-                       "again on another machine, copy it, or pass {option})").format(path=where, option="--secret"))
     job = _Job(fmt, engine, seed, chosen, title, secret, origin)
-    if students is None:
+    if roster is None:
         done = _one_sheet(job, output, answers, manifest, notes)
     else:
-        done = _per_student(job, read_roster(students), output, answers, manifest, notes)
+        done = _per_student(job, roster, output, answers, manifest, notes)
+    if where is not None:
+        notes.append(_("the variants derive from the secret kept in {path} (made for you; to make these sheets "
+                       "again on another machine, copy it, or pass {option})").format(path=where, option="--secret"))
     return done
 
 
