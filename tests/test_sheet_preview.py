@@ -27,6 +27,10 @@ def test_preview_on_the_command_line(run_cli):
     assert r.exit_code == 0, r.output
     (got,) = json.loads(r.stdout)
     assert got["exercise"] == "accumulate-three-backward" and got["exact"] and got["distinct"] >= 2
+    assert 2 <= got["answers"] <= got["distinct"]
+    tf = [ex for ex in bank.load() if ex.kind == "concept" and not ex.data.get("choices")][0]
+    (one,) = json.loads(run_cli("sheet", "--preview", tf.id, "--format", "json").stdout)
+    assert one["answers"] == 1              # a true/false question: every variant has the same answer
     assert run_cli("sheet", "--preview", "no-such-exercise").exit_code == 2
 
 

@@ -32,17 +32,21 @@ class Preview:
     draws: int              # seeds drawn (0: every combination gone through)
     examples: tuple[str, ...] = ()
     exact: bool = False
+    answers: int = 0        # distinct right answers among them (what a copied answer gives away)
 
     def to_json(self) -> dict[str, Any]:
         return {"exercise": self.exercise, "space": self.space, "distinct": self.distinct, "draws": self.draws,
-                "exact": self.exact, "examples": list(self.examples)}
+                "exact": self.exact, "answers": self.answers, "examples": list(self.examples)}
 
     def line(self) -> str:
         if self.exact:
-            return ngettext("{id}: {n} distinct variant", "{id}: {n} distinct variants", self.distinct).format(
+            head = ngettext("{id}: {n} distinct variant", "{id}: {n} distinct variants", self.distinct).format(
                 id=self.exercise, n=self.distinct)
-        return _("{id}: at least {n} distinct variants ({draws} seeds drawn; {space} parameter combinations)").format(
-            id=self.exercise, n=self.distinct, draws=self.draws, space=self.space)
+        else:
+            head = _("{id}: at least {n} distinct variants ({draws} seeds drawn; {space} parameter "
+                     "combinations)").format(id=self.exercise, n=self.distinct, draws=self.draws, space=self.space)
+        tail = ngettext("{n} distinct answer", "{n} distinct answers", self.answers).format(n=self.answers)
+        return f"{head}; {tail}"
 
 
 def fingerprint(v: Variant[Any]) -> str:
@@ -85,19 +89,40 @@ def preview(ex: Exercise, draws: int = DRAWS, enumerate_up_to: int = ENUMERATE) 
     if combos <= enumerate_up_to:
         kind = ex.handler
         kept = []
+        answers: set[str] = set()
+        orders = _layouts(ex)
         for params in all_params(ex):
-            v = kind.draw(ex, 0, {**params, **kind.layout(ex, 0)})
-            if kind.distinct(v):
-                kept.append(shown_params(v))
-        return Preview(ex.id, combos * layouts, len(kept) * layouts, 0, tuple(kept[:3]), exact=True)
+            for layout in orders:
+                v = kind.draw(ex, 0, {**params, **layout})
+                if kind.distinct(v):
+                    answers.add(kind.expected_text(v))
+                    if layout is orders[0]:
+                        kept.append(shown_params(v))
+        return Preview(ex.id, combos * layouts, len(kept) * layouts, 0, tuple(kept[:3]), exact=True,
+                       answers=len(answers))
     seen: dict[str, str] = {}
+    found: set[str] = set()
     memo: Memo = {}
     drawn = 0
     for seed in range(draws):
         drawn += 1
         v = bank.variant(ex, seed, memo=memo)
         seen.setdefault(fingerprint(v), shown_params(v))
-    return Preview(ex.id, combos * layouts, len(seen), drawn, tuple(list(seen.values())[:3]))
+        found.add(v.kind.expected_text(v))
+    return Preview(ex.id, combos * layouts, len(seen), drawn, tuple(list(seen.values())[:3]), answers=len(found))
+
+
+def _layouts(ex: Exercise) -> list[dict[str, Any]]:
+    """The layouts seeds give (a concept's orders of choices), each once, found by drawing."""
+    kind = ex.handler
+    want = max(1, kind.layouts(ex))
+    out: dict[str, dict[str, Any]] = {}
+    for seed in range(50 * want):
+        layout = kind.layout(ex, seed)
+        out.setdefault(repr(sorted(layout.items())), layout)
+        if len(out) >= want:
+            break
+    return list(out.values())
 
 
 def shared_variants(items_by_student: Sequence[Sequence[Any]]) -> list[tuple[int, str, int, int]]:

@@ -198,7 +198,9 @@ def _per_student(job: _Job, roster: list[tuple[str, str | None]], output: str | 
         notes.append(_("warning: question {n} ({id}) has {k} distinct variants for {m} students, so some share one "
                        "({command} shows how many it can have)").format(
             n=number, id=ex_id, k=distinct, m=count, command=f"tutor sheet --preview {ex_id}"))
-    files = [_("{n} students: a sheet and an answer key each, next to {path}").format(n=len(roster), path=base),
+    first = base.with_name(f"{base.stem}-{safe_name(roster[0][0])}{base.suffix}").name if roster else ""
+    files = [_("{n} students: a sheet and an answer key each, in {folder} ({first} ...)").format(
+        n=len(roster), folder=base.parent, first=first),
              _("manifest: {path}").format(path=mpath),
              _("{n} questions, seed {seed}").format(n=len(job.chosen), seed=job.seed)]
     return Written(files=files, notes=notes)
