@@ -59,7 +59,9 @@ class Code(ExerciseKind[Answer]):
         if not isinstance(rel, str) or rel.startswith("/") or ".." in Path(rel).parts:
             fail("file", _("must be a path inside the bank folder"), "bank.bad-file")
         if not (root / rel).is_file():
-            fail("file", _("no stub at {path}").format(path=root / rel), "bank.no-stub")
+            near = [d for d in root.iterdir() if d.is_dir() and (d / rel).is_file()] if root.is_dir() else []
+            hint = " " + _("(found in {folder}: pass that folder as the bank)").format(folder=near[0]) if near else ""
+            fail("file", _("no stub at {path}").format(path=root / rel) + hint, "bank.no-stub")
         if not isinstance(item.get("function"), str) or not item["function"].isidentifier():
             fail("function", _("must name the function the learner completes"), "bank.bad-function")
         call = item.get("call", {})
