@@ -379,3 +379,79 @@ def test_a_manifest_with_a_bom_is_read_and_a_damaged_one_explained(run_cli, shee
     damaged.write_text(json.dumps(data))
     r = run_cli("grade", str(nb), "--manifest", str(damaged))
     assert r.exit_code == 2 and "Traceback" not in r.stderr and r.stderr.count("\n") <= 2
+
+
+# ---------------------------------------------------------------- red team, round 2
+
+
+def _judges():
+    import subprocess
+
+    out = subprocess.run(["pgrep", "-f", "grading.judge import serve"], capture_output=True, text=True).stdout
+    return set(out.split())
+
+
+def test_the_judge_reads_nothing_from_the_current_folder_and_leaves_nothing_behind(sheet, tmp_path, monkeypatch):
+    from tutor.features.grading import grade_paths
+
+    made, manifest = sheet
+    nb = _handed_in(made / "sheet-s001-key.ipynb", tmp_path / "lms" / "s001.ipynb")
+    _set_answer(nb, 1, 'answer = "x*(6*x-4)+1"')          # a wrong derive answer: the prover is forked too
+    trap = tmp_path / "cwd"
+    trap.mkdir()
+    marker = tmp_path / "ran"
+    for name in ("json", "sympy", "tutor"):
+        (trap / f"{name}.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    monkeypatch.chdir(trap)
+    before = _judges()
+    report = grade_paths([], notebooks=[nb], manifest=manifest)
+    assert report.results[0].max_score == 3 and not marker.exists()
+    import time
+
+    time.sleep(1)
+    assert _judges() - before == set()
+
+
+def test_folders_that_differ_only_in_capitals_are_never_merged(tmp_path):
+    from tutor.features.grading import grade_paths, render
+
+    root = Path(__file__).resolve().parents[1]
+    for folder, source in (("ada", root / "exercises" / "code" / "a_mean_square_grad.py"),
+                           ("Ada", root / "solutions" / "code" / "a_mean_square_grad.py")):
+        (tmp_path / "subs" / folder).mkdir(parents=True)
+        (tmp_path / "subs" / folder / "a_mean_square_grad.py").write_text(source.read_text())
+    roster = tmp_path / "r.csv"
+    roster.write_text("id\nada\n")
+    report = grade_paths([tmp_path / "subs"], seed=1, roster=roster)
+    students = [r.student for r in report.results]
+    assert sorted(students) == ["Ada", "ada"] and any(r.flags for r in report.results if r.student == "Ada")
+    assert "Ada" in render(report, "csv")
+
+
+def test_a_line_break_inside_a_quoted_roster_name_is_part_of_the_name(tmp_path):
+    from tutor.bank.roster import read_roster
+
+    roster = tmp_path / "r.csv"
+    roster.write_text('id,name\ns1,"Ada\x0cs2"\ns3,"Lin\u2028s4"\n', encoding="utf-8")
+    assert [sid for sid, _name in read_roster(roster)] == ["s1", "s3"]
+
+
+def test_the_account_sheet_secret_is_refused_when_it_is_not_yours_alone(tmp_path, monkeypatch):
+    import os
+
+    from tutor.features.sheets.write import local_secret
+    from tutor.foundation.errors import TutorError
+
+    monkeypatch.setenv("TUTOR_DATA", str(tmp_path / "data"))
+    text, path = local_secret()
+    assert len(text) >= 32 and (path.stat().st_mode & 0o777) == 0o600 and local_secret()[0] == text
+    path.chmod(0o644)
+    with pytest.raises(TutorError):
+        local_secret()
+    path.unlink()
+    planted = tmp_path / "planted"
+    planted.write_text("attacker-knows-this-secret\n")
+    planted.chmod(0o600)
+    os.symlink(planted, path)
+    with pytest.raises(TutorError):
+        local_secret()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import re
 from pathlib import Path
 
@@ -19,7 +20,7 @@ def read_roster(path: str | Path) -> list[tuple[str, str | None]]:
                          code="roster.unreadable") from None
     except UnicodeDecodeError:
         raise TutorError(_("{path}: the roster must be UTF-8 text").format(path=path), code="roster.encoding") from None
-    reader = csv.reader(text.splitlines())
+    reader = csv.reader(io.StringIO(text, newline=""))      # a line break inside a quoted name stays in it
     header = next(reader, None)
     if not header:
         raise TutorError(_("{path}: the roster is empty (expected a header row with an 'id' column)").format(

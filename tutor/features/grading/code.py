@@ -233,7 +233,9 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
         found.skipped += review
         subs: list[Any] = [*found.submissions, *nb_jobs]
         inputs = Inputs.choose(seed, secret, plan)
-        settings = settings_of(inputs, timeout, [by_id[s.exercise] for s in found.submissions], manifest, plan)
+        graded = [by_id[s.exercise] for s in found.submissions] + [by_id[p.exercise] for job in nb_jobs
+                                                                    for p in job.planned if p.exercise in by_id]
+        settings = settings_of(inputs, timeout, graded, manifest, plan)
         logged_isolation, done, inputs = resumed(progress_file, settings, inputs)
         todo = [s for s in subs if s.key not in done]
         report = GradingReport(skipped=found.skipped, isolation=logged_isolation or {}, inputs=inputs.to_json(),

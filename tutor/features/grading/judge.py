@@ -52,10 +52,17 @@ class Judge:
         return Judgement(**reply["judgement"])
 
     def _start(self) -> None:
-        code = "from tutor.features.grading.judge import serve; serve()"
+        import tutor
+
+        # -I: nothing from the current folder (a student's download folder may hold a json.py) or the user's
+        # site; the tutor itself from where this one was imported; its own session, so that closing it ends
+        # the prover it forks too
+        home = str(Path(tutor.__file__).resolve().parent.parent)
+        code = f"import sys; sys.path.insert(0, {home!r}); from tutor.features.grading.judge import serve; serve()"
         env = {k: v for k, v in os.environ.items() if len(k) + len(v) < 32768}    # what it needs, never a giant
-        self.proc = subprocess.Popen([sys.executable, "-c", code, self.directory or ""], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True, env=env)
+        self.proc = subprocess.Popen([sys.executable, "-I", "-c", code, self.directory or "", str(os.getpid())],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     close_fds=True, env=env, cwd="/", start_new_session=True)
         self._ask(None, START_TIMEOUT)
 
     def _ask(self, job: dict[str, Any] | None, timeout: float) -> dict[str, Any]:
@@ -81,13 +88,32 @@ class Judge:
             raise Overrun(_("the judge stopped while judging the answer")) from None
 
     def close(self) -> None:
+        """End the judge and everything it started (its prover): the whole process group."""
         if self.proc is not None:
+            import signal
+
             try:
-                self.proc.kill()
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            try:
                 self.proc.wait(5)
             except (OSError, subprocess.TimeoutExpired):
                 pass
             self.proc = None
+
+
+def _die_with(parent: int) -> None:  # pragma: no cover - runs in the judge and its prover
+    """Be killed when the grader dies (Linux), whatever kills it; a grader already gone: exit now."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)       # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        os._exit(0)
 
 
 def serve() -> None:  # pragma: no cover - runs in the judge process
@@ -98,6 +124,10 @@ def serve() -> None:  # pragma: no cover - runs in the judge process
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
     except (ValueError, OSError):
         pass
+    if len(sys.argv) > 2 and sys.argv[2].isdigit():
+        _die_with(int(sys.argv[2]))
+        judge = os.getpid()
+        os.register_at_fork(after_in_child=lambda: _die_with(judge))      # the prover dies with the judge
     from ... import bank
 
     directory = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] else None

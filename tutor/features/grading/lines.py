@@ -62,17 +62,26 @@ def _roster_spelling(report: GradingReport, names: dict[str, str | None]) -> Non
     folded: dict[str, list[str]] = {}
     for sid in names:
         folded.setdefault(sid.strip().casefold(), []).append(sid)
-    renamed: dict[str, str] = {}
-    for r in report.results:
-        if r.student in names:
-            continue
-        match = folded.get(r.student.strip().casefold(), [])
+    present = {r.student for r in report.results}
+    targets: dict[str, set[str]] = {}
+    for student in present - set(names):
+        match = folded.get(student.strip().casefold(), [])
         if len(match) == 1:
-            renamed[r.student] = match[0]
-            r.student = match[0]
-    for was, now in sorted(renamed.items()):
+            targets.setdefault(match[0], set()).add(student)
+    for sid, folders in sorted(targets.items()):
+        if sid in present or len(folders) > 1:        # never two folders merged into one student's line
+            for r in report.results:
+                if r.student in folders:
+                    r.flags.append(_("{folder} is {student} of the roster but for capitals or spaces, and {student} "
+                                     "also handed in: not merged, look at both").format(
+                        folder=clean_name(r.student), student=clean_name(sid)))
+            continue
+        (folder,) = folders
+        for r in report.results:
+            if r.student == folder:
+                r.student = sid
         report.notes.append(_("{folder} graded as {student} (the roster's spelling)").format(
-            folder=clean_name(was), student=clean_name(now)))
+            folder=clean_name(folder), student=clean_name(sid)))
 
 
 def _missing_notebooks(report: GradingReport, sheet: Any, names: dict[str, str | None]) -> list[SubmissionResult]:

@@ -307,6 +307,9 @@ def grade_notebook(job: NotebookJob, by_id: Mapping[str, Exercise], run_code: An
                 flags.append(_("question {n}: {why}: review by hand").format(n=p.number, why=exc))
                 tests.append(TestResult.failed(name, _("not judged: {why}").format(why=exc)))
                 continue
+            if judged.invalid:
+                flags.append(_("question {n}: the answer could not be read ({why}): review by hand").format(
+                    n=p.number, why=judged.invalid))
             tests.append(TestResult.judged(name, judged, text))
         except TutorError as exc:               # a variant that cannot be drawn costs that question, never the batch
             tests.append(TestResult.failed(name, _("grader error: {reason}").format(reason=exc.one_line())))

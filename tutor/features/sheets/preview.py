@@ -21,7 +21,9 @@ from ...foundation.i18n import _, ngettext
 from ...foundation.text import clean
 
 DRAWS = 400
-ENUMERATE = 2000          # parameter combinations gone through one by one (the count is then exact)
+ENUMERATE = 600           # variants (parameters x layouts) gone through one by one (the count is then exact)
+BUDGET = 20.0             # seconds of sampling at most
+MAX_LAYOUTS = 24          # orders of choices gone through one by one (4 choices); more are sampled
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def preview(ex: Exercise, draws: int = DRAWS, enumerate_up_to: int = ENUMERATE) 
 
     layouts = max(1, ex.handler.layouts(ex))
     combos = input_space(ex)
-    if combos <= enumerate_up_to:
+    if combos * min(layouts, MAX_LAYOUTS) <= enumerate_up_to and layouts <= MAX_LAYOUTS:
         kind = ex.handler
         kept = []
         answers: set[str] = set()
@@ -104,7 +106,12 @@ def preview(ex: Exercise, draws: int = DRAWS, enumerate_up_to: int = ENUMERATE) 
     found: set[str] = set()
     memo: Memo = {}
     drawn = 0
+    import time
+
+    start = time.monotonic()
     for seed in range(draws):
+        if time.monotonic() - start > BUDGET:
+            break
         drawn += 1
         v = bank.variant(ex, seed, memo=memo)
         seen.setdefault(fingerprint(v), shown_params(v))

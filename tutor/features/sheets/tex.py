@@ -60,9 +60,12 @@ PREAMBLE = r"""\documentclass[11pt,a4paper]{article}
 """
 
 
+_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)}
+
+
 def escape(text: str) -> str:
-    """Text safe in LaTeX's text mode."""
-    return "".join(_SPECIAL.get(ch, ch) for ch in str(text))
+    """Text safe in LaTeX's text mode (bidirectional controls dropped: they would reorder what follows)."""
+    return "".join(_SPECIAL.get(ch, ch) for ch in str(text) if ch not in _BIDI)
 
 
 def _tt(text: str) -> str:

@@ -207,26 +207,52 @@ def _per_student(job: _Job, roster: list[tuple[str, str | None]], output: str | 
 
 
 def local_secret() -> tuple[str, Path]:
-    """This account's sheet secret (made once, readable by the account only) and where it is kept."""
+    """This account's sheet secret and where it is kept: made once (written whole, then linked into place,
+    so a concurrent run reads it whole or makes it), a file of this account's own, readable by it only,
+    never through a link."""
     import secrets
+    import stat
+    import tempfile
 
     from ...foundation.paths import data_dir
 
     path = data_dir() / "sheet-secret"
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not os.path.lexists(path):
+        fd, tmp = tempfile.mkstemp(prefix=".sheet-secret-", dir=path.parent)     # mode 0600
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(secrets.token_hex(32) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, path)                    # fails if another run made it first: theirs is kept
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(tmp)
+
+    def bad(why: str) -> TutorError:
+        return TutorError(_("the sheet secret {path} cannot be used: {why}; pass {option} (or set {variable})")
+                          .format(path=path, why=why, option="--secret", variable="TUTOR_SHEET_SECRET"),
+                          code="sheet.bad-secret")
+
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        text = path.read_text(encoding="utf-8").strip()
-        if not text:
-            raise TutorError(_("{path} is empty: delete it (a new secret is made) or pass {option}").format(
-                path=path, option="--secret"), code="sheet.bad-secret") from None
-        return text, path
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(secrets.token_hex(32) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    return path.read_text(encoding="utf-8").strip(), path
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise bad(_("a link, not a file") if os.path.islink(path) else (exc.strerror or str(exc))) from None
+    with os.fdopen(fd, "rb") as secret_file:
+        info = os.fstat(secret_file.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+            raise bad(_("it must be a file of yours that only you can read (chmod 600)"))
+        raw = secret_file.read(4096)
+    try:
+        text = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise bad(_("it is not text")) from None
+    if len(text) < 16:
+        raise bad(_("it is shorter than 16 characters"))
+    return text, path
 
 
 def _variants(made: list[Sheet]) -> dict[str, dict[str, Any]]:
