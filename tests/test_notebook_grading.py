@@ -12,16 +12,22 @@ from tutor.bank import handouts
 IDS = ("accumulate-three-backward", "chain-rule-sin-power", "code-b-linreg-manual")
 
 
-@pytest.fixture()
-def sheet(run_cli, tmp_path):
-    """Three students' notebooks (a predict, a derive and a code question) and the keys; the manifest."""
+@pytest.fixture(scope="module")
+def sheet(tmp_path_factory):
+    """Three students' notebooks (a predict, a derive and a code question) and the keys; the manifest
+    (made once: the tests grade copies)."""
+    from click.testing import CliRunner
+
+    from tutor.cli import main
+
+    tmp_path = tmp_path_factory.mktemp("sheet")
     roster = tmp_path / "roster.csv"
     roster.write_text("id,name\ns001,Ada\ns002,Lin\ns003,Grace\n")
     out = tmp_path / "made"
     args = ["sheet", "--seed", "5", "--format", "ipynb", "--students", str(roster), "-o", str(out) + "/"]
     for ex_id in IDS:
         args += ["--exercise", ex_id]
-    r = run_cli(*args, env={"TUTOR_SHEET_SECRET": "s3cret"})
+    r = CliRunner().invoke(main, args, env={"TUTOR_SHEET_SECRET": "s3cret"}, catch_exceptions=False)
     assert r.exit_code == 0, r.output
     return out, out / "sheet-manifest.json"
 
