@@ -2,6 +2,7 @@
 manifest and the notebook's metadata (never the file name), every doubt flagged, no notebook stopping the batch."""
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -461,3 +462,16 @@ def test_the_account_sheet_secret_is_refused_when_it_is_not_yours_alone(tmp_path
     os.symlink(planted, path)
     with pytest.raises(TutorError):
         local_secret()
+
+
+def test_a_bank_given_by_a_relative_path_reaches_the_judge(sheet, tmp_path, monkeypatch):
+    """The judge runs in / : the bank's path it is given must not depend on the grader's folder."""
+    from tutor.features.grading import grade_paths
+
+    made, manifest = sheet
+    root = Path(__file__).resolve().parents[1]
+    shutil.copytree(root / "exercises", tmp_path / "mybank")
+    nb = _handed_in(made / "sheet-s001-key.ipynb", tmp_path / "lms" / "s001.ipynb")
+    monkeypatch.chdir(tmp_path)
+    report = grade_paths([], notebooks=[nb], manifest=manifest, directory="mybank")
+    assert report.results[0].score == 3, report.results[0].to_json()

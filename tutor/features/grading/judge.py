@@ -35,7 +35,7 @@ class Judge:
     """A judge process for one batch (thread-safe: one answer at a time)."""
 
     def __init__(self, directory: str | Path | None, timeout: float = 10.0) -> None:
-        self.directory = str(directory) if directory is not None else None
+        self.directory = str(Path(directory).resolve()) if directory is not None else None   # it runs in /
         self.timeout = timeout
         self.proc: subprocess.Popen[bytes] | None = None
         self.lock = threading.Lock()
