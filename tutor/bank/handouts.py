@@ -63,27 +63,46 @@ def read_answers(notebook: dict[str, Any] | str | Path) -> list[dict[str, Any]]:
             continue
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else source
-        first = source.split("\n", 1)[0].strip()
-        m = MARKER.match(first) or LEGACY_MARKER.match(first)
-        if m is None:
+        found = parse_marker(source.split("\n", 1)[0])
+        if found is None:
             continue
-        found = m.groupdict()
-        out.append({"token": found.get("token"), "exercise": found.get("id"),
-                    "seed": int(found["seed"]) if found.get("seed") else None,
-                    "question": int(found["number"]) if found["number"] else None,
-                    "answer": _assigned_answer(source), "source": source})
+        out.append({**found, "answer": _assigned_answer(source), "source": source})
     return out
 
 
+def parse_marker(line: str) -> dict[str, Any] | None:
+    """An answer cell's first line read: ``{"token", "exercise", "seed", "question"}`` (a marker made
+    before tokens names the exercise and seed, a marker with a token names neither), or None."""
+    line = line.lstrip("\ufeff").strip()
+    m = MARKER.match(line) or LEGACY_MARKER.match(line)
+    if m is None:
+        return None
+    found = m.groupdict()
+    return {"token": found.get("token"), "exercise": found.get("id"),
+            "seed": int(found["seed"]) if found.get("seed") else None,
+            "question": int(found["number"]) if found["number"] else None}
+
+
+def assigned_answer(tree: ast.Module) -> ast.expr | None:
+    """What the cell's code assigns to ``answer`` last (``answer = ...`` or ``answer: str = ...``)."""
+    found: ast.expr | None = None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id == "answer":
+            found = value
+    return found
+
+
 def _assigned_answer(source: str) -> str | None:
-    """The string assigned to ``answer`` (parsed, never run); None when there is none."""
+    """The constant assigned to ``answer``, as text (parsed, never run); None when there is none."""
     try:
         tree = ast.parse(source)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    found = None
-    for node in tree.body:
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-                and node.targets[0].id == "answer" and isinstance(node.value, ast.Constant)):
-            found = str(node.value.value)
-    return found
+    value = assigned_answer(tree)
+    return str(value.value) if isinstance(value, ast.Constant) else None

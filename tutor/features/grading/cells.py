@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ...bank.handouts import LEGACY_MARKER, MARKER
+from ...bank.handouts import assigned_answer, parse_marker
 from ...foundation.i18n import _
 from ...foundation.text import clean_name
 from .submissions import Unreadable, read_source
@@ -64,14 +64,10 @@ def answer_cells(nb: dict[str, Any]) -> list[Cell]:
             source = "".join(s for s in source if isinstance(s, str))
         if not isinstance(source, str):
             continue
-        first = source.lstrip("\ufeff").split("\n", 1)[0].strip()
-        m = MARKER.match(first)
-        if m:
-            out.append(Cell(_int(m.group("number")), m.group("token"), source))
-            continue
-        m = LEGACY_MARKER.match(first)
-        if m:
-            out.append(Cell(_int(m.group("number")), None, source, (m.group("id"), int(m.group("seed")))))
+        marker = parse_marker(source.split("\n", 1)[0])
+        if marker is not None:
+            legacy = (marker["exercise"], marker["seed"]) if marker["exercise"] else None
+            out.append(Cell(marker["question"], marker["token"], source, legacy))
             continue
         tutor = table(table(cell.get("metadata")).get("tutor"))
         number = tutor.get("question")
@@ -88,13 +84,6 @@ def table(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _int(text: str | None) -> int | None:
-    try:
-        return int(text) if text else None
-    except ValueError:
-        return None
-
-
 def typed_answer(source: str) -> tuple[str | None, str | None]:
     """(the text assigned to ``answer``, None), or (None, why it cannot be read); parsed, never run.
 
@@ -104,16 +93,7 @@ def typed_answer(source: str) -> tuple[str | None, str | None]:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None, _("the cell is not valid Python, so its answer cannot be read")
-    found: ast.expr | None = None
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target, value = node.targets[0], node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            target, value = node.target, node.value
-        else:
-            continue
-        if isinstance(target, ast.Name) and target.id == "answer":
-            found = value
+    found = assigned_answer(tree)
     if found is None:
         return "", None
     if isinstance(found, ast.Constant) and isinstance(found.value, str):
@@ -131,7 +111,7 @@ def notebook_code(source: str) -> str:
     notebook command (``%matplotlib``, ``!pip``) become ``pass``; the marker line (a comment) gives
     ``display`` a meaning (Jupyter's, printed), line numbers unchanged."""
     lines = source.split("\n")
-    if lines and (MARKER.match(lines[0].strip()) or LEGACY_MARKER.match(lines[0].strip())):
+    if lines and parse_marker(lines[0]) is not None:
         lines[0] = "display = print  " + lines[0].strip()
     try:
         compile("\n".join(lines), "<cell>", "exec", dont_inherit=True)
