@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,17 @@ ITEM_KEYS = {"id", "points", "tests", "weights", "visible", "autograd"}
 MAX_TESTS = 20
 
 
+def split_points(points: float, weights: Sequence[float]) -> list[float]:
+    """``points`` split by weight into whole hundredths that add up exactly (largest remainders first)."""
+    cents = round(points * 100)
+    total = sum(weights)
+    raw = [cents * w / total for w in weights]
+    parts = [math.floor(r) for r in raw]
+    for i in sorted(range(len(raw)), key=lambda i: raw[i] - parts[i], reverse=True)[:cents - sum(parts)]:
+        parts[i] += 1
+    return [p / 100 for p in parts]
+
+
 @dataclass(frozen=True)
 class Item:
     """One exercise of the assignment."""
@@ -53,14 +64,7 @@ class Item:
 
     def test_points(self) -> list[float]:
         """The points of each test: the item's points split by weight, in hundredths, adding up exactly."""
-        weights = self.weights or (1.0,) * self.tests
-        cents = round(self.points * 100)
-        total = sum(weights)
-        raw = [cents * w / total for w in weights]
-        parts = [math.floor(r) for r in raw]
-        for i in sorted(range(len(raw)), key=lambda i: raw[i] - parts[i], reverse=True)[:cents - sum(parts)]:
-            parts[i] += 1
-        return [p / 100 for p in parts]
+        return split_points(self.points, self.weights or (1.0,) * self.tests)
 
     def visibility(self, index: int) -> str:
         """Gradescope's visibility of test ``index``: visible, or after_due_date."""

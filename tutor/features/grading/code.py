@@ -31,11 +31,11 @@ from ...bank.kinds.code import Code
 from ...foundation.errors import TutorError
 from ...foundation.i18n import _
 from ...foundation.text import clean_name, decode_source
-from .assignment import Assignment, load_assignment
+from .assignment import Assignment, load_assignment, split_points
 from .cells import notebook_code
 from .judge import Judge
 from .lines import finish
-from .notebooks import SHEET, Manifest, NotebookJob, grade_notebook, load_manifest, plan_notebooks
+from .notebooks import SHEET, Manifest, NotebookJob, failed_questions, grade_notebook, load_manifest, plan_notebooks
 from .progress import append, resumed, settings_of
 from .results import GradingReport, SubmissionResult, TestResult
 from .submissions import Found, Submission, discover, restrict
@@ -235,7 +235,7 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
         inputs = Inputs.choose(seed, secret, plan)
         graded = [by_id[s.exercise] for s in found.submissions] + [by_id[p.exercise] for job in nb_jobs
                                                                     for p in job.planned if p.exercise in by_id]
-        settings = settings_of(inputs, timeout, graded, manifest, plan)
+        settings = settings_of(inputs, timeout, graded, sheet.digest if sheet is not None else None, plan)
         logged_isolation, done, inputs = resumed(progress_file, settings, inputs)
         todo = [s for s in subs if s.key not in done]
         report = GradingReport(skipped=found.skipped, isolation=logged_isolation or {}, inputs=inputs.to_json(),
@@ -327,7 +327,7 @@ def _notebook(job: NotebookJob, by_id: Mapping[str, Exercise], pool: Any, wall: 
         graded = grade_one(sub, ex, pool, Inputs("fixed", seed=planned.seed), wall, variants=variants)
         if graded.output:
             printed.append(f"[{name}]\n{graded.output}")
-        shares = split_point(len(graded.tests))
+        shares = split_points(1, [1.0] * max(1, len(graded.tests)))
         return [TestResult(f"{name} {t.name.split(' ', 1)[-1]}", share if t.score >= t.max_score > 0 else 0.0,
                            share, t.output, t.misconception) for t, share in zip(graded.tests, shares)]
 
@@ -336,16 +336,6 @@ def _notebook(job: NotebookJob, by_id: Mapping[str, Exercise], pool: Any, wall: 
     except Exception as exc:        # the grader's own failure: this notebook's line, not the batch
         why = _("grader error: {reason}").format(reason=f"{type(exc).__name__}: {exc}"[:300])
         return SubmissionResult(job.student, SHEET, clean_name(job.path, 300), "grader-error",
-                                [TestResult.failed(f"{p.number}. {p.exercise}", why) for p in job.planned], "",
-                                [why])
+                                failed_questions(job.planned, why), "", [why])
     result.output = "\n".join(printed)[:8000]
     return result
-
-
-def split_point(n: int) -> list[float]:
-    """One point split into n shares of whole hundredths, adding up to exactly 1."""
-    n = max(1, n)
-    parts = [100 // n] * n
-    for i in range(100 - sum(parts)):
-        parts[i] += 1
-    return [p / 100 for p in parts]

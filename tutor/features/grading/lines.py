@@ -17,8 +17,8 @@ from ...bank.roster import read_roster
 from ...foundation.i18n import _
 from ...foundation.text import clean_name
 from .assignment import Assignment, apply
-from .notebooks import SHEET
-from .results import GradingReport, SubmissionResult, TestResult
+from .notebooks import SHEET, failed_questions
+from .results import GradingReport, SubmissionResult
 
 
 def finish(report: GradingReport, plan: Assignment | None, roster: str | Path | None,
@@ -95,9 +95,7 @@ def _missing_notebooks(report: GradingReport, sheet: Any, names: dict[str, str |
     for sid in missing:
         if sid in names:
             why = _("not submitted: no notebook from this student")
-            lines.append(SubmissionResult(sid, SHEET, "", "not-submitted",
-                                          [TestResult.failed(f"{p.number}. {p.exercise}", why)
-                                           for p in sheet.students[sid]]))
+            lines.append(SubmissionResult(sid, SHEET, "", "not-submitted", failed_questions(sheet.students[sid], why)))
     unlisted = [sid for sid in missing if sid not in names]
     if unlisted:
         report.notes.append(_("no notebook from: {students} (with {option}, they get a line each)").format(

@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ... import bank
 from ...bank import Exercise
 from ...bank.handouts import variants_of
 from ...foundation.errors import TutorError
@@ -79,6 +78,7 @@ class Manifest:
     tokens: dict[str, dict[str, Any]]            # token -> {"exercise", "seed"}
     sheets: dict[str, str]                       # student id -> the stem of the sheet file written for them
     secret: bool = True                          # were the variants drawn under a secret (not from the seed)?
+    digest: str = ""                             # of the file's bytes (a resumed batch compares it)
 
 
 def load_manifest(path: str | Path, by_id: Mapping[str, Exercise]) -> Manifest:
@@ -114,7 +114,8 @@ def load_manifest(path: str | Path, by_id: Mapping[str, Exercise]) -> Manifest:
         raise bad(_("it names exercises the bank does not have: {ids}").format(ids=", ".join(unknown[:5])))
     if not students and not shared:
         raise bad(_("it plans no question"))
-    return Manifest(students, shared, tokens, sheets, data.get("variants_from") in ("secret", "local-secret"))
+    return Manifest(students, shared, tokens, sheets, data.get("variants_from") in ("secret", "local-secret"),
+                    hashlib.sha256(raw).hexdigest()[:16])
 
 
 def _planned(questions: object) -> list[Planned]:
@@ -240,23 +241,18 @@ def _from_name(path: Path, root: Path | None = None) -> str:
 
 # ------------------------------------------------------------------ grading
 
-def grade_notebook(job: NotebookJob, by_id: Mapping[str, Exercise], run_code: Any,
-                   judge: Any = None) -> SubmissionResult:
+def grade_notebook(job: NotebookJob, by_id: Mapping[str, Exercise], run_code: Any, judge: Any) -> SubmissionResult:
     """Every planned question of the notebook, one point each.  ``run_code(exercise, planned, source,
     name)`` grades a code answer in the sandbox and returns its tests (scores adding up to at most one
     point); ``judge(exercise id, seed, text)`` judges a typed answer (:class:`.judge.Judge`: in a child
-    process, under a time limit; raises :class:`.judge.Overrun`), by default in this process."""
+    process, under a time limit; raises :class:`.judge.Overrun`)."""
     from .judge import Overrun
 
-    def in_process(ex_id: str, seed: int, text: str) -> Any:
-        return bank.grade(bank.variant(by_id[ex_id], seed), text)
-
-    judge = judge or in_process
     shown = clean_name(job.path, 300)
     if job.problem is not None:
         why = _("the notebook could not be read: {why}").format(why=job.problem)
         return SubmissionResult(job.student, SHEET, shown, "unreadable",
-                                [TestResult.failed(_question_name(p), why) for p in job.planned],
+                                failed_questions(job.planned, why),
                                 flags=[why])
     flags = list(job.flags)
     tests: list[TestResult] = []
@@ -319,3 +315,8 @@ def grade_notebook(job: NotebookJob, by_id: Mapping[str, Exercise], run_code: An
 
 def _question_name(p: Planned) -> str:
     return f"{p.number}. {p.exercise}"
+
+
+def failed_questions(planned: Sequence[Planned], why: str) -> list[TestResult]:
+    """A test earning nothing for each planned question, with the same reason (not read, not submitted)."""
+    return [TestResult.failed(_question_name(p), why) for p in planned]

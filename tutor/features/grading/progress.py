@@ -28,7 +28,7 @@ def append(log: Any, record: dict[str, Any]) -> None:
 
 
 def settings_of(inputs: Inputs, timeout: float, exercises: Sequence[Exercise],
-              manifest: str | Path | None = None, plan: Any = None) -> dict[str, Any]:
+              manifest_digest: str | None = None, plan: Any = None) -> dict[str, Any]:
     """What a resumed batch must share with the interrupted one for its grades to stand: the inputs (for a
     secret, a keyed fingerprint of it, never the secret), the limits, the exercises, the manifest, and what
     the assignment runs (tests per exercise, autograd; points and visibility are applied afterwards)."""
@@ -39,11 +39,8 @@ def settings_of(inputs: Inputs, timeout: float, exercises: Sequence[Exercise],
     runs = sorted([i.exercise, i.tests, i.autograd] for i in plan.items) if plan is not None else None
     out = {"inputs": inputs.policy, "seed": inputs.seed if inputs.policy == "fixed" else None, "secret": secret,
            "timeout": timeout, "exercises": bank_hash, "assignment": runs}
-    if manifest is not None:
-        try:
-            out["manifest"] = hashlib.sha256(Path(manifest).read_bytes()).hexdigest()[:16]
-        except OSError:
-            out["manifest"] = None
+    if manifest_digest is not None:
+        out["manifest"] = manifest_digest   # (the manifest is read once, by the notebook grader)
     return out
 
 
