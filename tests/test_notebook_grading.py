@@ -252,6 +252,14 @@ def _set_answer(path, index, *lines):
     _edit(path, change)
 
 
+def _at_return(nb, change):
+    """Edit the code question's cell (the third answer cell) at its return line: change(lines, index)."""
+    c = _answer_cells(nb)[2]
+    src = "".join(c["source"]).rstrip("\n").split("\n")
+    change(src, next(i for i, line in enumerate(src) if line.strip().startswith("return")))
+    c["source"] = "\n".join(src)
+
+
 def test_an_answer_that_takes_for_ever_to_judge_costs_only_that_question(run_cli, sheet, tmp_path):
     made, manifest = sheet
     slow = _handed_in(made / "sheet-s001.ipynb", tmp_path / "lms" / "s001.ipynb")
@@ -285,14 +293,10 @@ def test_a_line_that_starts_with_percent_inside_an_expression_is_python(run_cli,
     made, manifest = sheet
     nb = _handed_in(made / "sheet-s001-key.ipynb", tmp_path / "lms" / "s001.ipynb")
 
-    def continued(nb):
-        c = _answer_cells(nb)[2]
-        src = "".join(c["source"]).rstrip("\n").split("\n")
-        ret = next(i for i, line in enumerate(src) if line.strip().startswith("return"))
+    def continued(src, ret):
         src[ret:ret] = ["    msg = ('a is %.3f'", "           % a.item())"]
-        c["source"] = "\n".join(src)
 
-    _edit(nb, continued)
+    _edit(nb, lambda nb: _at_return(nb, continued))
     assert _by_student(_grade(run_cli, manifest, nb))["s001"]["score"] == 3
 
 
@@ -300,14 +304,10 @@ def test_a_cell_that_needs_another_cell_is_flagged(run_cli, sheet, tmp_path):
     made, manifest = sheet
     nb = _handed_in(made / "sheet-s001-key.ipynb", tmp_path / "lms" / "s001.ipynb")
 
-    def helper_elsewhere(nb):
-        c = _answer_cells(nb)[2]
-        src = "".join(c["source"]).rstrip("\n").split("\n")
-        ret = next(i for i, line in enumerate(src) if line.strip().startswith("return"))
+    def helper_elsewhere(src, ret):
         src[ret] = "    return helper(a)"
-        c["source"] = "\n".join(src)
 
-    _edit(nb, helper_elsewhere)
+    _edit(nb, lambda nb: _at_return(nb, helper_elsewhere))
     got = _by_student(_grade(run_cli, manifest, nb))["s001"]
     assert got["score"] == 2 and any("3" in f for f in got["flags"])
 

@@ -27,13 +27,13 @@ class PdfError(TutorError):
     """The TeX engine ran but produced no PDF (exit status 1)."""
 
 
+def _first_on_path(names: tuple[str, ...]) -> str | None:
+    return next((found for found in map(shutil.which, names) if found), None)
+
+
 def tex_engine() -> str | None:
     """The first TeX engine on PATH (pdflatex, xelatex, lualatex), or None."""
-    for name in TEX_ENGINES:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
+    return _first_on_path(TEX_ENGINES)
 
 
 def no_engine_message() -> str:
@@ -48,11 +48,8 @@ def wide_characters(text: str) -> list[str]:
 
 
 def unicode_engine() -> str | None:
-    for name in UNICODE_ENGINES:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
+    """The first TeX engine on PATH that reads Unicode text (xelatex, lualatex), or None."""
+    return _first_on_path(UNICODE_ENGINES)
 
 
 def font_for(chars: list[str]) -> str | None:
