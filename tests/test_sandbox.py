@@ -33,6 +33,16 @@ SECRET_ENV = "TUTOR_TEST_GRADER_SECRET"
 CLEAR_STATUSES = {"ok", "invalid", "timeout", "crashed", "no-result", "unreadable"}
 
 # what an honest submission computes (each attack below starts from it)
+# every pid a job might reach: listed if it may list /proc (it may not, where each job is shown only itself)
+PIDS = '''
+def _pids():
+    import os as _o
+    try:
+        listed = [p for p in _o.listdir("/proc") if p.isdigit()]
+    except OSError:
+        listed = []
+    return sorted(set(listed) | {str(n) for n in range(1, 100)}, key=int)
+'''
 HONEST = '''
 import torch
 
@@ -212,7 +222,7 @@ def descend(**k):
     return _honest(**k).item()
 '''
 
-SPY = '''
+SPY = PIDS + '''
 import builtins, os, sys
 
 PREFIX = "LEAK" + "MARK-"                       # never written whole here: only the victim's text holds it
@@ -261,7 +271,7 @@ def descend(**k):
                         _look("file " + path, fh.read(1 << 20), found)
                 except OSError:
                     pass
-    for pid in os.listdir("/proc"):
+    for pid in _pids():
         if pid.isdigit():
             for what in ("environ", "cmdline"):
                 try:
@@ -273,7 +283,7 @@ def descend(**k):
     return 0.0
 '''
 
-DESCRIPTORS = HONEST + '''
+DESCRIPTORS = HONEST + PIDS + '''
 import json, os
 
 VALUES = []
@@ -295,7 +305,7 @@ def descend(**k):
     if len(VALUES) == 1:
         print("FDS " + json.dumps(sorted(mine.items())))
         me = os.readlink("/proc/self")
-        for pid in os.listdir("/proc"):             # the worker's descriptors (its control socket ...)
+        for pid in _pids():             # the worker's descriptors (its control socket ...)
             if pid.isdigit() and pid != me:
                 try:
                     fds = os.listdir("/proc/%s/fd" % pid)
@@ -381,7 +391,7 @@ def descend(**k):
     return 0.0
 '''
 
-ENVIRONMENT = '''
+ENVIRONMENT = PIDS + '''
 import json, os
 
 DONE = []
@@ -391,7 +401,7 @@ def descend(**k):
     if not DONE:
         DONE.append(1)
         print("ENV " + json.dumps(dict(os.environ), sort_keys=True))
-        for pid in os.listdir("/proc"):
+        for pid in _pids():
             if pid.isdigit():
                 try:
                     with open("/proc/%s/environ" % pid, "rb") as fh:

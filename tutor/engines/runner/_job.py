@@ -13,46 +13,8 @@ import signal
 import sys
 import types
 
-PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 24, 47, 4
-PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
 MAX_JOB = 8 << 20
 OUTPUT_FILE = ".output"
-
-
-class _CapHeader(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-
-class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
-
-
-def drop_capabilities():
-    """No capability left, none to regain: the bounding set emptied, no new privileges, a syscall filter."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    for cap in range(64):
-        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
-    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
-    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-        fail_setup("no_new_privs")   # noqa: F821 - defined in _worker.py
-    header, data = _CapHeader(0x20080522, 0), (_CapData * 2)()
-    if libc.capset(ctypes.byref(header), ctypes.byref(data)) != 0:
-        fail_setup("capset")   # noqa: F821
-
-
-def install_seccomp():
-    libc = ctypes.CDLL(None, use_errno=True)
-    program = CONFIG.get("seccomp")   # noqa: F821 - the worker's configuration
-    if program:
-        raw = bytes.fromhex(program)
-        buf = ctypes.create_string_buffer(raw, len(raw))
-
-        class _Prog(ctypes.Structure):
-            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
-        prog = _Prog(len(raw) // 8, ctypes.cast(buf, ctypes.c_void_p))
-        if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:
-            fail_setup("seccomp")   # noqa: F821
 
 
 def set_limits(limits, mode):
@@ -346,6 +308,8 @@ def run_job(chan_fd, limits, mode):
     os.close(out)
     sys.stdout = sys.stderr = Capped(int(limits["output_bytes"]) * 4)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)      # a file over the size limit fails to grow, it does not kill
+    if mode == "sandbox" and CONFIG.get("landlock"):   # noqa: F821 - before the limit on open files
+        hide_other_processes()   # noqa: F821
     set_limits(limits, mode)
     if mode == "sandbox":
         drop_capabilities()

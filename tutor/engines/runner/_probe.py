@@ -53,6 +53,12 @@ def do_probe(job, channel, limits):
         if os.WEXITSTATUS(status) != 0:
             raise PermissionError(1, "refused")
 
+    def _processes():
+        try:
+            return sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+        except OSError:
+            return []
+
     mounts = []
     try:
         with open("/proc/self/mountinfo") as fh:
@@ -67,7 +73,8 @@ def do_probe(job, channel, limits):
         pass
     obs = {
         "pid": os.getpid(), "uid": os.getuid(), "gid": os.getgid(),
-        "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+        "processes": _processes(),
+        "other_process_entries": _try(lambda: open("/proc/1/status").close()),
         "environment": sorted(os.environ),
         "fds": sorted(int(fd) for fd in os.listdir("/proc/self/fd")),
         "read": {p: _try(lambda p=p: listing(p)) for p in job.get("read", [])},

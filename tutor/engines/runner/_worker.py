@@ -114,7 +114,7 @@ def job_process(chan_fd, limits):
     """The forked job process: its namespaces (sandbox mode), then the job; never returns."""
     try:
         die_with_parent()
-        close_fds([chan_fd])
+        close_fds([chan_fd, *(fd for fd, _dir in CONFIG.get("landlock_paths", []))])
         if CONFIG["mode"] == "sandbox":
             enter_job_namespaces(limits)
         run_job(chan_fd, limits, CONFIG["mode"])     # noqa: F821 - defined in _job.py, sent with this file
@@ -124,96 +124,6 @@ def job_process(chan_fd, limits):
             traceback.print_exc()
     finally:
         os._exit(122)
-
-
-def job_folder():
-    """Outside the sandbox (container and trusted modes): a fresh working folder for the next job, and in
-    container mode a uid of its own (nothing of one job is left for the next to find)."""
-    import tempfile
-    CONFIG["jobs"] = CONFIG.get("jobs", 0) + 1
-    CONFIG["work"] = tempfile.mkdtemp(prefix="tutor-job-")
-    if CONFIG["mode"] == "container":
-        CONFIG["job_uid"] = CONFIG["uid"] + CONFIG["jobs"] % 1_000_000
-        os.chown(CONFIG["work"], CONFIG["job_uid"], CONFIG["job_uid"])
-
-
-def clean_after_job():
-    """Remove the job's folder; in container mode end its uid's processes and remove what it left in
-    the folders everyone may write."""
-    import shutil
-    if CONFIG["mode"] == "container":
-        uid = CONFIG["job_uid"]
-        kill_uid(uid)
-        for shared in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
-            remove_owned(shared, uid, 3)
-        remove_ipc(uid)
-    shutil.rmtree(CONFIG.pop("work"), ignore_errors=True)
-
-
-def remove_ipc(uid):
-    """System V shared memory, semaphores and message queues the job's uid left (IPC_RMID)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    for kind, call in (("shm", libc.shmctl), ("sem", libc.semctl), ("msg", libc.msgctl)):
-        try:
-            with open("/proc/sysvipc/" + kind) as fh:
-                lines = fh.read().splitlines()
-        except OSError:
-            continue
-        head = lines[0].split() if lines else []
-        for line in lines[1:]:
-            row = dict(zip(head, line.split()))
-            if row.get("uid") == str(uid) or row.get("cuid") == str(uid):
-                if kind == "sem":
-                    call(int(row["semid"]), 0, 0, None)          # IPC_RMID = 0
-                else:
-                    call(int(row["shmid" if kind == "shm" else "msqid"]), 0, None)
-
-
-def remove_owned(folder, uid, depth):
-    """Everything owned by ``uid`` under ``folder`` (links not followed)."""
-    import shutil
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return
-    for entry in entries:
-        try:
-            info = entry.stat(follow_symlinks=False)
-        except OSError:
-            continue
-        if info.st_uid == uid:
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path, ignore_errors=True)
-            else:
-                try:
-                    os.unlink(entry.path)
-                except OSError:
-                    pass
-        elif depth > 1 and entry.is_dir(follow_symlinks=False):
-            remove_owned(entry.path, uid, depth - 1)
-
-
-def kill_uid(uid):
-    """Container mode: end every process of the job's uid (nothing else runs as it)."""
-    for _round in range(100):
-        found = False
-        for name in os.listdir("/proc"):
-            if not name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{name}/status") as fh:
-                    owner = [line.split()[1:3] for line in fh if line.startswith("Uid:")][0]
-            except (OSError, IndexError):
-                continue
-            if str(uid) in owner:
-                found = True
-                try:
-                    os.kill(int(name), signal.SIGKILL)
-                except OSError:
-                    pass
-        if not found:
-            return
-        time.sleep(0.01)
 
 
 def send(ctrl, message, fds=()):
@@ -245,9 +155,10 @@ def wait_job(ctrl, pid, deadline):
         os.close(pidfd)
 
 
-def serve_job(ctrl, limits):
+def start_job(ctrl, limits):
+    """Fork a job process (its namespaces made at once); it waits for its job on its end of a fresh socket
+    pair.  Returns (pid, our end's descriptor), pid < 0 if it could not start."""
     chan, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    start = time.monotonic()
     if CONFIG["mode"] != "sandbox":
         job_folder()
     pid = fork_job()
@@ -260,10 +171,53 @@ def serve_job(ctrl, limits):
         chan.close()
         if CONFIG["mode"] != "sandbox":
             clean_after_job()
+        return pid, -1
+    return pid, chan.detach()
+
+
+def stage_next(ctrl, limits):
+    """Sandbox mode: the next job's process, forked and set up while the parent reads this job's results
+    (it has received nothing; a job asked with other limits, a warm-up or a twin discards it)."""
+    if CONFIG["mode"] == "sandbox":
+        pid, fd = start_job(ctrl, limits)
+        if pid > 0:
+            CONFIG["staged"] = (pid, fd, json.dumps(limits, sort_keys=True))
+
+
+def discard_staged():
+    staged = CONFIG.pop("staged", None)
+    if staged:
+        pid, fd, _key = staged
+        os.close(fd)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        os.waitpid(pid, 0)
+
+
+def take_staged(limits):
+    """The staged job process if it suits these limits and is still waiting, else None."""
+    staged = CONFIG.get("staged")
+    if not staged or staged[2] != json.dumps(limits, sort_keys=True):
+        discard_staged()
+        return None
+    if os.waitpid(staged[0], os.WNOHANG)[0]:      # its setup failed: a fresh one shows why
+        CONFIG.pop("staged")
+        os.close(staged[1])
+        return None
+    CONFIG.pop("staged")
+    return staged[0], staged[1]
+
+
+def serve_job(ctrl, limits):
+    start = time.monotonic()
+    pid, fd = take_staged(limits) or start_job(ctrl, limits)
+    if pid < 0:
         send(ctrl, {"op": "channel-failed", "errno": ctypes.get_errno()})
         return
-    send(ctrl, {"op": "channel"}, [chan.fileno()])
-    chan.close()
+    send(ctrl, {"op": "channel"}, [fd])
+    os.close(fd)
     status = wait_job(ctrl, pid, start + float(limits["wall"]))
     if status != "exited":
         for kill in ((os.kill,) if CONFIG["mode"] == "sandbox" else (os.killpg, os.kill)):
@@ -283,6 +237,81 @@ def serve_job(ctrl, limits):
         os._exit(0)
     code = os.WEXITSTATUS(wstatus) if os.WIFEXITED(wstatus) else 128 + os.WTERMSIG(wstatus)
     send(ctrl, {"op": "done", "status": status, "exit": code, "seconds": round(time.monotonic() - start, 3)})
+    stage_next(ctrl, limits)
+
+
+def serve_twin(ctrl, fds):
+    """Sandbox mode: a second worker forked from this warm one, answering on the control socket it was
+    sent (one torch import and one warm-up serve every core).  It shares this worker's namespaces and dies
+    with it; each of its jobs is forked exactly as this worker's are.  Only where each job sees no other
+    process in /proc (Landlock): the jobs of both run at the same time under one /proc."""
+    if CONFIG["mode"] != "sandbox" or not CONFIG.get("landlock") or len(fds) != 1:
+        for fd in fds:
+            os.close(fd)
+        send(ctrl, {"op": "twin-failed"})
+        return
+    discard_staged()
+    pid = -1
+    if LIBC.setns(CONFIG["pidns"], CLONE_NEWPID) == 0:   # the worker's own pid namespace, not the last job's
+        try:
+            pid = os.fork()
+        except OSError:
+            pid = -1
+    if pid == 0:
+        try:
+            ctrl.close()
+            die_with_parent()
+            twin = socket.socket(fileno=fds[0])
+            close_fds([twin.fileno(), CONFIG["pidns"], *(fd for fd, _dir in CONFIG.get("landlock_paths", []))])
+            CONFIG["twins"] = []
+            send(twin, {"op": "ready", "pid": os.getpid(), "python": sys.version.split()[0], "error": None,
+                        "twin": True})
+            serve(twin)
+        finally:
+            os._exit(0)
+    os.close(fds[0])
+    if pid > 0:
+        CONFIG.setdefault("twins", []).append(pid)
+    send(ctrl, {"op": "twin", "ok": pid > 0})
+
+
+def reap_twins():
+    """Twins that ended (closed by the parent): no zombie left for the batch's length."""
+    for pid in list(CONFIG.get("twins", [])):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            CONFIG["twins"].remove(pid)
+
+
+def serve(ctrl):
+    """Answer the parent until it says exit or goes away."""
+    while True:
+        msg, fds, _flags, _addr = socket.recv_fds(ctrl, MAX_CONTROL, 1)
+        if not msg:
+            break
+        request = json.loads(msg)
+        if request.get("op") == "twin":
+            serve_twin(ctrl, fds)
+            continue
+        for fd in fds:
+            os.close(fd)
+        if request.get("op") == "job":
+            serve_job(ctrl, request["limits"])
+        elif request.get("op") == "warm":
+            discard_staged()
+            if not CONFIG.get("warm"):
+                CONFIG["warm"] = True
+                try:
+                    warm_up()
+                except BaseException:
+                    pass
+            send(ctrl, {"op": "warmed"})
+        elif request.get("op") == "exit":
+            break
+        reap_twins()
 
 
 def main():
@@ -299,6 +328,9 @@ def main():
     try:
         if CONFIG["mode"] == "sandbox":
             enter_worker_namespaces()
+            CONFIG["landlock"] = landlock_abi() >= 1      # noqa: F821 - each job then sees only itself in /proc
+            if CONFIG["landlock"]:
+                CONFIG["landlock_paths"] = landlock_paths()      # noqa: F821
         LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)      # no job may read this process's memory or descriptors
         preload()
         if CONFIG.get("warm"):               # a batch: every job will start with what torch loads lazily
@@ -307,24 +339,8 @@ def main():
         error = "{}: {}".format(type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
     import threading
     send(ctrl, {"op": "ready", "pid": os.getpid(), "python": sys.version.split()[0], "error": error,
-                "threads": threading.active_count()})
-    while True:
-        msg = ctrl.recv(MAX_CONTROL)
-        if not msg:
-            break
-        request = json.loads(msg)
-        if request.get("op") == "job":
-            serve_job(ctrl, request["limits"])
-        elif request.get("op") == "warm":
-            if not CONFIG.get("warm"):
-                CONFIG["warm"] = True
-                try:
-                    warm_up()
-                except BaseException:
-                    pass
-            send(ctrl, {"op": "warmed"})
-        elif request.get("op") == "exit":
-            break
+                "threads": threading.active_count(), "landlock": bool(CONFIG.get("landlock"))})
+    serve(ctrl)
     os._exit(0)
 
 

@@ -43,6 +43,7 @@ LABELS = {
     "no-host-sockets": N_("no host sockets"),
     "own-pid-namespace": N_("own pid namespace"),
     "no-user-namespaces": N_("no user namespaces"),
+    "no-other-processes": N_("no other process in /proc"),
 }
 
 HIDDEN = ("ENOENT", "EACCES", "EPERM")
@@ -125,7 +126,8 @@ def probe(worker: Worker, hidden: list[str | os.PathLike[str]]) -> Isolation:
         return Isolation("none", {}, [f"the probe did not run ({first.status}, {second.status})"])
     from .sandbox import visible_paths
 
-    verdict = decide(worker.mode, a, b, host, visible_paths() if worker.mode == "sandbox" else ())
+    landlock = bool((worker.ready or {}).get("landlock"))
+    verdict = decide(worker.mode, a, b, host, visible_paths() if worker.mode == "sandbox" else (), landlock)
     verdict.memory_cap = worker.cap is not None and worker.cap.memory
     return verdict
 
@@ -170,9 +172,10 @@ def _hidden(path: str, state: object, visible: tuple[str, ...]) -> bool:
 
 
 def decide(mode: str, a: dict[str, Any], b: dict[str, Any], host: dict[str, Any],
-           visible: tuple[str, ...] = ()) -> Isolation:
+           visible: tuple[str, ...] = (), landlock: bool = False) -> Isolation:
     """What held, from the probe's two reports and the host's side (``visible``: what the sandbox
-    exposes on purpose)."""
+    exposes on purpose; ``landlock``: the worker hides other processes' /proc entries from each job, as it
+    must where two workers' jobs share one /proc)."""
     reads = a.get("read", {})
     creates = a.get("create", {})
     checks: dict[str, bool] = {
@@ -204,5 +207,7 @@ def decide(mode: str, a: dict[str, Any], b: dict[str, Any], host: dict[str, Any]
             and all(v != "ok" for v in a["kernel_settings"].values()),
             "unprivileged-on-host": host.get("uid") not in (None, 0),
         })
+        if landlock:
+            checks["no-other-processes"] = a.get("other_process_entries") in HIDDEN
     problems = [name for name, held in checks.items() if not held]
     return Isolation("full" if mode == "sandbox" else mode, checks, problems)

@@ -4,10 +4,12 @@ from __future__ import annotations
 import os
 import queue
 import secrets
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 from .isolation import Isolation, probe
+from .twin import Twin
 from .worker import MAX_MESSAGES_BYTES, Limits, Run, Worker, WorkerError
 
 
@@ -18,16 +20,21 @@ def _container_uids(count: int) -> list[int]:
 
 
 class Pool:
-    """``size`` workers of one mode, started at once (their torch import runs while the caller works)."""
+    """``size`` workers of one mode, started at once (their torch import runs while the caller works).
+
+    In sandbox mode the workers after the first are its twins (:meth:`Worker.twin`), forked from it when
+    it is ready: the machine imports torch once, not once per core."""
 
     def __init__(self, size: int, mode: str = "sandbox", limits: Limits | None = None, warm: bool = False):
         self.mode, self.limits, self.warm = mode, limits or Limits(), warm
         self.uids = _container_uids(size) if mode == "container" else [None] * size
         self.free: queue.Queue[Worker] = queue.Queue()
         self.workers: list[Worker] = []
+        self.twins = 0                  # twins still to fork (sandbox mode)
+        self.twin_lock = threading.Lock()
         try:
-            for uid in self.uids:
-                self._add(uid)
+            self._add(self.uids[0])
+            self._more(self.uids[1:])
         except BaseException:
             self.close()
             raise
@@ -39,18 +46,49 @@ class Pool:
         self.free.put(w)
         return w
 
+    def _more(self, uids: Sequence[int | None]) -> None:
+        if self.mode == "sandbox":
+            self.twins += len(uids)
+        else:
+            for uid in uids:
+                self._add(uid)
+
+    @property
+    def size(self) -> int:
+        """How many jobs may run at once (twins still to fork included)."""
+        return len(self.workers) + self.twins
+
     def grow(self, size: int, warm: bool = False) -> None:
         """At least ``size`` workers; with ``warm``, each loads torch's lazy imports before its next job."""
         if warm:
             self.warm = True
             for w in self.workers:
                 w.request_warm()
-        extra = _container_uids(size - len(self.workers)) if self.mode == "container" else [None] * (
-            size - len(self.workers))
-        for uid in extra:
-            self._add(uid)
+        missing = size - self.size
+        if missing > 0:
+            self._more(_container_uids(missing) if self.mode == "container" else [None] * missing)
+
+    def _fork_twins(self) -> None:
+        """The twins asked for, forked from the first worker once it is ready (and warm); a twin that will
+        not fork is a fresh worker instead."""
+        if not self.twins:
+            return
+        with self.twin_lock:
+            while self.twins:
+                self.twins -= 1
+                origin = next((w for w in self.workers if not isinstance(w, Twin) and w.alive), None)
+                try:
+                    if origin is None:
+                        raise WorkerError("no worker to fork")
+                    twin: Worker = origin.twin()
+                except WorkerError:
+                    twin = Worker(self.mode, limits=self.limits, warm=self.warm)
+                twin.uid = None  # type: ignore[attr-defined]
+                self.workers.append(twin)
+                self.free.put(twin)
 
     def probe(self, hidden: Sequence[str | os.PathLike[str]]) -> Isolation:
+        self._fork_twins()
         w = self.free.get()
         try:
             return probe(w, list(hidden))
@@ -58,21 +96,24 @@ class Pool:
             self.free.put(w)
 
     def run(self, job: dict[str, Any], limits: Limits | None = None, max_bytes: int = MAX_MESSAGES_BYTES) -> Run:
-        """Run one job; a worker that fails is replaced and the job tried once more on the new one."""
+        """Run one job; a worker that fails is replaced and the job tried once more on its replacement (a
+        twin dies with the worker it was forked from: the other worker may be gone too)."""
         problem = "no worker is left"
+        self._fork_twins()
+        w = self._take()
         for _attempt in range(2):
-            w = self._take()
             if w is None:
                 break
-            keep: Worker | None = w
             try:
-                return w.run(job, limits, max_bytes)
+                run = w.run(job, limits, max_bytes)
             except WorkerError as exc:
                 problem = str(exc)
-                keep = self._replace(w)
-            finally:
-                if keep is not None:
-                    self.free.put(keep)
+                w = self._replace(w)
+                continue
+            self.free.put(w)
+            return run
+        if w is not None:
+            self.free.put(w)
         return Run("worker-failed", problem=problem)
 
     def _take(self) -> Worker | None:
@@ -88,8 +129,16 @@ class Pool:
         old.close()
         if old in self.workers:
             self.workers.remove(old)
+        origin = next((w for w in self.workers if not isinstance(w, Twin) and w.alive), None) \
+            if isinstance(old, Twin) else None
         try:
-            new = Worker(self.mode, limits=self.limits, uid=getattr(old, "uid", None), warm=self.warm)
+            if origin is not None:
+                try:
+                    new: Worker = origin.twin()
+                except WorkerError:
+                    origin = None
+            if origin is None:
+                new = Worker(self.mode, limits=self.limits, uid=getattr(old, "uid", None), warm=self.warm)
             new.uid = getattr(old, "uid", None)  # type: ignore[attr-defined]
             new.wait_ready()
         except WorkerError:

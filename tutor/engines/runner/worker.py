@@ -71,37 +71,9 @@ class WorkerError(Exception):
     """The worker could not start or died (never a job's fault)."""
 
 
-_SWEPT: list[bool] = []
-
-
-def sweep_stale() -> None:
-    """What graders killed before they could clean up left: their launchers' folders and control groups
-    (named after the grader's pid: removed only when that process is gone)."""
-    import re
-
-    from .cgroups import stale_groups
-
-    if _SWEPT:
-        return
-    _SWEPT.append(True)
-    tmp = Path(tempfile.gettempdir())
-    for p in tmp.glob("tutor-stage-*"):
-        m = re.match(r"tutor-stage-(\d+)-", p.name)
-        if m and not Path(f"/proc/{m.group(1)}").exists():
-            try:
-                p.rmdir()
-            except OSError:
-                pass
-    for group in stale_groups():
-        try:
-            group.rmdir()
-        except OSError:
-            pass
-
-
 def _source() -> str:
     here = Path(__file__).with_name
-    parts = ("_namespaces.py", "_job.py", "_probe.py", "_worker.py")
+    parts = ("_namespaces.py", "_confine.py", "_job.py", "_probe.py", "_container.py", "_worker.py")
     return "\n".join(here(name).read_text(encoding="utf-8") for name in parts)
 
 
@@ -173,6 +145,7 @@ class Worker:
                                     env=env, pass_fds=(fd,), close_fds=True)
         # As root, the sandbox still runs as an unprivileged user of its own on the host: a process owned by
         # the host's root, even without capabilities and in its own namespaces, may write kernel settings.
+        from .leftovers import sweep_stale
         from .sandbox import LAUNCHER
 
         sweep_stale()
@@ -245,6 +218,36 @@ class Worker:
     @property
     def alive(self) -> bool:
         return self.proc.poll() is None
+
+    def twin(self) -> Worker:
+        """Sandbox mode: a second worker forked from this one once it is ready (and warm, if asked): no second
+        torch import.  It has its own control socket, its own jobs and, as root, its own control group; it
+        dies with this worker."""
+        if self.mode != "sandbox":
+            raise ValueError("twins are for the sandbox mode")
+        if not self.wait_ready().get("landlock"):
+            raise WorkerError("no twin where a job could see the other worker's jobs (no Landlock)")
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            mine.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)     # the twin's pid, as the host sees it
+            with self.lock:
+                self.wait_ready()
+                self._await_warm()
+                try:
+                    socket.send_fds(self.ctrl, [b'{"op": "twin"}'], [theirs.fileno()])
+                    theirs.close()
+                    msg, _fds = self._recv(30.0)
+                except OSError as exc:
+                    raise WorkerError(str(exc)) from exc
+                if msg is None or msg.get("op") != "twin" or not msg.get("ok"):
+                    raise WorkerError(self._death_note() or "the worker could not fork a twin")
+            from .twin import Twin
+
+            return Twin(self, mine)
+        except BaseException:
+            theirs.close()
+            mine.close()
+            raise
 
     # ---- jobs
     def run(self, job: dict[str, Any], limits: Limits | None = None, max_bytes: int = MAX_MESSAGES_BYTES) -> Run:

@@ -303,7 +303,7 @@ def _run_batch(todo: list[Any], by_id: Mapping[str, Exercise], pool: Any, inputs
     try:
         if log:
             append(log, header)
-        with ThreadPoolExecutor(max_workers=max(1, len(pool.workers) if pool else 1)) as threads:
+        with ThreadPoolExecutor(max_workers=max(1, pool.size if pool else 1)) as threads:
             for sub, res in threads.map(work, todo):
                 results[sub.key] = res
                 if log:
