@@ -64,17 +64,71 @@ def test_counterexample_is_real():
     assert ce["reference"] == pytest.approx(-ce["answer"])
 
 
-def test_undecided_rather_than_wrong():
-    # equal where both are real (x > 0) but not an identity sympy proves: never "equivalent" by guess
+def test_a_different_real_domain_is_not_equivalent():
+    # equivalence: equal wherever both are real, with the same real domain up to isolated points;
+    # log(x^2) is real for every x but 0, 2 log(x) only for x > 0
     v = check("log(x^2)", "2 log(x)")
-    assert v.verdict in (UNDECIDED, EQUIVALENT)
+    assert v.verdict == NOT_EQUIVALENT and v.counterexample["point"]["x"] < 0, v.reason
+    assert v.counterexample["reference"] is not None and v.counterexample["answer"] is None
+
+
+# the red team's 7 right answers called wrong, and 21 wrong domains called right (ISSUE 12)
+CANCELLING = [
+    ("x", "x + 1e100 - 1e100"),
+    ("1", "x^100 + 1 - x^100"),
+    ("1", "cosh(5x)^2 - sinh(5x)^2"),
+    ("x^2", "(x^2 + 10^60) - 10^60"),
+    ("3 log(x) + 3", "log(x^3) + 3"),
+    ("log(x^3)", "3 log(x)"),
+    ("acos(x)", "pi/2 - asin(x)"),
+    ("tan(pi/2)", "tan(pi/2)"),
+]
+DOMAINS = [
+    ("x", "sqrt(x)^2"), ("x", "exp(log(x))"), ("x", "(x^(1/3))^3"), ("x", "sin(asin(x))"),
+    ("2x", "2 sqrt(x)^2"), ("2x", "2 exp(log(x))"), ("x", "cos(acos(x))"), ("log(x^2)", "2 log(x)"),
+]
+
+
+@pytest.mark.parametrize("ref,ans", CANCELLING)
+def test_cancellation_and_textbook_identities_are_equivalent(ref, ans):
+    assert check(ref, ans, ["x"]).verdict == EQUIVALENT
+    assert check(ans, ref, ["x"]).verdict == EQUIVALENT
+
+
+@pytest.mark.parametrize("ref,ans", DOMAINS)
+def test_answers_real_on_a_different_domain_are_not_equivalent(ref, ans):
+    for a, b in ((ref, ans), (ans, ref)):
+        v = check(a, b)
+        assert v.verdict == NOT_EQUIVALENT and None in v.counterexample.values(), (a, b, v.reason)
+
+
+@pytest.mark.parametrize("ref,ans", [("x^x^x", "x^(x^x)"), ("exp(exp(exp(exp(x))))", "exp(exp(exp(exp(x))))+1"),
+                                     ("10^(10^x)", "10^(10^x) + 0"), ("x^(x^(x^x))", "x")])
+def test_huge_values_never_become_a_verdict_and_come_back_fast(ref, ans):
+    import time
+
+    start = time.monotonic()
+    v = check(ref, ans, timeout=2.0)
+    assert time.monotonic() - start < 5.0
+    if ref.replace(" ", "") == "x^(x^(x^x))":
+        assert v.verdict in (NOT_EQUIVALENT, UNDECIDED)
+    elif ans.endswith("+1"):
+        assert v.verdict in (NOT_EQUIVALENT, UNDECIDED)     # +1 is real, but only where the tower fits
+    else:
+        assert v.verdict in (EQUIVALENT, UNDECIDED)
+
+
+def test_nan_is_never_a_constant_difference():
+    v = check("tan(pi/2) + x", "tan(pi/2) + x")
+    assert v.verdict == EQUIVALENT
+    v = check("tan(pi/2)", "tan(pi/2) + 0 x", ["x"])
     assert v.verdict != NOT_EQUIVALENT
 
 
 def test_timeout_gives_undecided_not_a_verdict(monkeypatch):
     import tutor.engines.equivalence as eq
 
-    def slow(diff):
+    def slow(*args):
         import time
         time.sleep(10)
         return True
@@ -101,3 +155,14 @@ def test_answer_with_foreign_names_is_invalid():
 
 def test_declared_variables():
     assert check("x", "x + 0*y", ["x", "y"]).verdict == EQUIVALENT
+
+
+def test_an_undecided_answer_costs_no_attempt_and_asks_for_another_form(monkeypatch):
+    import tutor.engines.equivalence as eq
+    from tutor import bank
+
+    ex = next(e for e in bank.load() if e.kind == "derive")
+    v = bank.variant(ex, 1)
+    monkeypatch.setattr(eq, "check", lambda *a, **k: eq.Verdict(UNDECIDED, "no proof", "numeric", 12))
+    judged = ex.handler.grade(v, "x")
+    assert not judged.correct and judged.invalid and judged.code == "answer.undecided"

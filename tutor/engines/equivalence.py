@@ -24,6 +24,7 @@ from typing import Any
 from ..foundation.errors import MathError
 from ..foundation.i18n import _
 from ..mathlang import Parsed, check_name, parse
+from ..mathlang.evaluate import Backend
 
 EQUIVALENT = "equivalent"
 NOT_EQUIVALENT = "not_equivalent"
@@ -80,19 +81,21 @@ def check(reference: str, answer: str, variables: Iterable[str] | None = None, *
 def compare_parsed(ref: Parsed, ans: Parsed, names: Iterable[str], *, timeout: float = DEFAULT_TIMEOUT,
                    seed: int = 0) -> Verdict:
     names = sorted(set(names) | set(ref.variables) | set(ans.variables))
-    numeric = _numeric(ref, ans, names, seed)
-    if numeric.verdict == NOT_EQUIVALENT:
+    if ref.tree == ans.tree:
+        return Verdict(EQUIVALENT, _("the same expression"), "symbolic", 0, variables=names)
+    numeric, positive = _numeric(ref, ans, names, seed)
+    if numeric.verdict == NOT_EQUIVALENT or numeric.reason:
         return numeric
-    proved = _symbolic(ref.expr, ans.expr, timeout)
-    if proved is True:
-        return Verdict(EQUIVALENT, _("sympy reduces reference - answer to 0"), "symbolic",
-                       numeric.points_checked, variables=names)
-    if proved is False:
-        return Verdict(NOT_EQUIVALENT, _("sympy reduces reference - answer to a non-zero constant"),
-                       "symbolic", numeric.points_checked, variables=names)
     if numeric.points_checked == 0:
         return Verdict(UNDECIDED, _("no point was found where both expressions are real and finite"),
                        "none", 0, variables=names)
+    proved = _symbolic(ref.expr, ans.expr, timeout, positive)
+    if proved is True:
+        return Verdict(EQUIVALENT, _("sympy reduces reference - answer to 0"), "symbolic",
+                       numeric.points_checked, variables=names)
+    if proved not in (True, None, "timeout") and _constant_confirmed(ref, ans, names, proved, seed):
+        return Verdict(NOT_EQUIVALENT, _("they differ by a constant, {c}").format(c=_short(proved)),
+                       "symbolic", numeric.points_checked, variables=names)
     if proved == "timeout":
         reason = _("equal at {n} random points, but no proof was found within {t:g} s").format(
             n=numeric.points_checked, t=timeout)
@@ -117,62 +120,178 @@ def _sample(rng: random.Random, k: int) -> Fraction:
     return v if v != 0 else Fraction(1, 7)
 
 
-def _value(tree: Any, env: dict[str, Any], backend: Any) -> Any:
+class _NotReal(Exception):
+    """A sub-expression left the reals (a square root of a negative, a log of one ...)."""
+
+
+class _Unknown(Exception):
+    """No value to judge by: a magnitude past what is computed in reasonable time and memory."""
+
+
+_HUGE_BITS = 1 << 22         # results past 2^(4 million) are not computed (a power tower, exp of exp ...)
+_GROWS = {"exp", "sinh", "cosh", "sigmoid", "tanh"}
+
+
+class _GuardedBackend(Backend):
+    """mpmath evaluation that stops at the first non-real sub-expression (torch gives nan there: what is
+    typed is real only where every part of it is) and refuses magnitudes that would not fit in memory."""
+
+    def __init__(self, dps: int):
+        from ..mathlang.evaluate import MpmathBackend
+
+        self.inner = MpmathBackend(dps)
+        self.mp = self.inner.mp
+
+    def number(self, value: Any) -> Any:
+        return self.inner.number(value)
+
+    def const(self, name: str) -> Any:
+        return self.inner.const(name)
+
+    def _real(self, v: Any) -> Any:
+        if isinstance(v, int):
+            return self.mp.mpf(v)
+        if not isinstance(v, type(self.mp.mpf(0))):
+            raise _NotReal
+        if self.mp.isnan(v):
+            raise _Unknown
+        return v
+
+    def call(self, name: str, args: list[Any]) -> Any:
+        if name in _GROWS and any(self.mp.isfinite(a) and a != 0 and self.mp.mag(a) > 40 for a in args):
+            raise _Unknown          # exp of more than 2^40: no value in reasonable time
+        return self._real(self.inner.call(name, args))
+
+    def binary(self, op: str, a: Any, b: Any) -> Any:
+        mp = self.mp
+        if op == "pow" and a != 0 and mp.isfinite(a) and mp.isfinite(b) and b != 0:
+            if abs(b) * (abs(mp.mag(a)) + 1) > _HUGE_BITS:
+                raise _Unknown
+        return self._real(_OPS[op](a, b))
+
+
+_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b, "pow": lambda a, b: a ** b,
+}
+REAL, NOT_REAL, NO_VALUE = "real", "not-real", "no-value"
+
+
+def _value(tree: Any, point: dict[str, Fraction], dps: int) -> tuple[str, Any]:
+    """(REAL, value) | (NOT_REAL, None): some part is not real there | (NO_VALUE, None): undefined at
+    that point (a division by zero, an infinity), or too large to compute: never a verdict."""
     from ..mathlang.evaluate import evaluate
 
-    mp = backend.mp
+    backend = _GuardedBackend(dps)
+    env = {n: backend.number(v) for n, v in point.items()}
     try:
-        v = evaluate(tree, env, backend)
-    except (ZeroDivisionError, ValueError, OverflowError):
-        return None
-    if isinstance(v, (int, float)):
-        v = mp.mpf(v)
-    if not isinstance(v, type(mp.mpf(0))):
-        return None            # complex: outside the real domain
-    if not mp.isfinite(v):
-        return None
-    return v
+        v = backend._real(evaluate(tree, env, backend))
+    except _NotReal:
+        return NOT_REAL, None
+    except (_Unknown, ZeroDivisionError, ValueError, OverflowError, MemoryError, RecursionError):
+        return NO_VALUE, None
+    if not backend.mp.isfinite(v):
+        return NO_VALUE, None
+    return REAL, v
 
 
-def _differs(a: Any, b: Any, mp: Any) -> bool:
-    scale = max(abs(a), abs(b), mp.mpf(1))
-    return bool(abs(a - b) > mp.mpf(10) ** (-(mp.dps - 12)) * scale)
+def _differs(a: Any, b: Any, dps: int) -> bool:
+    """Apart by more than the last 12 of ``dps`` digits allow (relative, or absolute below 1)."""
+    import mpmath
+
+    return bool(abs(a - b) > mpmath.mpf(10) ** (12 - dps) * max(abs(a), abs(b), 1))
 
 
-def _numeric(ref: Parsed, ans: Parsed, names: list[str], seed: int) -> Verdict:
-    from ..mathlang.evaluate import MpmathBackend
+CONFIRM = (40, 80, 160, 320, 640, 1280, 2560)     # digits of the intervals, until they settle
 
-    backend = MpmathBackend(40)
+
+def _confirmed(ref: Parsed, ans: Parsed, point: dict[str, Fraction]) -> tuple[str, Any, Any] | None:
+    """What rigorous intervals say at ``point``, at rising precision: ("differ", a, b) once they are
+    disjoint; ("domain", a, b) once one side is wholly real and the other wholly not (its missing value
+    None); ("equal", dps, None) once both are tight and overlap (cancellation needed ``dps`` digits);
+    None if they never settle (no verdict from this point)."""
+    from .intervals import NOT_REAL as OUT
+    from .intervals import REAL as IN
+    from .intervals import disjoint, enclose, narrow
+
+    for dps in CONFIRM:
+        (ka, a), (kb, b) = enclose(ref.tree, point, dps), enclose(ans.tree, point, dps)
+        if ka == IN and kb == IN:
+            if disjoint(a, b):
+                return "differ", a.mid, b.mid
+            if narrow(a, dps) and narrow(b, dps):
+                return "equal", dps, None
+        elif {ka, kb} == {IN, OUT}:
+            return "domain", a.mid if a is not None else None, b.mid if b is not None else None
+        elif ka == OUT and kb == OUT:
+            return None
+    return None
+
+
+def _numeric(ref: Parsed, ans: Parsed, names: list[str], seed: int) -> tuple[Verdict, set[str]]:
+    """A verdict if a point proves a difference (else undecided, with the points that agreed), and the
+    variables that were positive at every point where both sides were real (a proof may assume it)."""
     rng = random.Random(seed)
     agreed = 0
     same = ref.tree == ans.tree         # the same tree takes the same value: evaluated once
+    negative: set[str] = set()          # variables seen <= 0 where both sides are real
+    dps = 40                            # raised for later points once cancellation needed more digits
+    blocked = False
     for k in range(MAX_TRIES):
         point = {n: _sample(rng, k + i) for i, n in enumerate(names)}
-        env = {n: backend.number(v) for n, v in point.items()}
-        a = _value(ref.tree, env, backend)
-        b = a if same else _value(ans.tree, env, backend)
-        if a is None or b is None:
+        ka, a = _value(ref.tree, point, dps)
+        kb, b = (ka, a) if same else _value(ans.tree, point, dps)
+        if ka == NO_VALUE or kb == NO_VALUE or (ka == NOT_REAL and kb == NOT_REAL):
             continue
-        if _differs(a, b, backend.mp):
-            # confirm at higher precision before calling it a counterexample
-            fine = MpmathBackend(80)
-            env2 = {n: fine.number(v) for n, v in point.items()}
-            a2, b2 = _value(ref.tree, env2, fine), _value(ans.tree, env2, fine)
-            if a2 is not None and b2 is not None and _differs(a2, b2, backend.mp):
-                example = {n: float(v) for n, v in point.items()}
-                return Verdict(
-                    NOT_EQUIVALENT,
-                    _("they differ at {point}: reference = {a}, answer = {b}").format(
-                        point=", ".join(f"{n} = {float(v):.6g}" for n, v in point.items()) or _("every point"),
-                        a=_short(a2), b=_short(b2)),
-                    "numeric", agreed + 1,
-                    counterexample={"point": example, "reference": float(a2), "answer": float(b2)},
-                    variables=names)
+        found = None if ka == REAL and kb == REAL and not _differs(a, b, dps) else _confirmed(ref, ans, point)
+        if found is None and not (ka == REAL and kb == REAL and not _differs(a, b, dps)):
+            if {ka, kb} == {REAL, NOT_REAL}:
+                blocked = True          # one side seems real here and the other not: never "equivalent"
+            continue                    # never settled: this point proves nothing
+        if found is None or found[0] == "equal":
+            if found is not None:
+                dps = max(dps, found[1])
+            agreed += 1
+            negative |= {n for n, v in point.items() if v <= 0}
+            if agreed >= POINTS or (not names and agreed >= 1):
+                break
             continue
-        agreed += 1
-        if agreed >= POINTS or (not names and agreed >= 1):
-            break
-    return Verdict(UNDECIDED, "", "numeric", agreed, variables=names)
+        where = ", ".join(f"{n} = {float(v):.6g}" for n, v in point.items()) or _("every point")
+        example = {n: float(v) for n, v in point.items()}
+        kind, a2, b2 = found
+        if kind == "domain":
+            real, unreal = (_("the reference"), _("the answer")) if a2 is not None else (
+                _("the answer"), _("the reference"))
+            reason = _("at {point} {real} is real ({value}) but {unreal} is not (a square root or log of a "
+                       "negative, ...): their real domains differ").format(
+                point=where, real=real, value=_short(a2 if a2 is not None else b2), unreal=unreal)
+            return Verdict(NOT_EQUIVALENT, reason, "numeric", agreed, counterexample={
+                "point": example, "reference": float(a2) if a2 is not None else None,
+                "answer": float(b2) if b2 is not None else None}, variables=names), set()
+        return Verdict(
+            NOT_EQUIVALENT,
+            _("they differ at {point}: reference = {a}, answer = {b}").format(point=where, a=_short(a2),
+                                                                              b=_short(b2)),
+            "numeric", agreed + 1, counterexample={"point": example, "reference": float(a2), "answer": float(b2)},
+            variables=names), set()
+    positive = set(names) - negative if agreed else set()
+    if blocked:
+        return Verdict(UNDECIDED, _("at some points one side seems real and the other not, and that could not "
+                                    "be settled: no verdict"), "numeric", agreed, variables=names), set()
+    return Verdict(UNDECIDED, "", "numeric", agreed, variables=names), positive
+
+
+def _constant_confirmed(ref: Parsed, ans: Parsed, names: list[str], constant: Any, seed: int) -> bool:
+    """sympy's constant difference, seen again at 300 digits at a point where both sides are real."""
+    rng = random.Random(seed + 1)
+    for k in range(MAX_TRIES):
+        point = {n: _sample(rng, k + i) for i, n in enumerate(names)}
+        (ka, a), (kb, b) = _value(ref.tree, point, 300), _value(ans.tree, point, 300)
+        if ka == REAL and kb == REAL:
+            ctx = a.context                     # the 300-digit one
+            want = ctx.mpf(str(constant.evalf(320)))
+            return bool(abs((a - b) - want) <= ctx.mpf(10) ** -250 * max(abs(want), 1)) and want != 0
+    return False
 
 
 def _short(x: Any) -> str:
@@ -181,20 +300,25 @@ def _short(x: Any) -> str:
 
 # ---------------------------------------------------------------- symbolic
 
-def _prove_zero(diff: Any) -> bool | None:
-    """Runs in the worker: True if ``diff`` is identically 0, False if it is a
-    non-zero constant, None if sympy cannot tell."""
+def _prove_zero(diff: Any, positive: frozenset[str] = frozenset()) -> bool | Any | None:
+    """Runs in the worker: True if ``diff`` is identically 0 (where its variables named in ``positive``
+    are positive: they were at every point where both sides are real), a sympy number if it reduces to a
+    non-zero constant (the parent checks it numerically), None if sympy cannot tell."""
     import sympy
 
     from ..mathlang.sym import elementary
 
     d = elementary(diff)
+    if positive:
+        d = d.xreplace({s: sympy.Symbol(s.name, positive=True) for s in d.free_symbols if s.name in positive})
     attempts: list[Callable[[Any], Any]] = [
         lambda e: e,
         lambda e: sympy.expand(e),
         lambda e: sympy.cancel(sympy.together(e)),
         # cheap and strong for tanh/sigmoid/hyperbolic forms; simplify() can take 400 ms on them
         lambda e: sympy.cancel(sympy.together(sympy.expand(e.rewrite(sympy.exp)))),
+        lambda e: sympy.expand(sympy.expand_log(e)),             # log(x^3) = 3 log(x) where x > 0
+        lambda e: sympy.expand(e.rewrite(sympy.asin)),           # acos(x) = pi/2 - asin(x)
         lambda e: sympy.simplify(e),
         lambda e: sympy.simplify(e.rewrite(sympy.exp)),
         lambda e: sympy.simplify(sympy.piecewise_fold(e.rewrite(sympy.Piecewise))),
@@ -206,17 +330,18 @@ def _prove_zero(diff: Any) -> bool | None:
             continue
         if r == 0:
             return True
-        if r.is_Number and r != 0:
-            return False       # a non-zero constant difference
+        if r.is_Number and r.is_finite and r.is_real and r != 0:
+            return r           # a non-zero constant difference (nan, zoo, oo never count)
     return None
 
 
-def _symbolic(ref_expr: Any, ans_expr: Any, timeout: float) -> bool | str | None:
-    """True (proved 0), False (a non-zero constant), None (no proof) or "timeout"."""
+def _symbolic(ref_expr: Any, ans_expr: Any, timeout: float, positive: frozenset[str] | set[str] = frozenset()) \
+        -> bool | Any | str | None:
+    """True (proved 0), a sympy number (a non-zero constant), None (no proof) or "timeout"."""
     diff = ref_expr - ans_expr
     if diff == 0:
         return True
-    return _worker().run(diff, timeout)
+    return _worker().run((diff, frozenset(positive)), timeout)
 
 
 class _Worker:
@@ -242,13 +367,13 @@ class _Worker:
             self.proc.join(1)
         self.proc = self.conn = None
 
-    def run(self, diff: Any, timeout: float) -> bool | str | None:
+    def run(self, diff: Any, timeout: float) -> bool | Any | str | None:
         if self.proc is None or not self.proc.is_alive():
             self._start()
         try:
             self.conn.send(diff)
             if self.conn.poll(timeout):
-                result: bool | None = self.conn.recv()
+                result: Any = self.conn.recv()
                 return result
         except (EOFError, BrokenPipeError, OSError):
             self.stop()
@@ -264,7 +389,7 @@ def _worker_main(conn: Any) -> None:  # pragma: no cover - runs in the child
         except (EOFError, OSError):
             return
         try:
-            result = _prove_zero(diff)
+            result = _prove_zero(*diff)
         except Exception:
             result = None
         conn.send(result)

@@ -31,6 +31,9 @@ class Backend:
     def call(self, name: str, args: list[Any]) -> Any:
         raise NotImplementedError
 
+    def binary(self, op: str, a: Any, b: Any) -> Any:
+        return _BINARY[op](a, b)
+
 
 class NumpyBackend(Backend):
     def __init__(self, dtype: str = "float64"):
@@ -120,7 +123,7 @@ def evaluate(tree: Node, env: Mapping[str, Any], backend: Backend) -> Any:
         return backend.call(tree.name, [evaluate(a, env, backend) for a in tree.args])
     a = evaluate(tree.left, env, backend)
     b = evaluate(tree.right, env, backend)
-    return _BINARY[tree.op](a, b)
+    return backend.binary(tree.op, a, b)
 
 
 _BINARY = {

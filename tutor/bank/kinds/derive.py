@@ -127,9 +127,11 @@ class Derive(ExerciseKind[Derivatives]):
             if verdict.verdict == EQUIVALENT:
                 continue
             ids = [c.id for c in v.candidates if c.wrt == w and numerically_equal(got, c.answer, variables)]
-            if verdict.verdict != NOT_EQUIVALENT and not ids:
-                return Judgement(False, expected, _("This could not be decided automatically: {reason}").format(
-                    reason=verdict.reason))
+            if verdict.verdict != NOT_EQUIVALENT and not ids:      # undecided: costs no attempt
+                return Judgement.unreadable(expected, _(
+                    "The tutor could not decide whether this equals the answer ({reason}). Write it another way "
+                    "(expanded, or simplified); this try does not count.").format(reason=verdict.reason),
+                    "answer.undecided")
             if not ids:
                 return Judgement(False, expected, v.exercise.explanation)
             others = [x for x in variables if x != w]
