@@ -1,4 +1,5 @@
 """Three witnesses (sympy, torch autograd, finite differences) on the same expressions."""
+import json
 import math
 
 import pytest
@@ -178,3 +179,49 @@ def test_json_shape():
     for var in ("a", "b"):
         assert set(data["gradients"][var]) >= {"symbolic", "sympy", "torch", "finite_difference"}
     assert data["gradients"]["a"]["torch"] == [36.0, 81.0]
+
+
+@pytest.mark.parametrize("expr,at", [("1/x", "x=0"), ("x^-2", "x=0"), ("x/x", "x=0"), ("x^2", "x=1e200")])
+def test_poles_and_huge_points_answer_without_a_traceback(run_cli, expr, at):
+    r = run_cli("grad", expr, "--at", at, "--json")
+    assert r.exit_code in (0, 1, 2) and "Traceback" not in r.output
+    json.loads(r.stdout)                           # valid JSON (no NaN or Infinity tokens)
+
+
+@pytest.mark.parametrize("expr,at", [("exp(exp(exp(exp(x))))", "x=3"), ("x^x^x", "x=100")])
+def test_hostile_points_are_answered_within_five_seconds(run_cli, expr, at):
+    import time
+
+    start = time.monotonic()
+    r = run_cli("grad", expr, "--at", at)
+    assert time.monotonic() - start < 5.0 and r.exit_code == 2 and "Traceback" not in r.output
+
+
+def test_a_gradient_argument_too_large_for_a_float_is_invalid_input(run_cli):
+    r = run_cli("grad", "x", "--at", "x=1", "--gradient", "10^400", "--json")
+    assert r.exit_code == 2 and json.loads(r.stdout)["code"] == "grad.number-too-large"
+
+
+@pytest.mark.parametrize("expr", ["x*abs(x)", "relu(x)^2", "abs(x)^3"])
+def test_differentiable_compositions_get_no_kink_note(expr):
+    from tutor.engines.gradients import compute
+
+    report = compute(expr, ["x=0"])
+    assert report.agree and report.nondifferentiable == [], report.nondifferentiable
+
+
+@pytest.mark.parametrize("expr,at", [("relu(3x - 0.3)", "x=0.1"), ("abs(sin(x))", "x=pi"), ("sqrt(x^2)", "x=0")])
+def test_kinks_exactly_at_the_typed_point_are_found(expr, at):
+    from tutor.engines.gradients import compute
+
+    report = compute(expr, [at])
+    assert report.nondifferentiable, expr
+    if expr == "sqrt(x^2)":
+        assert "corner" in report.nondifferentiable[0]["message"] or "-1" in report.nondifferentiable[0]["message"]
+
+
+def test_a_far_point_and_a_near_pole_keep_the_finite_difference_accurate():
+    from tutor.engines.gradients import compute
+
+    for expr, at in (("sin(x)", "x=1e4"), ("log(x)", "x=1e-8"), ("1/x", "x=1e-9"), ("sqrt(x)", "x=1e-12")):
+        assert compute(expr, [at]).agree, (expr, at)

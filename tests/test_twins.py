@@ -235,3 +235,37 @@ def test_when_the_first_worker_dies_its_twin_dies_with_it_and_both_are_replaced(
         assert all(r.status == "ok" for r in results), results
     finally:
         pool.close()
+
+
+CONFINED = '''
+import os
+def f(x):
+    out = []
+    for path in ("/proc/1/oom_score_adj", "/proc/1/autogroup"):
+        try:
+            with open(path, "w") as fh:
+                fh.write("19")
+            out.append(1)
+        except OSError:
+            out.append(0)
+    try:
+        os.setsid()
+        out.append(1)
+    except OSError:
+        out.append(0)
+    with open("/tmp/mine.txt", "w") as fh:
+        fh.write("ok")
+    out.append(int(open("/proc/self/oom_score_adj").read()))
+    return out
+'''
+
+
+def test_a_job_cannot_renice_or_expose_the_sandbox_and_is_the_first_to_go_when_memory_runs_out():
+    # the red team's finds: bubblewrap's pid 1 writable through /proc (oom_score_adj, autogroup), thirty new
+    # sessions taking thirty shares of the CPU from the job beside it
+    pool = Pool(1)
+    try:
+        run = pool.run({**JOB, "source": CONFINED})
+        assert run.result["results"] == [{"value": [0, 0, 0, 1000]}], run
+    finally:
+        pool.close()

@@ -10,19 +10,30 @@ from ..foundation.i18n import N_, _
 from ..foundation.outcome import EXIT_FAIL, EXIT_OK, Outcome, invalid
 from ..foundation.term import fmt_values, style
 
+BUDGET = 3.5        # seconds for the whole answer, past the imports a bounded computation gets the rest
+
 
 def main(*, expression: str, at: list[str], gradient: str | None = None, dtype: str = "float64",
          as_json: bool = False, color: bool = False) -> Outcome:
     """Exit status: 0 all agree, 1 they disagree, 2 invalid input."""
-    from ..engines.gradients import compute
+    import time
 
+    from ..engines.gradients import compute
+    from ..foundation.bounded import bounded
+
+    started = time.monotonic()
+    import sympy  # noqa: F401  (loaded before the fork: the child's time goes to the computation)
+    import torch  # noqa: F401
+
+    budget = max(1.5, BUDGET - (time.monotonic() - started))
     try:
-        report = compute(expression, at, gradient=gradient, dtype=dtype)
+        report = bounded(lambda: compute(expression, at, gradient=gradient, dtype=dtype), budget,
+                         _("the gradient of {expr}").format(expr=expression))
     except TutorError as exc:
         return invalid(exc, as_json)
     code = EXIT_OK if report.agree else EXIT_FAIL
     if as_json:
-        return Outcome(stdout=json.dumps(report.to_json(), indent=2), exit_code=code)
+        return Outcome(stdout=json.dumps(report.to_json(), indent=2, allow_nan=False), exit_code=code)
     return Outcome(stdout=render(report, color), exit_code=code)
 
 

@@ -17,7 +17,7 @@ from ...foundation.i18n import N_, _
 from ...mathlang import Parsed, parse
 from ...mathlang.functions import FUNCTIONS
 from ...mathlang.printing import tree_text
-from ...mathlang.tree import BinOp, Call, Node, Num, variables, walk
+from ...mathlang.tree import BinOp, Call, Node, variables, walk
 from .point import parse_point, parse_values, stored_point
 from .report import GradReport, Value, Witnesses, json_float
 from .witnesses import fd_witness, sympy_witness, torch_witness
@@ -200,8 +200,10 @@ def compare(ref: float, got: float | None, fd: float, scale: float, fscale: floa
         if got == 0.0 and ref != 0.0 and dtype == "float32":
             return "saturated"
         return "mismatch"
-    fd_atol = FD_RTOL * 1e-3 * scale + 1e-8 * fscale
-    if not _finite(fd) or abs(fd - ref) > FD_RTOL * abs(ref) + fd_atol:
+    if not _finite(fd):
+        return "agree"          # no finite difference here (not defined on both sides): two witnesses agree
+    fd_atol = FD_RTOL * 1e-3 * scale + 1e-8 * fscale + 1e-12     # + what a difference misses at a kink
+    if abs(fd - ref) > FD_RTOL * abs(ref) + fd_atol:
         return "fd-mismatch"
     return "agree"
 
@@ -212,12 +214,16 @@ def _kink_of(node: Node) -> tuple[str, str, Node] | None:
         kink = FUNCTIONS[node.name].kink
         assert kink is not None
         return node.name, kink.message, node.args[0]
-    if isinstance(node, BinOp) and node.op == "pow" and isinstance(node.right, Num):
-        p = node.right.value
-        if not p.is_Integer and p < 1:
-            return "pow", OPERATOR_KINKS["pow"], node.left
-        if p.is_Integer and p < 0:
-            return "div", OPERATOR_KINKS["div"], node.left
+    if isinstance(node, BinOp) and node.op == "pow" and not variables(node.right):
+        try:
+            p = parse(tree_text(node.right)).expr        # a constant exponent, however written (-2, 1/2 ...)
+        except TutorError:
+            p = None
+        if p is not None and p.is_Number and p.is_real:
+            if not p.is_Integer and p < 1:
+                return "pow", OPERATOR_KINKS["pow"], node.left
+            if p.is_Integer and p < 0:
+                return "div", OPERATOR_KINKS["div"], node.left
     if isinstance(node, BinOp) and node.op == "div":
         return "div", OPERATOR_KINKS["div"], node.right
     return None
@@ -225,14 +231,18 @@ def _kink_of(node: Node) -> tuple[str, str, Node] | None:
 
 def _kinks(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]]) -> dict[tuple[str, int],
                                                                                           dict[str, str]]:
-    """{(variable, index): {"function", "message"}} for components at non-differentiable points."""
+    """{(variable, index): {"function", "message"}} for components at non-differentiable points: where a
+    kink's argument is 0 in float64 or at the point exactly as typed (3x - 0.3 at x = 0.1, sin(x) at pi);
+    for a function of scalars only where the one-sided slopes really differ (x|x| and relu(x)^2 are
+    differentiable at 0), and then the message says which kind (a corner, an infinite slope)."""
     import numpy as np
 
     from ...mathlang.evaluate import NumpyBackend, evaluate
 
     backend = NumpyBackend("float64")
-    env = {name: np.array([float(x) for x in stored[name]]) if point[name].vector else float(stored[name][0])
+    env = {name: np.array([float(x) for x in stored[name]]) if point[name].vector else np.float64(stored[name][0])
            for name in point}
+    scalar = not any(v.vector for v in point.values())
     found: dict[tuple[str, int], dict[str, str]] = {}
     for node in walk(parsed.tree):
         kink = _kink_of(node)
@@ -242,7 +252,7 @@ def _kinks(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]]
         with np.errstate(all="ignore"):
             value = np.asarray(evaluate(arg, env, backend), dtype=float)
         zero = value == 0
-        if not zero.any():
+        if not zero.any() and not (scalar and _exactly_zero(arg, point)):
             continue
         message = _(template).format(arg=tree_text(arg), name=name)
         idx = set(np.flatnonzero(zero.reshape(-1)).tolist()) if value.ndim else None
@@ -253,4 +263,69 @@ def _kinks(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]]
             for i in range(len(val.values)):
                 if idx is None or not val.vector or i in idx:
                     found.setdefault((var, i), {"function": name, "message": message})
+    if scalar:
+        for (var, i), k in list(found.items()):
+            sides = _one_sided(parsed, point, stored, var)
+            if sides is None:
+                continue
+            left, right = sides
+            if abs(left - right) <= 1e-9 * (1 + abs(left) + abs(right)) and max(abs(left), abs(right)) < 1e12:
+                del found[(var, i)]                 # the slopes meet: differentiable there after all
+            elif max(abs(left), abs(right)) >= 1e12:
+                k["message"] = _("{expr} has an infinite slope at {var} = {at}").format(
+                    expr=tree_text(parsed.tree), var=var, at=_typed(point[var]))
+            else:
+                k["message"] = _("{expr} has a corner at {var} = {at}: slope {left} from the left, {right} "
+                                 "from the right").format(expr=tree_text(parsed.tree), var=var,
+                                                          at=_typed(point[var]), left=f"{left:.6g}",
+                                                          right=f"{right:.6g}")
     return found
+
+
+def _typed(value: Value) -> str:
+    from ...mathlang.sym import to_text
+
+    return ", ".join(to_text(v) for v in value.values)
+
+
+def _exactly_zero(arg: Node, point: dict[str, Value]) -> bool:
+    """Is ``arg`` 0 at the point exactly as typed (not as rounded to float64)?"""
+    import sympy
+
+    try:
+        expr = parse(tree_text(arg)).expr
+        exact = expr.xreplace({s: point[s.name].values[0] for s in expr.free_symbols if s.name in point})
+        return bool(sympy.simplify(exact) == 0)
+    except Exception:          # sympy cannot say: no kink from this check
+        return False
+
+
+def _one_sided(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]],
+               var: str) -> tuple[float, float] | None:
+    """The slopes from the left and from the right at the point as typed (60-digit differences, steps 1e-25
+    of the value's size); None where the function is not defined (real, finite) at the point or beside it."""
+    import sympy
+
+    from ...mathlang.evaluate import MpmathBackend
+    from ...mathlang.evaluate import evaluate as run
+
+    backend = MpmathBackend(60)
+    mp = backend.mp
+    base = {n: mp.mpf(str(sympy.N(point[n].values[0], 70))) for n in point}      # the point exactly as typed
+    x0 = base[var]
+    h = max(abs(x0), mp.mpf(1)) * mp.mpf(10) ** -25
+
+    def f(x: Any) -> Any:
+        try:
+            y = run(parsed.tree, {**base, var: x}, backend)
+        except (ZeroDivisionError, ValueError, OverflowError, ArithmeticError):
+            return None
+        y = mp.mpf(y) if isinstance(y, int) else y
+        return y if isinstance(y, type(mp.mpf(0))) and mp.isfinite(y) else None
+
+    lo, mid, hi = f(x0 - h), f(x0), f(x0 + h)
+    if mid is None:
+        return None
+    if lo is None or hi is None:
+        return (float("inf"), float("inf"))
+    return float((mid - lo) / h), float((hi - mid) / h)

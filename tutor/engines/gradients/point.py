@@ -32,6 +32,13 @@ def parse_values(spec: str, what: str) -> tuple[list[Any], bool]:
             values.append(parse_number(p))
         except MathError as exc:
             raise TutorError(_("{what}: {reason}").format(what=what, reason=exc.reason), code=exc.code) from None
+        try:
+            finite = math.isfinite(float(values[-1]))
+        except (OverflowError, TypeError, ValueError):
+            finite = False
+        if not finite:
+            raise TutorError(_("{what}: {value} is too large for a float (at most about 1.8e308)").format(
+                what=what, value=p.strip()), code="grad.number-too-large")
     return values, vector
 
 

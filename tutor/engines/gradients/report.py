@@ -64,7 +64,7 @@ class GradReport:
             "expression": self.expression,
             "point": {k: (v.floats() if v.vector else float(v.values[0])) for k, v in self.point.items()},
             "dtype": self.dtype,
-            "gradient": self.gradient,
+            "gradient": None if self.gradient is None else [json_float(v) for v in self.gradient],
             "output_shape": self.output_shape,
             "gradients": {k: w.to_json() for k, w in self.gradients.items()},
             "nondifferentiable": self.nondifferentiable,

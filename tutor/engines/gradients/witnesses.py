@@ -110,8 +110,8 @@ def exact_float(expr: Any, subs: dict[Any, Any]) -> float:
         value = expr.xreplace(subs)
         value = value.doit() if value.has(sympy.Derivative, sympy.Subs) else value
         if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
-            if value.has(sympy.nan) or value is sympy.zoo:
-                return float("nan") if value.has(sympy.nan) else float("inf")
+            if value.has(sympy.nan) or value.has(sympy.zoo):
+                return float("nan")         # undefined (complex infinity has no sign)
             return float(value)
         num = sympy.N(value, 30)
         if not num.is_real:
@@ -166,13 +166,54 @@ def _symbolic_display(parsed: Parsed, point: dict[str, Value], syms: dict[str, A
     return out
 
 
+def _fd_exact(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]]) -> dict[str, Any]:
+    """Scalar variables: a central difference in 60-digit mpmath, the step 1e-20 of the value's own size
+    (accurate at 1e-300 and at 1e300, no overflow, and a pole at 0 stays 1e20 steps away); nan where the
+    function is not defined (real, finite) on both sides."""
+    from ...mathlang.evaluate import MpmathBackend
+
+    backend = MpmathBackend(60)
+    mp = backend.mp
+    base = {name: backend.number(stored[name][0]) for name in point}
+
+    def objective(env: dict[str, Any]) -> Any:
+        try:
+            y = evaluate(parsed.tree, env, backend)
+        except (ZeroDivisionError, ValueError, OverflowError, ArithmeticError):
+            return None
+        y = mp.mpf(y) if isinstance(y, int) else y
+        return y if isinstance(y, type(mp.mpf(0))) and mp.isfinite(y) else None
+
+    f0 = objective(base)
+    scale = abs(float(f0)) if f0 is not None and mp.isfinite(f0) else 0.0
+    values = {}
+    for name in point:
+        x0 = base[name]
+        if f0 is None:                  # not defined at the point itself (a pole): no difference to take
+            values[name] = [float("nan")]
+            continue
+        h = abs(x0) * mp.mpf(10) ** -20 if x0 != 0 else mp.mpf(10) ** -20
+        ends = [objective({**base, name: x0 + d}) for d in (h, -h)]
+        if ends[0] is None or ends[1] is None:
+            values[name] = [float("nan")]
+            continue
+        for f in ends:
+            scale = max(scale, min(abs(float(f)), 1e308))
+        values[name] = [float((ends[0] - ends[1]) / (2 * h))]
+    return {"values": values, "scale": scale if math.isfinite(scale) else 1e308}
+
+
 def fd_witness(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]], v: list[Any],
                out_shape: list[int]) -> dict[str, Any]:
     """{"values": {name: [central differences]}, "scale": the largest |L| seen}."""
     import numpy as np
 
+    if not out_shape and not any(val.vector for val in point.values()) and all(float(x) == 1 for x in v):
+        return _fd_exact(parsed, point, stored)
+
     backend = NumpyBackend("float64")
-    base = {name: np.array([float(x) for x in stored[name]]) if point[name].vector else float(stored[name][0])
+    # numpy scalars, not Python floats: 1/0 is inf there, as in torch, not an exception
+    base = {name: np.array([float(x) for x in stored[name]]) if point[name].vector else np.float64(stored[name][0])
             for name in point}
     weights = np.array([float(x) for x in v]).reshape(out_shape) if out_shape else float(v[0])
 
@@ -197,7 +238,7 @@ def fd_witness(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[A
                     arr[i] = x0 + delta
                     env[name] = arr
                 else:
-                    env[name] = x0 + delta
+                    env[name] = np.float64(x0 + delta)
                 shifted.append(objective(env))
             for f in shifted:
                 if math.isfinite(f):

@@ -47,6 +47,7 @@ def install_seccomp():
 
 
 LANDLOCK_READ = 1 | 4 | 8           # LANDLOCK_ACCESS_FS_EXECUTE | READ_FILE | READ_DIR
+LANDLOCK_WRITE = 2                  # LANDLOCK_ACCESS_FS_WRITE_FILE
 SYS_LANDLOCK = {"x86_64": (444, 445, 446), "aarch64": (444, 445, 446)}
 
 
@@ -67,7 +68,8 @@ def landlock_paths():
     own, opened by the job), and every entry of /proc that belongs to no process."""
     out = []
     names = ["/" + n for n in os.listdir("/") if n not in ("proc", "tmp")]
-    names += ["/proc/" + n for n in os.listdir("/proc") if not n.isdigit() and n not in ("self", "thread-self")]
+    names += ["/proc/" + n for n in os.listdir("/proc") if not n.isdigit()
+              and not os.path.islink("/proc/" + n)]      # /proc/net, /proc/mounts ...: links into the worker's own
     for path in names:
         try:
             fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
@@ -81,7 +83,8 @@ def hide_other_processes():
     """Sandbox mode: the job may read (and run) everything it could before, except other processes' entries
     in /proc: those of the worker, of a job running beside it, of the job staged after it (a Landlock
     rule set; /proc is bubblewrap's, for the worker's whole pid namespace, and a fresh one cannot be
-    mounted under it).  What it writes is left to the mounts."""
+    mounted under it).  It writes only under its /tmp, /dev (its /dev/shm, /dev/null) and its own /proc
+    entry: not into bubblewrap's (/proc/1/oom_score_adj, autogroup ...), which the mounts leave writable."""
     create, add, restrict = SYS_LANDLOCK[os.uname().machine]
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long
@@ -93,15 +96,22 @@ def hide_other_processes():
         _pack_ = 1
         _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
-    attr = _Attr(LANDLOCK_READ)
+    attr = _Attr(LANDLOCK_READ | LANDLOCK_WRITE)
     ruleset = libc.syscall(create, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)), ctypes.c_uint32(0))
     if ruleset < 0:
         fail_setup("landlock")   # noqa: F821
     own = [os.open(p, os.O_PATH | os.O_CLOEXEC) for p in ("/proc/" + os.readlink("/proc/self"), "/tmp")]
     if os.path.isdir("/dev/shm"):
         own.append(os.open("/dev/shm", os.O_PATH | os.O_CLOEXEC))
+    writable = {os.readlink(f"/proc/self/fd/{fd}") for fd in own} | {"/dev"}
     for fd, is_dir in [*CONFIG.get("landlock_paths", []), *((fd, True) for fd in own)]:   # noqa: F821
-        rule = _Beneath(LANDLOCK_READ if is_dir else (LANDLOCK_READ & ~8), fd)
+        access = LANDLOCK_READ if is_dir else (LANDLOCK_READ & ~8)
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") in writable:
+                access |= LANDLOCK_WRITE
+        except OSError:
+            pass
+        rule = _Beneath(access, fd)
         if libc.syscall(add, ctypes.c_int(ruleset), ctypes.c_int(1), ctypes.byref(rule), ctypes.c_uint32(0)) != 0:
             fail_setup("landlock rule")   # noqa: F821
         os.close(fd)

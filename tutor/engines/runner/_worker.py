@@ -110,11 +110,24 @@ def fork_job():
     return os.fork()
 
 
+def first_to_go():
+    """Where memory runs out, the kernel ends the job, never the worker or the sandbox (the most a
+    process may raise its own score to; lowering it again needs a capability the job does not keep)."""
+    LIBC.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)      # a non-dumpable process's /proc files are root's
+    try:
+        write_file("/proc/self/oom_score_adj", "1000")
+    except OSError:
+        pass
+    finally:
+        LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
 def job_process(chan_fd, limits):
     """The forked job process: its namespaces (sandbox mode), then the job; never returns."""
     try:
         die_with_parent()
         close_fds([chan_fd, *(fd for fd, _dir in CONFIG.get("landlock_paths", []))])
+        first_to_go()
         if CONFIG["mode"] == "sandbox":
             enter_job_namespaces(limits)
         run_job(chan_fd, limits, CONFIG["mode"])     # noqa: F821 - defined in _job.py, sent with this file

@@ -101,11 +101,18 @@ class Cap:
         return [str(d / "cgroup.procs") for d in self.dirs]
 
     def remove(self) -> None:
+        """Remove the groups (their last processes may still be exiting: tried for up to a second)."""
+        import time
+
         for d in self.dirs:
-            try:
-                d.rmdir()
-            except OSError:
-                pass
+            for _attempt in range(20):
+                try:
+                    d.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.05)
         self.dirs = []
 
 

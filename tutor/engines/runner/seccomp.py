@@ -4,7 +4,8 @@ Beside the namespaces, bubblewrap's allow-list and the dropped capabilities,
 this shrinks what a submission can ask of the kernel: no tracing or reading
 other processes (``ptrace``, ``process_vm_readv``, ``pidfd_getfd``), no new
 namespaces or mounts, no keyrings, BPF, perf, io_uring or userfaultfd, no
-module or reboot calls, no ``TIOCSTI`` (typing into a terminal), and no
+module or reboot calls, no ``setsid`` (each new session is a scheduling group of its own: thirty of them
+would take thirty shares of the CPU from the job beside it), no ``TIOCSTI`` (typing into a terminal), and no
 socket family beyond local and internet ones (``AF_VSOCK`` reaches a VM's
 hypervisor whatever the network namespace).  The
 program is classic BPF, built here and installed by the job process itself
@@ -35,7 +36,7 @@ DENIED = ("ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getf
           "fsconfig", "fsmount", "move_mount", "open_tree", "fspick", "mount_setattr", "kexec_load",
           "kexec_file_load", "init_module", "finit_module", "delete_module", "reboot", "swapon", "swapoff",
           "acct", "open_by_handle_at", "name_to_handle_at", "quotactl", "syslog", "lookup_dcookie", "vhangup",
-          "settimeofday", "clock_settime", "clock_adjtime", "adjtimex")
+          "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "setsid")
 
 ARCHES = {
     "x86_64": (0xC000003E, {
@@ -48,7 +49,7 @@ ARCHES = {
         "finit_module": 313, "delete_module": 176, "reboot": 169, "swapon": 167, "swapoff": 168, "acct": 163,
         "open_by_handle_at": 304, "name_to_handle_at": 303, "quotactl": 179, "syslog": 103,
         "lookup_dcookie": 212, "vhangup": 153, "settimeofday": 164, "clock_settime": 227,
-        "clock_adjtime": 305, "adjtimex": 159,
+        "clock_adjtime": 305, "adjtimex": 159, "setsid": 112,
         "clone": 56, "clone3": 435, "ioctl": 16, "personality": 135, "socket": 41, "socketpair": 53}),
     "aarch64": (0xC00000B7, {
         "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271, "kcmp": 272, "pidfd_getfd": 438,
@@ -60,7 +61,7 @@ ARCHES = {
         "finit_module": 273, "delete_module": 106, "reboot": 142, "swapon": 224, "swapoff": 225, "acct": 89,
         "open_by_handle_at": 265, "name_to_handle_at": 264, "quotactl": 60, "syslog": 116,
         "lookup_dcookie": 18, "vhangup": 58, "settimeofday": 170, "clock_settime": 112,
-        "clock_adjtime": 266, "adjtimex": 171,
+        "clock_adjtime": 266, "adjtimex": 171, "setsid": 157,
         "clone": 220, "clone3": 435, "ioctl": 29, "personality": 92, "socket": 198, "socketpair": 199}),
 }
 ARCHES["amd64"] = ARCHES["x86_64"]

@@ -1,0 +1,90 @@
+"""Run one computation in a forked child with a deadline and a memory cap (what a person typed can ask
+for a value with a billion digits: the answer is then a clear error, never a hang or an exhausted machine)."""
+from __future__ import annotations
+
+import os
+import pickle
+import resource
+import select
+import signal
+from collections.abc import Callable
+from typing import Any
+
+from .errors import TutorError
+from .i18n import _
+
+MEMORY_BYTES = 1536 << 20          # above what the process already maps
+
+
+class Overrun(TutorError):
+    """The computation passed its time or memory budget."""
+
+
+def bounded(work: Callable[[], Any], seconds: float, what: str) -> Any:
+    """``work()``'s result, computed in a fork; its TutorError raised here; past ``seconds`` or the memory
+    cap an :class:`Overrun` naming ``what``."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                    # pragma: no cover - the child
+        try:
+            os.close(read)
+            _cap_memory()
+            try:
+                payload = ("ok", work())
+            except TutorError as exc:
+                payload = ("error", (exc.message, exc.code, exc.detail, exc.offset))
+            except MemoryError:
+                payload = ("memory", None)
+            data = pickle.dumps(payload)
+            with os.fdopen(write, "wb") as fh:
+                fh.write(data)
+        finally:
+            os._exit(0)
+    os.close(write)
+    chunks: list[bytes] = []
+    deadline = _now() + seconds
+    try:
+        while True:
+            left = deadline - _now()
+            if left <= 0 or not select.select([read], [], [], left)[0]:
+                raise Overrun(_("{what} did not finish within {s:.0f} s (its values are probably too large to "
+                                "compute): try a smaller point or a simpler expression").format(what=what, s=seconds),
+                              code="limits.time")
+            data = os.read(read, 1 << 20)
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(read)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        os.waitpid(pid, 0)
+    if not chunks:
+        raise Overrun(_("{what} needed more memory than allowed (its values are too large)").format(what=what),
+                      code="limits.memory")
+    kind, value = pickle.loads(b"".join(chunks))
+    if kind == "error":
+        message, code, detail, offset = value
+        raise TutorError(message, code=code, detail=detail, offset=offset)
+    if kind == "memory":
+        raise Overrun(_("{what} needed more memory than allowed (its values are too large)").format(what=what),
+                      code="limits.memory")
+    return value
+
+
+def _now() -> float:
+    import time
+
+    return time.monotonic()
+
+
+def _cap_memory() -> None:
+    try:
+        with open("/proc/self/statm") as fh:
+            mapped = int(fh.read().split()[0]) * resource.getpagesize()
+        limit = mapped + MEMORY_BYTES
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (OSError, ValueError):
+        pass
