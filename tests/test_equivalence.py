@@ -166,3 +166,29 @@ def test_an_undecided_answer_costs_no_attempt_and_asks_for_another_form(monkeypa
     monkeypatch.setattr(eq, "check", lambda *a, **k: eq.Verdict(UNDECIDED, "no proof", "numeric", 12))
     judged = ex.handler.grade(v, "x")
     assert not judged.correct and judged.invalid and judged.code == "answer.undecided"
+
+
+# a second red team's false verdicts: domains that differ beyond the first sampled range or on a tiny
+# interval, a positivity the sample suggested wrongly, values too large to compute, an exponent that is
+# exactly 2 once computed (ISSUE 12)
+FAR_DOMAINS = [
+    ("sqrt(100 - x)^2", "100 - x"), ("sqrt(1000 - x^2)^2", "1000 - x^2"), ("exp(log(x + 100))", "x + 100"),
+    ("sin(asin(x/40))", "x/40"), ("cos(acos(x/100))", "x/100"), ("asin(x/50) + acos(x/50)", "pi/2"),
+    ("x + sqrt(31 - x) - sqrt(31 - x)", "x"), ("log(x (x + 40))", "log(x) + log(x + 40)"),
+    ("sqrt(x (x + 40))", "sqrt(x) sqrt(x + 40)"), ("sqrt(x (x + 40))", "x sqrt(1 + 40/x)"),
+    ("sqrt(x^2 - 10^-10)^2", "x^2 - 10^-10"),
+    ("x + exp(exp(10^6 relu(x))) sqrt(-x) - exp(exp(10^6 relu(x))) sqrt(-x)", "x"),
+    ("log(x^2) + exp(exp(10^6 relu(-x))) - exp(exp(10^6 relu(-x)))", "2 log(x)"),
+]
+
+
+@pytest.mark.parametrize("ref,ans", FAR_DOMAINS)
+def test_domains_that_differ_far_away_or_on_a_sliver_are_never_equivalent(ref, ans):
+    for a, b in ((ref, ans), (ans, ref)):
+        assert check(a, b, ["x"]).verdict != EQUIVALENT, (a, b)
+
+
+@pytest.mark.parametrize("ref,ans", [("x^(sqrt(2)^2)", "x^2"), ("(-2)^(sqrt(2)^2) x", "4x")])
+def test_an_exponent_that_is_a_whole_number_once_computed_is_no_domain_difference(ref, ans):
+    for a, b in ((ref, ans), (ans, ref)):
+        assert check(a, b, ["x"]).verdict != NOT_EQUIVALENT, (a, b)

@@ -228,6 +228,78 @@ def _confirmed(ref: Parsed, ans: Parsed, point: dict[str, Fraction]) -> tuple[st
     return None
 
 
+def _scan_points(names: list[str], trees: list[Any], seed: int) -> dict[str, Any]:
+    """A dense set of points for the domain scan, as numpy arrays: for one variable every magnitude from
+    1e-9 to 1e9 (20 per decade, both signs) and the neighbourhood of each number typed; for several,
+    random log-uniform magnitudes and signs."""
+    import numpy as np
+
+    from ..mathlang.tree import Num, walk
+
+    literals = {abs(float(n.value)) for t in trees for n in walk(t) if isinstance(n, Num) and n.value != 0}
+    if len(names) == 1:
+        mags = list(10 ** np.linspace(-9, 9, 361))
+        for c in literals:
+            if 1e-300 < c < 1e300:
+                for k in (c, c ** 0.5, c ** (1 / 3)):
+                    mags += [k * f for f in (0.5, 0.9, 0.999, 1.001, 1.1, 1.5, 2, 3)]
+        m = np.array(mags)
+        return {names[0]: np.concatenate([m, -m])}
+    rng = np.random.default_rng(seed)
+    count = 4000
+    return {n: rng.choice([-1.0, 1.0], count) * 10 ** rng.uniform(-9, 9, count) for n in names}
+
+
+def _scan(ref: Parsed, ans: Parsed, names: list[str], seed: int) -> tuple[list[dict[str, Fraction]], set[str]]:
+    """Points where float64 sees one side real and the other not (or the two far apart), to be settled by
+    intervals; and the variables seen <= 0 where both sides are real."""
+    import numpy as np
+
+    from ..mathlang.evaluate import NumpyBackend, evaluate
+    from ..mathlang.tree import Call, walk
+
+    trees = [ref.tree, ans.tree]
+    if not names or any(isinstance(n, Call) and n.name in ("sum", "mean", "dot") for t in trees for n in walk(t)):
+        return [], set()
+    env = _scan_points(names, trees, seed)
+    backend = NumpyBackend("float64")
+    with np.errstate(all="ignore"):
+        try:
+            a, b = (np.broadcast_to(np.asarray(evaluate(t, env, backend), dtype=float), env[names[0]].shape)
+                    for t in trees)
+        except (ValueError, TypeError, OverflowError, ZeroDivisionError):
+            return [], set()
+        fa, fb = np.isfinite(a), np.isfinite(b)
+        nan_a, nan_b = np.isnan(a), np.isnan(b)
+        both = fa & fb
+        apart = both & (np.abs(a - b) > 1e-6 * np.maximum(np.maximum(np.abs(a), np.abs(b)), 1))
+    order = [*np.flatnonzero((fa & nan_b) | (fb & nan_a))[:12], *np.flatnonzero(apart)[:6]]
+    negative = {n for n in names if (both & (env[n] <= 0)).any()}
+    points = [{n: Fraction(float(env[n][i])) for n in names} for i in order]
+    return points, negative
+
+
+def _difference(found: tuple[str, Any, Any], point: dict[str, Fraction], names: list[str], agreed: int) -> Verdict:
+    """The "not equivalent" verdict for a difference the intervals proved at ``point``."""
+    where = ", ".join(f"{n} = {float(v):.6g}" for n, v in point.items()) or _("every point")
+    example = {n: float(v) for n, v in point.items()}
+    kind, a2, b2 = found
+    if kind == "domain":
+        real, unreal = (_("the reference"), _("the answer")) if a2 is not None else (
+            _("the answer"), _("the reference"))
+        reason = _("at {point} {real} is real ({value}) but {unreal} is not (a square root or log of a "
+                   "negative, ...): their real domains differ").format(
+            point=where, real=real, value=_short(a2 if a2 is not None else b2), unreal=unreal)
+        return Verdict(NOT_EQUIVALENT, reason, "numeric", agreed, counterexample={
+            "point": example, "reference": float(a2) if a2 is not None else None,
+            "answer": float(b2) if b2 is not None else None}, variables=names)
+    return Verdict(
+        NOT_EQUIVALENT,
+        _("they differ at {point}: reference = {a}, answer = {b}").format(point=where, a=_short(a2), b=_short(b2)),
+        "numeric", agreed + 1, counterexample={"point": example, "reference": float(a2), "answer": float(b2)},
+        variables=names)
+
+
 def _numeric(ref: Parsed, ans: Parsed, names: list[str], seed: int) -> tuple[Verdict, set[str]]:
     """A verdict if a point proves a difference (else undecided, with the points that agreed), and the
     variables that were positive at every point where both sides were real (a proof may assume it)."""
@@ -256,24 +328,18 @@ def _numeric(ref: Parsed, ans: Parsed, names: list[str], seed: int) -> tuple[Ver
             if agreed >= POINTS or (not names and agreed >= 1):
                 break
             continue
-        where = ", ".join(f"{n} = {float(v):.6g}" for n, v in point.items()) or _("every point")
-        example = {n: float(v) for n, v in point.items()}
-        kind, a2, b2 = found
-        if kind == "domain":
-            real, unreal = (_("the reference"), _("the answer")) if a2 is not None else (
-                _("the answer"), _("the reference"))
-            reason = _("at {point} {real} is real ({value}) but {unreal} is not (a square root or log of a "
-                       "negative, ...): their real domains differ").format(
-                point=where, real=real, value=_short(a2 if a2 is not None else b2), unreal=unreal)
-            return Verdict(NOT_EQUIVALENT, reason, "numeric", agreed, counterexample={
-                "point": example, "reference": float(a2) if a2 is not None else None,
-                "answer": float(b2) if b2 is not None else None}, variables=names), set()
-        return Verdict(
-            NOT_EQUIVALENT,
-            _("they differ at {point}: reference = {a}, answer = {b}").format(point=where, a=_short(a2),
-                                                                              b=_short(b2)),
-            "numeric", agreed + 1, counterexample={"point": example, "reference": float(a2), "answer": float(b2)},
-            variables=names), set()
+        return _difference(found, point, names, agreed), set()
+    suspects, scanned_negative = _scan(ref, ans, names, seed)
+    negative |= scanned_negative
+    for point in suspects:
+        (ka, a), (kb, b) = _value(ref.tree, point, 40), _value(ans.tree, point, 40)
+        if NO_VALUE in (ka, kb) or ka == kb == NOT_REAL or (ka == kb == REAL and not _differs(a, b, 40)):
+            continue                    # float64's nan was an overflow, or neither side is real here
+        found = _confirmed(ref, ans, point)
+        if found is not None and found[0] in ("differ", "domain"):
+            return _difference(found, point, names, agreed), set()
+        if found is None and {ka, kb} == {REAL, NOT_REAL}:
+            blocked = True              # one side seems real here and the other not, and intervals cannot say
     positive = set(names) - negative if agreed else set()
     if blocked:
         return Verdict(UNDECIDED, _("at some points one side seems real and the other not, and that could not "

@@ -49,11 +49,13 @@ class Enclosure(Backend):
         return self.iv.mpf(f.numerator) / f.denominator
 
     def const(self, name: str) -> Any:
-        return self.iv.pi if name == "pi" else self.iv.e
+        return self.iv.mpf(self.iv.pi if name == "pi" else self.iv.e)
 
     def _ends(self, x: Any) -> tuple[Any, Any]:
-        if not isinstance(x, type(self.iv.mpf(0))):
+        if type(x).__name__ == "ivmpc":
             raise NotReal                       # a complex interval
+        if not hasattr(x, "a"):
+            x = self.iv.mpf(x)
         lo, hi = self.mp.mpf(x.a), self.mp.mpf(x.b)
         if self.mp.isnan(lo) or self.mp.isnan(hi):
             raise Unknown
@@ -165,6 +167,8 @@ class Enclosure(Backend):
                 raise Unknown
             n = int(blo)
             return a ** n if n >= 0 else 1 / (a ** (-n))
+        if alo <= 0 and (blo != bhi and mp.floor(bhi) >= blo):
+            raise Unknown                        # the exponent may be a whole number (sqrt(2)^2): no verdict
         if ahi < 0:
             raise NotReal                        # a negative number to a power that is not a whole number
         if alo <= 0:
