@@ -464,11 +464,29 @@ def _bundled():
     return bundled_exercises()
 
 
-@pytest.mark.parametrize("typed", ["23.25", "tensor(23.2500)", "3*7.75", "23.26", "[23.25]"])
+@pytest.mark.parametrize("typed", ["23.25", "tensor(23.2500)", "3*7.75", "23.250"])
 def test_predict_correct_forms(accumulate, typed):
     g = bank.grade(accumulate, typed)
     assert g.correct, typed
     assert g.misconception is None
+
+
+@pytest.mark.parametrize("typed", ["23.26", "23.2", "[23.25]", "23"])
+def test_predict_is_judged_at_the_precision_and_shape_torch_prints(accumulate, typed):
+    # torch prints tensor(23.2500): 23.26 is another number, [23.25] another shape (ISSUE 12)
+    assert not bank.grade(accumulate, typed).correct, typed
+
+
+def test_error_names_are_matched_exactly_and_a_bare_error_asks_which():
+    from tutor.bank.kinds._scenario import grade_prediction
+
+    ex = next(e for e in bank.load() if e.kind == "predict" and "RuntimeError" in bank.variant(e, 1).answer.text())
+    v = bank.variant(ex, 1)
+    assert grade_prediction(v, "runtimeerror").correct
+    assert not grade_prediction(v, "AttributeError").correct
+    for generic in ("error", "exception", "Error"):
+        g = grade_prediction(v, generic)
+        assert not g.correct and g.invalid and g.code == "answer.error-type", generic
 
 
 @pytest.mark.parametrize("typed,mid", [
@@ -518,7 +536,8 @@ def test_predict_error_answers(tmp_path):
     v = bank.variant(ex, 0)
     assert v.answer.kind == "error" and v.answer.error[0] == "RuntimeError"
     assert bank.grade(v, "RuntimeError").correct
-    assert bank.grade(v, "error").correct
+    bare = bank.grade(v, "error")                  # which error? asked again, at no cost
+    assert not bare.correct and bare.invalid
     g = bank.grade(v, "12")
     assert not g.correct and g.misconception == "retain-graph.needed"
     assert not bank.grade(v, "AttributeError").correct

@@ -16,9 +16,10 @@ def parse_prediction(text: str) -> Answer:
         return Answer("none")
     if low in ("true", "false"):
         return Answer.boolean(low == "true")
-    m = re.fullmatch(r"([A-Za-z]*Error|error|exception|raises?)(:.*)?", t)
+    m = re.fullmatch(r"([A-Za-z]*error|exception|raises?)(:.*)?", t, flags=re.IGNORECASE)
     if m:
-        return Answer.raised(m.group(1) if m.group(1).endswith("Error") else "Error", "")
+        name = m.group(1)
+        return Answer.raised(name if name.lower().endswith("error") and name.lower() != "error" else "Error", "")
     m = re.fullmatch(r"tensor\((.*?)(,\s*requires_grad=True)?\)", t)
     if m:
         t = m.group(1)

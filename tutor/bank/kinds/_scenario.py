@@ -37,11 +37,56 @@ def grade_prediction(v: Variant[Answer], text: str) -> Judgement:
         got = parse_prediction(text)
     except TutorError as exc:
         return Judgement.unreadable(expected, exc.one_line(), exc.code, exc.caret())
-    if answers_match(v.answer, got):
-        return Judgement(True, expected, v.exercise.explanation)
-    if v.answer.kind == "error" and got.kind == "error" and got.error is not None and got.error[0] == "Error":
+    if got.kind == "error" and got.error is not None and got.error[0] == "Error":      # which one?
+        return Judgement.unreadable(expected, _(
+            "Which error? Name its type as torch prints it (RuntimeError, AttributeError, ...); this try does "
+            "not count."), "answer.error-type")
+    if v.answer.kind == "error" and got.kind == "error":
+        assert v.answer.error is not None and got.error is not None
+        if v.answer.error[0].casefold() == got.error[0].casefold():
+            return Judgement(True, expected, v.exercise.explanation)
+        return wrong(v, classify(got, v.candidates), got.text())
+    if v.answer.kind == "number" and got.kind == "number" and v.answer.vector != got.vector:
+        shape = _("torch prints a tensor with {n} element(s) in brackets, {text}, not a plain number").format(
+            n=len(v.answer.floats()), text=expected) if v.answer.vector else _(
+            "torch prints a single number here, not a list")
+        return Judgement(False, expected, shape + "\n" + v.exercise.explanation)
+    if answers_match(v.answer, got) and as_printed(v.answer, text):
         return Judgement(True, expected, v.exercise.explanation)
     return wrong(v, classify(got, v.candidates), got.text())
+
+
+def as_printed(expected: Answer, typed: str) -> bool:
+    """Numbers judged at the precision torch prints (4 decimals, or 5 significant digits in scientific
+    notation): 85.01 is not tensor(85.); a shorter form counts where it is that value rounded to the digits
+    typed and those digits are enough to tell it (0.33 for 0.3333, 85 for 85.0000, not 85 for 85.3)."""
+    import re
+
+    if expected.kind != "number":
+        return True
+    numbers = re.findall(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?", typed.replace("tensor", ""))
+    expected_values = expected.floats()
+    if len(numbers) != len(expected_values):
+        return True                  # written with math (1/3, 2^3 ...): judged by value, as before
+    for text, want in zip(numbers, expected_values):
+        try:
+            got = float(text)
+        except ValueError:
+            return True
+        scientific = want != 0 and (abs(want) >= 1e8 or abs(want) < 1e-4)
+        if scientific:
+            if abs(got - want) > 5e-5 * abs(want):
+                return False
+            continue
+        if abs(got - want) <= 5.1e-5 + 2e-7 * abs(want):
+            continue
+        mantissa = text.lower().split("e")[0]
+        typed_decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+        printed = f"{want:.4f}".rstrip("0").rstrip(".")
+        needed = len(printed.split(".")[1]) if "." in printed else 0
+        if typed_decimals >= 4 or typed_decimals < min(needed, 2) or abs(round(want, typed_decimals) - got) > 1e-9:
+            return False
+    return True
 
 
 def wrong(v: Variant[Answer], ids: list[str], got_text: str) -> Judgement:

@@ -115,12 +115,21 @@ def ask(v: Variant[Any], position: int, opts: Options, read: Read, emit: Emit, s
                   "caret": judged.caret, "message": _("That cost no attempt: try again.")})
             continue
         used += 1
-        final = judged.correct or used >= opts.attempts
+        final = judged.correct or used >= attempts_for(v, opts.attempts)
         store.record(session_id, position, ex.id, ex.topic, v.seed, used, answer, judged.correct,
                      judged.misconception, final)
         emit(_feedback(v, answer, judged, used, final, opts))
         if final:
             return "right" if judged.correct else "wrong"
+
+
+def attempts_for(v: Variant[Any], attempts: int) -> int:
+    """One attempt where there are only two answers (true/false, two choices, True/False printed): a second
+    try there is a sure one."""
+    data = v.exercise.data
+    two_way = (v.exercise.kind == "concept" and (data.get("choices") is None or len(data["choices"]) == 2)) or (
+        getattr(v.answer, "kind", None) == "bool")
+    return 1 if two_way else attempts
 
 
 def _respond(v: Variant[Any], text: str) -> tuple[Any, str]:
@@ -148,16 +157,26 @@ def _hint(ex: Exercise, shown: int, emit: Emit) -> int:
 
 
 def _feedback(v: Variant[Any], answer: str, judged: Any, used: int, final: bool, opts: Options) -> dict[str, Any]:
+    """What the learner is told.  Before the last attempt nothing that gives the answer away: not the
+    explanation (it quotes the right value), the table, the fix or the graph; only which belief the answer
+    matches, in words, and the exercise's first hint."""
     event = {"event": "feedback", "id": v.exercise.id, "answer": answer, "correct": judged.correct,
              "misconception": judged.misconception, "explanation": judged.explanation,
-             "attempt": used, "attempts_left": 0 if final else opts.attempts - used}
-    if final:
-        event["expected"] = judged.expected
+             "attempt": used, "attempts_left": 0 if final else attempts_for(v, opts.attempts) - used}
+    if not final:
+        from ...bank.misconceptions import CATALOGUE
+
+        belief = CATALOGUE[judged.misconception].title if judged.misconception in CATALOGUE else None
+        nudge = [_("Your answer is what torch would give if {belief}.").format(belief=belief)] if belief else []
+        if v.exercise.hints:
+            nudge.append(_("Hint: {text}").format(text=v.exercise.hints[0]))
+        event["explanation"] = "\n".join(nudge) if nudge else _("Look again at what each line does to .grad.")
+        return event
+    event["expected"] = judged.expected
     grad_table = table(v, judged.misconception)
     if grad_table:
         event["table"] = grad_table
-    if not judged.correct and v.scenario is not None and (
-            v.exercise.topic in GRAPH_TOPICS or judged.misconception == "leaf.nonleaf-grad"):
+    if v.scenario is not None and (v.exercise.topic in GRAPH_TOPICS or judged.misconception == "leaf.nonleaf-grad"):
         event["graph"] = graph_lines(v.scenario)
     return event
 

@@ -75,6 +75,11 @@ def _feedback(event: Event, color: bool) -> str:
     if event["correct"]:
         return style(_("✓ Right."), "green", "bold", enabled=color) + " " + str(event["explanation"])
     lines = [style(_("✗ Not quite."), "red", "bold", enabled=color)]
+    if event.get("attempts_left"):           # before the last attempt: a nudge, never the answer
+        lines += (event["explanation"] or "").splitlines()
+        lines.append(style(_("Try again ({n} attempt(s) left).").format(n=event["attempts_left"]), "dim",
+                           enabled=color))
+        return "\n".join(lines)
     text, _sep, fix = (event["explanation"] or "").partition("\n")
     lines.append(text)
     if event.get("table"):

@@ -32,9 +32,7 @@ def question_event(v: Variant[Any], position: int, total: int) -> dict[str, Any]
              "topic": ex.topic, "topic_title": _(TOPICS[ex.topic]), "kind": ex.kind, "prompt": v.prompt,
              "code": v.code, "hints": len(ex.hints)}
     event.update(v.kind.quiz_fields(v, work_file))
-    if ex.topic in GRAPH_TOPICS and v.scenario is not None:
-        event["graph"] = graph_lines(v.scenario)
-    return event
+    return event              # the graph comes with the final feedback: drawn before, it gives answers away
 
 
 def table(v: Variant[Any], misconception: str | None) -> dict[str, Any] | None:
@@ -77,27 +75,37 @@ def _fmt(values: list[Any] | None) -> str:
 
 
 def graph_lines(scenario: Any) -> list[str]:
-    """The computation graph in text: leaves, grad_fn nodes, where .grad lands (every forward step)."""
-    from ...engines.scenario import Forward, walk
+    """The computation graph in text, from the simulator's state at the end of the program (what torch
+    has then: requires_grad carried from the inputs, no_grad and set_grad_enabled, retain_grad, every loop):
+    each tensor's is_leaf, requires_grad, grad_fn and where .grad lands."""
+    from ...engines.scenario import Forward, simulate, walk
     from ...mathlang.printing import tree_text
     from ...mathlang.tree import BinOp, Call, Neg, variables
 
     names = {"add": "AddBackward0", "sub": "SubBackward0", "mul": "MulBackward0", "div": "DivBackward0",
              "pow": "PowBackward0"}
+    final = simulate(scenario).final
+    tensors = final.tensors if final is not None else {}
     lines = []
     for leaf in scenario.leaves:
         kind = _("leaf, requires_grad=True: .grad lands here") if leaf.requires_grad else \
             _("leaf, requires_grad=False: a constant")
         lines.append(f"{leaf.name:>6}  ({kind})")
+    seen: set[str] = set()
     for step in walk(scenario.steps):
-        if not isinstance(step, Forward):
+        if not isinstance(step, Forward) or step.name in seen or step.name not in tensors:
             continue
-        tree = step.tree
+        seen.add(step.name)
+        t, tree = tensors[step.name], step.tree
         node = names.get(tree.op) if isinstance(tree, BinOp) else "NegBackward0" if isinstance(tree, Neg) else \
             f"{tree.name.capitalize()}Backward0" if isinstance(tree, Call) else None
-        tracked = step.mode == "normal"
-        label = (_("grad_fn={node}, is_leaf=False, .grad stays None").format(node=node) if tracked and node
-                 else _("no grad_fn (computed without tracking): is_leaf=True, requires_grad=False"))
+        if t.leaf:
+            label = _("no grad_fn: is_leaf=True, requires_grad=False (computed without tracking, or from "
+                      "tensors that do not require grad)")
+        elif t.retains:
+            label = _("grad_fn={node}, is_leaf=False, .grad kept (retain_grad)").format(node=node)
+        else:
+            label = _("grad_fn={node}, is_leaf=False, .grad stays None").format(node=node)
         inputs = ", ".join(sorted(variables(tree)))
         lines.append(f"{step.name:>6}  = {tree_text(tree)}   <- {inputs}   [{label}]")
     return lines
