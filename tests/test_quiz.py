@@ -242,3 +242,22 @@ def test_the_graph_follows_torch_requires_grad_propagation_and_retain_grad():
     assert "Backward0" not in lines["d"]                      # a leaf: no grad_fn (the old drawing said AddBackward0)
     assert "PowBackward0" in lines["b"] and "AddBackward0" in lines["y"]
     assert lines["b"].replace("PowBackward0", "") != lines["y"].replace("AddBackward0", "")   # b keeps its .grad
+
+
+def test_the_fix_shown_uses_the_questions_names_and_runs_on_the_first_step():
+    # x.grad.zero_() before the first backward raises AttributeError: the fix must not (ISSUE 12)
+    import torch
+
+    from tutor import bank
+    from tutor.bank.kinds._scenario import fix_text
+
+    ex = next(e for e in bank.load() if e.id == "code-zero-before-backward")
+    v = bank.variant(ex, 1)
+    fix = fix_text(v, "accumulation.no-zero")
+    assert "opt." not in fix and "zero_()" not in fix.split("#")[0]
+    x = torch.tensor(2.0, requires_grad=True)
+    env = {"x": x, "torch": torch}
+    for _ in range(2):
+        env["y"] = x ** 2
+        exec(fix, env)
+    assert x.grad.item() == 4.0

@@ -40,19 +40,21 @@ CATALOGUE: dict[str, Misconception] = {m.id: m for m in [
         "accumulation.overwrite", _("backward() overwrites .grad"),
         _("backward() adds into .grad; it never overwrites it. Here backward runs {k} times without zeroing, "
           "so {consequence}"),
-        "x.grad.zero_()      # or opt.zero_grad(), before each backward\ny.backward()", "M1",
+        "x.grad = None       # before each backward (x.grad.zero_() fails while .grad is still None)\n"
+        "y.backward()", "M1",
         belief="overwrite"),
     Misconception(
         "accumulation.no-zero", _("gradients reset themselves after each step"),
         _("Nothing zeroes .grad, so every backward() adds to the gradients of the earlier steps and the "
           "update uses their running sum: {target} ends at {wrong} instead of {correct}."),
-        "opt.zero_grad()     # or x.grad.zero_() / x.grad = None\nloss.backward()\nopt.step()", "M1",
+        "opt.zero_grad()     # or x.grad = None\nloss.backward()\nopt.step()", "M1",
         mutation="drop-zeroing"),
     Misconception(
         "zeroing.placement", _("it does not matter where .grad is zeroed"),
         _("The zeroing runs after backward() and before the update, so the update uses a zero (or None) "
           "gradient: {target} is {correct}. Zero before backward (or after the update) instead."),
-        "x.grad.zero_()      # first\nloss.backward()\nwith torch.no_grad():\n    x -= lr * x.grad", "M2",
+        "x.grad = None       # first (x.grad.zero_() fails on the first step: .grad is None)\n"
+        "loss.backward()\nwith torch.no_grad():\n    x -= lr * x.grad", "M2",
         belief="zero_anywhere"),
     Misconception(
         "zeroing.after-backward", _("zero_grad() belongs right after backward()"),

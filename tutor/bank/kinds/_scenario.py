@@ -96,8 +96,38 @@ def wrong(v: Variant[Answer], ids: list[str], got_text: str) -> Judgement:
         return Judgement(False, expected, v.exercise.explanation)
     mid = ids[0]
     text = explain(mid, **explanation_values(v, mid, got_text))
-    fix = CATALOGUE[mid].fix
+    fix = fix_text(v, mid)
     return Judgement(False, expected, text + ("\n" + fix if fix else ""), misconception=mid, matches=ids)
+
+
+def fix_text(v: Variant[Answer], mid: str) -> str:
+    """The catalogue's fix in the question's own names: its leaf for x, its loss for y and loss, and no
+    optimizer where the program has none (then .grad is reset by hand)."""
+    import re
+
+    from ...engines.scenario import backward_roots
+
+    fix = CATALOGUE[mid].fix
+    scenario = v.scenario
+    if not fix or scenario is None or mid.startswith("derive."):
+        return fix
+    names = {leaf.name for leaf in scenario.leaves}
+    leaf = scenario.ask.name if scenario.ask.name in names else next(
+        (lf.name for lf in scenario.leaves if lf.requires_grad), "x")
+    roots = backward_roots(scenario.steps)
+    loss = roots[-1] if roots else "y"
+    out = re.sub(r"\bx(?=\.grad|\s*-=|\)|\s*=\s*None)", leaf, fix)
+    out = re.sub(r"\b(?:y|loss)(?=\.backward)", loss, out)
+    if scenario.optimizer is None:
+        lines = []
+        for line in out.splitlines():
+            if line.strip().startswith("opt.step()"):
+                continue
+            if line.strip().startswith("opt.zero_grad()"):
+                line = f"{leaf}.grad = None"
+            lines.append(re.sub(r"\s*# or opt\.zero_grad\(\),?", "", line))
+        out = "\n".join(lines)
+    return out
 
 
 def explanation_values(v: Variant[Answer], mid: str, wrong_text: str = "") -> dict[str, Any]:

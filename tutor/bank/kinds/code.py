@@ -154,7 +154,12 @@ class Code(ExerciseKind[Answer]):
         if "failure" in result:
             return Judgement(False, expected, _failure(result))
         if "error" in result:
-            return Judgement(False, expected, _("Your function raised {error}.").format(error=result["error"]))
+            said = _("Your function raised {error}.").format(error=result["error"])
+            if "'NoneType' object has no attribute 'zero_'" in str(result["error"]):
+                said += " " + _("A tensor's .grad is None until its first backward() call, so .grad.zero_() fails "
+                                "on the first step. Reset it with x.grad = None (what opt.zero_grad() does), or "
+                                "zero it only once it exists: if x.grad is not None: x.grad.zero_().")
+            return Judgement(False, expected, said)
         value = result.get("value")
         if "unusable" in result or value is None or isinstance(value, bool) or (
                 isinstance(value, list) and not all(isinstance(x, (int, float)) and not isinstance(x, bool)

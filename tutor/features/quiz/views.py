@@ -63,6 +63,12 @@ def table(v: Variant[Any], misconception: str | None) -> dict[str, Any] | None:
         t = truth[i].grads.get(leaf) if i < len(truth) else None
         a = assumed[i].grads.get(leaf) if i < len(assumed) else None
         rows.append([i + 1, _fmt(t), _fmt(a)])
+    if m.belief is None:
+        # a code exercise: the learner's program is the changed one (what torch gave them), the reference
+        # the corrected one
+        return {"leaf": leaf, "columns": [_("backward call"), _("your program: {leaf}.grad").format(leaf=leaf),
+                                          _("corrected: {leaf}.grad").format(leaf=leaf)],
+                "rows": [[r[0], r[2], r[1]] for r in rows[:12]]}
     return {"leaf": leaf, "columns": [_("backward call"), _("torch: {leaf}.grad").format(leaf=leaf),
                                       _("assumed")], "rows": rows[:12]}
 
