@@ -47,6 +47,9 @@ def grade_prediction(v: Variant[Answer], text: str) -> Judgement:
             return Judgement(True, expected, v.exercise.explanation)
         return wrong(v, classify(got, v.candidates), got.text())
     if v.answer.kind == "number" and got.kind == "number" and v.answer.vector != got.vector:
+        ids = classify(got, v.candidates)
+        if ids:                           # a belief that gives another shape (the value of a mean ...)
+            return wrong(v, ids, got.text())
         shape = _("torch prints a tensor with {n} element(s) in brackets, {text}, not a plain number").format(
             n=len(v.answer.floats()), text=expected) if v.answer.vector else _(
             "torch prints a single number here, not a list")
