@@ -439,3 +439,26 @@ def test_every_step_kind_renders_simulates_and_is_documented():
     assert keys[:2] == ["forward", "backward"] and len(keys) == len(set(keys)) == 10
     for k in kinds():
         assert k.example and k.renders, k.key
+
+
+@pytest.mark.parametrize("spec,path", [
+    ({"leaves": [{"name": "x", "value": "3"}], "steps": [{"forward": "y", "expr": "x^2"},
+                                                        {"backward": "y", "retian_graph": True}], "ask": "x.grad"},
+     "steps[1].retian_graph"),
+    ({"leaves": [{"name": "x", "value": "3"}], "steps": [{"forward": "y", "expr": "x^2", "mod": "no_grad"}],
+      "ask": "y"}, "steps[0].mod"),
+    ({"leaves": [{"name": "x", "value": "3"}], "steps": [{"zero": "x", "gaurd": "none"}], "ask": "x"},
+     "steps[0].gaurd"),
+    ({"leaves": [{"name": "x", "value": "3"}], "optimizer": {"params": ["x"], "lr": 0.1, "momentum": 0.9},
+      "steps": [], "ask": "x"}, "optimizer.momentum"),
+    ({"leaves": [{"name": "x", "value": "3", "requires": False}], "steps": [], "ask": "x"}, "leaves[0].requires"),
+    ({"leaves": [{"name": "x", "value": "3"}], "step": [], "ask": "x"}, "step"),
+])
+def test_a_typo_in_a_scenario_key_is_an_error_naming_its_path(spec, path):
+    # a misspelt key was silently ignored and flipped the answer key while tutor check passed (ISSUE 12)
+    from tutor.engines.scenario import build
+    from tutor.foundation.errors import TutorError
+
+    with pytest.raises(TutorError) as info:
+        build(spec, {}, where="ex.scenario")
+    assert info.value.code == "scenario.unknown-key" and f"ex.scenario.{path}" in str(info.value)

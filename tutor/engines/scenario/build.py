@@ -6,7 +6,7 @@ a :class:`TutorError` naming the field's path (``scenario.steps[0].lr``).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, NoReturn
 
 from ...foundation.errors import MathError, TutorError
@@ -52,6 +52,19 @@ class BuildContext:
         if not out:
             self.fail(path, _("expected a value"))
         return out, "," in text
+
+    def only(self, table: Mapping[str, Any], allowed: Iterable[str], path: str) -> None:
+        """Every key of ``table`` is one of ``allowed``: a typo (retian_graph, mod, gaurd) is an error naming
+        its path, with the nearest known key, never a setting silently ignored."""
+        import difflib
+
+        known = sorted(allowed)
+        for key in table:
+            if key not in known:
+                near = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+                hint = _(" (did you mean '{key}'?)").format(key=near[0]) if near else _(
+                    " (known here: {keys})").format(keys=", ".join(known))
+                self.fail(f"{path}.{key}" if path else str(key), _("unknown key") + hint, "scenario.unknown-key")
 
     def number(self, text: object, path: str) -> Any:
         return self.numbers(text, path)[0][0]
@@ -103,6 +116,7 @@ def build(spec: Mapping[str, Any], params: Mapping[str, Any], where: str = "scen
     from .steps import parse_steps
 
     ctx = BuildContext(params, where)
+    ctx.only(spec, ("leaves", "steps", "ask", "dtype", "optimizer"), "")
     leaves = _leaves(spec.get("leaves") or [], ctx)
     optimizer = _optimizer(spec.get("optimizer"), ctx)
     steps = parse_steps(spec.get("steps"), ctx, "steps")
@@ -121,6 +135,7 @@ def _leaves(items: object, ctx: BuildContext) -> tuple[Leaf, ...]:
     for i, item in enumerate(items if isinstance(items, list) else []):
         if not isinstance(item, dict) or "name" not in item or "value" not in item:
             ctx.fail(f"leaves[{i}]", _("each leaf needs a name and a value"))
+        ctx.only(item, ("name", "value", "requires_grad"), f"leaves[{i}]")
         name = ctx.name(item["name"], f"leaves[{i}].name")
         if name in ctx.leaves:
             ctx.fail(f"leaves[{i}].name", _("'{name}' is defined twice").format(name=name))
@@ -138,6 +153,7 @@ def _optimizer(opt: object, ctx: BuildContext) -> Optimizer | None:
         return None
     if not isinstance(opt, dict) or "params" not in opt or "lr" not in opt:
         ctx.fail("optimizer", _("expected { params = [...], lr = ... }"))
+    ctx.only(opt, ("params", "lr"), "optimizer")
     params = ctx.leaf_names(opt["params"] if isinstance(opt["params"], list) else [opt["params"]],
                             "optimizer.params")
     ctx.has_optimizer = True

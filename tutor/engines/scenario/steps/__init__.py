@@ -79,6 +79,7 @@ def parse_steps(steps: object, ctx: BuildContext, path: str) -> tuple[Step, ...]
         found = [cls for cls in kinds() if cls.key in table]
         if len(found) != 1:
             ctx.fail(p, _("a step has exactly one of: {kinds}").format(kinds=", ".join(c.key for c in kinds())))
+        ctx.only(table, (found[0].key, *found[0].options), p)
         out.append(found[0].parse(table, ctx, p))
     return tuple(out)
 
