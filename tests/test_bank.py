@@ -1,6 +1,7 @@
 """The exercise bank: loading and validation errors, `tutor check` on fixture
 banks, the bank options of the CLI, seeded variants and grading."""
 import json
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from tutor.foundation.errors import BankError, TutorError
 from tutor.foundation.paths import default_bank_dir
 
 BANKS = Path(__file__).parent / "fixtures" / "banks"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def bank_dir(name):
@@ -206,7 +208,7 @@ def test_colliding_misconceptions_cannot_be_kept_apart():
         bank.variant(ex, 0)
     err = info.value
     assert (err.exercise, err.field, err.code) == ("square-at-two", "params", "bank.candidates-coincide")
-    assert str(err).endswith("answer.value-as-grad")
+    assert "answer.value-as-grad" in str(err) and str(err).rstrip().endswith("4")     # the pair and its value
 
 
 # ------------------------------------------------------------ tutor check
@@ -696,3 +698,18 @@ def test_check_proves_the_key_grades_as_right(tmp_path, run_cli):
     (d / "nonsmooth.toml").write_text(NONSMOOTH)
     r = run_cli("--exercises", str(d), "check", "--json", "--seeds", "2")
     assert json.loads(r.stdout)["ok"] is True, r.stdout
+
+
+def test_check_refuses_orphan_stubs_and_solutions(tmp_path):
+    # a stub or solution no exercise names passed tutor check (ISSUE 12)
+    from tutor.features.check import orphans
+
+    ex_dir, sol_dir = tmp_path / "exercises", tmp_path / "solutions"
+    shutil.copytree(ROOT / "exercises", ex_dir)
+    shutil.copytree(ROOT / "solutions", sol_dir)
+    (ex_dir / "code" / "forgotten.py").write_text("def f():\n    pass\n")
+    (sol_dir / "code" / "stray.py").write_text("def g():\n    return 1\n")
+    found = orphans(ex_dir, sol_dir, bank.load(ex_dir))
+    assert sorted(Path(p.file).name for p in found) == ["forgotten.py", "stray.py"]
+    assert {p.code for p in found} == {"check.orphan-file"}
+    assert orphans(ROOT / "exercises", ROOT / "solutions", bank.load(ROOT / "exercises")) == []

@@ -44,6 +44,34 @@ def variant(ex: Exercise, seed: int = 0, memo: Memo | None = None, grading: bool
             return v
         last = v
     assert last is not None
-    raise BankError(ex.path, _("no parameter draw keeps the misconception answers apart (seed {seed}): {ids}")
-                    .format(seed=seed, ids=", ".join(c.id for c in last.candidates)), exercise=ex.id,
+    raise BankError(ex.path, _("no parameter draw keeps the misconception answers apart (seed {seed}): {pair}")
+                    .format(seed=seed, pair=coinciding(last)), exercise=ex.id,
                     field_name="params", code="bank.candidates-coincide")
+
+
+def coinciding(v: Variant[Any]) -> str:
+    """Which two answers of ``v`` coincide, and on what: "accumulation.overwrite and the right answer are
+    both 4.75" (the list of misconceptions where the pair cannot be named)."""
+    from ..engines.scenario import Answer
+    from .candidates import answers_match
+
+    right = _("the right answer")
+    if isinstance(v.answer, Answer):
+        entries = [(right, v.answer), *((c.id, c.answer) for c in v.candidates)]
+        for i, (a, x) in enumerate(entries):
+            for b, y in entries[i + 1:]:
+                if answers_match(x, y) or answers_match(y, x):
+                    return _("{a} and {b} both give {value}").format(a=a, b=b, value=x.text())
+    elif isinstance(v.answer, dict):
+        from ..engines.derivatives import numerically_equal
+        from ..mathlang.sym import to_text
+
+        names = v.exercise.data.get("variables", [])
+        for wrt, correct in v.answer.items():
+            entries = [(right, correct), *((c.id, c.answer) for c in v.candidates if c.wrt == wrt)]
+            for i, (a, x) in enumerate(entries):
+                for b, y in entries[i + 1:]:
+                    if numerically_equal(x, y, names):
+                        return _("{a} and {b} both give d/d{wrt} = {value}").format(a=a, b=b, wrt=wrt,
+                                                                                   value=to_text(x))
+    return ", ".join(c.id for c in v.candidates)

@@ -26,7 +26,7 @@ from ...foundation.i18n import _
 from ...foundation.paths import default_bank_dir, solutions_dir
 from .report import CheckReport, Problem, _bank_problem
 
-__all__ = ["CheckReport", "Problem", "Progress", "check_bank"]
+__all__ = ["CheckReport", "Problem", "Progress", "check_bank", "orphans"]
 
 Progress = Callable[[int, int, str], None]
 
@@ -55,6 +55,7 @@ def check_bank(directory: str | Path | None = None, seeds: int = 5, solutions: s
     report.exercises = len(exercises)
     report.coverage = {topic: sum(1 for ex in exercises if ex.topic == topic) for topic in bank.TOPICS}
     report.kinds = {kind: sum(1 for ex in exercises if ex.kind == kind) for kind in bank.KINDS}
+    report.problems += orphans(root, solutions_dir(root, solutions), exercises)
     if any(ex.handler.runs_code for ex in exercises) and ctx.solutions is None:
         report.notes.append(_("no solutions/ folder next to {root}: code solutions were not run").format(root=root))
     for verified, problem in run_checks(exercises, seeds, ctx, jobs, progress):
@@ -66,3 +67,20 @@ def check_bank(directory: str | Path | None = None, seeds: int = 5, solutions: s
         progress(len(exercises), len(exercises), "")
     report.seconds = time.perf_counter() - start
     return report
+
+
+def orphans(root: Path, solutions: Path | None, exercises: list[bank.Exercise]) -> list[Problem]:
+    """Stubs no exercise names as its ``file``, and solutions with no exercise: a learner would edit, or an
+    instructor maintain, a file the tutor never uses."""
+    used = {str(ex.data["file"]) for ex in exercises if isinstance(ex.data.get("file"), str)}
+    found = []
+    for folder, what in ((root, _("stub")), (solutions, _("solution"))):
+        if folder is None or not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*.py")):
+            rel = path.relative_to(folder).as_posix()
+            if "__pycache__" in path.parts or rel in used:
+                continue
+            found.append(Problem(str(path), None, _("this {what} belongs to no exercise (no exercise has file = "
+                                                    "\"{rel}\")").format(what=what, rel=rel), "check.orphan-file"))
+    return found
