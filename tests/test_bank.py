@@ -713,3 +713,32 @@ def test_check_refuses_orphan_stubs_and_solutions(tmp_path):
     assert sorted(Path(p.file).name for p in found) == ["forgotten.py", "stray.py"]
     assert {p.code for p in found} == {"check.orphan-file"}
     assert orphans(ROOT / "exercises", ROOT / "solutions", bank.load(ROOT / "exercises")) == []
+
+
+ACCIDENTAL_RAISE = '''format_version = 1
+
+[[exercise]]
+id = "vector-backward-by-accident"
+title = "T"
+topic = "backward"
+kind = "predict"
+hints = ["h"]
+explanation = "x.grad = 2x"
+[exercise.scenario]
+leaves = [ { name = "x", value = "1, 2" } ]
+steps = [ { forward = "y", expr = "x^2" }, { backward = "y" } ]
+ask = "x.grad"
+'''
+
+
+def test_check_refuses_a_program_that_raises_without_saying_so(tmp_path, run_cli):
+    # a non-scalar backward by accident passed, and the key said RuntimeError (ISSUE 12)
+    d = tmp_path / "exercises"
+    d.mkdir()
+    (d / "accident.toml").write_text(ACCIDENTAL_RAISE)
+    r = run_cli("--exercises", str(d), "check", "--json", "--seeds", "1")
+    problems = json.loads(r.stdout)["problems"]
+    assert [p["code"] for p in problems] == ["check.raises"], problems
+    (d / "accident.toml").write_text(ACCIDENTAL_RAISE.replace('kind = "predict"', 'kind = "predict"\nraises = "RuntimeError"'))
+    r = run_cli("--exercises", str(d), "check", "--json", "--seeds", "1")
+    assert json.loads(r.stdout)["ok"] is True, r.stdout

@@ -17,7 +17,7 @@ from ._scenario import build_scenario, distinct, grade_prediction, validate_scen
 class Predict(ExerciseKind[Answer]):
     name: ClassVar[str] = "predict"
     order: ClassVar[int] = 20
-    fields: ClassVar[tuple[str, ...]] = ("scenario",)
+    fields: ClassVar[tuple[str, ...]] = ("scenario", "raises")
     misconceptions: ClassVar[tuple[str, ...]] = (
         "accumulation.overwrite", "zeroing.placement", "zeroing.zero-grad-none", "reduction.mean-vs-sum",
         "vjp.gradient-ignored", "grad-mode.no-grad-ignored", "retain-graph.needed", "retain-graph.always-raises",
@@ -26,6 +26,10 @@ class Predict(ExerciseKind[Answer]):
 
     def validate(self, item: Mapping[str, Any], root: Path, fail: Fail) -> None:
         validate_scenario(item, fail)
+        raises = item.get("raises")
+        if raises is not None and (not isinstance(raises, str) or not raises.isidentifier()
+                                   or not raises.endswith("Error")):
+            fail("raises", _("must name the error the program raises, such as \"RuntimeError\""), "bank.bad-raises")
 
     def draw(self, ex: Exercise, seed: int, params: dict[str, Any]) -> Variant[Answer]:
         from ...engines.scenario import render, simulate
@@ -71,7 +75,15 @@ class Predict(ExerciseKind[Answer]):
         from ...engines.scenario import same_answer
         from ...engines.scenario.torchrun import answer_of
 
+        raises = ex.data.get("raises")
         for (seed, expected, dtype), values in zip(prepared.data, answers):
+            said = expected.error[0] if expected.kind == "error" and expected.error else None
+            if said != raises:
+                why = _("seed {seed}: the program raises {error}, but the exercise does not say so: add raises = "
+                        "\"{error}\" if that is the point, else fix the scenario").format(seed=seed, error=said) \
+                    if said else _("seed {seed}: raises = \"{error}\", but the program prints {got}").format(
+                        seed=seed, error=raises, got=expected.text())
+                raise TutorError(why, code="check.raises")
             got = answer_of(values[0])
             if not same_answer(expected, got, dtype):
                 raise TutorError(_("seed {seed}: sympy says {expected} but the program prints {got}").format(
