@@ -35,6 +35,8 @@ def bounded(work: Callable[[], Any], seconds: float, what: str) -> Any:
                 payload = ("error", (exc.message, exc.code, exc.detail, exc.offset))
             except MemoryError:
                 payload = ("memory", None)
+            except Exception as exc:                # a bug of the tutor's: said plainly, not lost
+                payload = ("crash", f"{type(exc).__name__}: {exc}"[:500])
             data = pickle.dumps(payload)
             with os.fdopen(write, "wb") as fh:
                 fh.write(data)
@@ -71,6 +73,9 @@ def bounded(work: Callable[[], Any], seconds: float, what: str) -> Any:
     if kind == "memory":
         raise Overrun(_("{what} needed more memory than allowed (its values are too large)").format(what=what),
                       code="limits.memory")
+    if kind == "crash":
+        raise TutorError(_("{what} failed inside the tutor ({error}); please report it").format(
+            what=what, error=value), code="internal.error")
     return value
 
 
