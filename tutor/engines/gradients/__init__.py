@@ -20,7 +20,7 @@ from ...mathlang.printing import tree_text
 from ...mathlang.tree import BinOp, Call, Node, variables, walk
 from .point import parse_point, parse_values, stored_point
 from .report import GradReport, Value, Witnesses, json_float
-from .witnesses import fd_witness, sympy_witness, torch_witness
+from .witnesses import fd_witness, real_at, sympy_witness, torch_witness
 
 __all__ = ["DTYPES", "GradReport", "Partial", "Value", "Witnesses", "compare", "compute", "parse_point", "parse_values",
            "torch_program", "with_torch", "without_torch"]
@@ -307,7 +307,6 @@ def _one_sided(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[A
     import sympy
 
     from ...mathlang.evaluate import MpmathBackend
-    from ...mathlang.evaluate import evaluate as run
 
     backend = MpmathBackend(60)
     mp = backend.mp
@@ -316,12 +315,7 @@ def _one_sided(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[A
     h = max(abs(x0), mp.mpf(1)) * mp.mpf(10) ** -25
 
     def f(x: Any) -> Any:
-        try:
-            y = run(parsed.tree, {**base, var: x}, backend)
-        except (ZeroDivisionError, ValueError, OverflowError, ArithmeticError):
-            return None
-        y = mp.mpf(y) if isinstance(y, int) else y
-        return y if isinstance(y, type(mp.mpf(0))) and mp.isfinite(y) else None
+        return real_at(parsed, {**base, var: x}, backend)
 
     lo, mid, hi = f(x0 - h), f(x0), f(x0 + h)
     if mid is None:

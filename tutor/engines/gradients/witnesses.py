@@ -166,6 +166,17 @@ def _symbolic_display(parsed: Parsed, point: dict[str, Value], syms: dict[str, A
     return out
 
 
+def real_at(parsed: Parsed, env: dict[str, Any], backend: Any) -> Any:
+    """``parsed`` evaluated in ``backend`` (an mpmath one) at ``env``: its real, finite value, else None."""
+    mp = backend.mp
+    try:
+        y = evaluate(parsed.tree, env, backend)
+    except (ZeroDivisionError, ValueError, OverflowError, ArithmeticError):
+        return None
+    y = mp.mpf(y) if isinstance(y, int) else y
+    return y if isinstance(y, type(mp.mpf(0))) and mp.isfinite(y) else None
+
+
 def _fd_exact(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]]) -> dict[str, Any]:
     """Scalar variables: a central difference in 60-digit mpmath, the step 1e-20 of the value's own size
     (accurate at 1e-300 and at 1e300, no overflow, and a pole at 0 stays 1e20 steps away); nan where the
@@ -177,12 +188,7 @@ def _fd_exact(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[An
     base = {name: backend.number(stored[name][0]) for name in point}
 
     def objective(env: dict[str, Any]) -> Any:
-        try:
-            y = evaluate(parsed.tree, env, backend)
-        except (ZeroDivisionError, ValueError, OverflowError, ArithmeticError):
-            return None
-        y = mp.mpf(y) if isinstance(y, int) else y
-        return y if isinstance(y, type(mp.mpf(0))) and mp.isfinite(y) else None
+        return real_at(parsed, env, backend)
 
     f0 = objective(base)
     scale = abs(float(f0)) if f0 is not None and mp.isfinite(f0) else 0.0

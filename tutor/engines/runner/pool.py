@@ -68,6 +68,10 @@ class Pool:
         if missing > 0:
             self._more(_container_uids(missing) if self.mode == "container" else [None] * missing)
 
+    def _origin(self) -> Worker | None:
+        """The live worker twins are forked from (a twin is never forked from a twin)."""
+        return next((w for w in self.workers if not isinstance(w, Twin) and w.alive), None)
+
     def _fork_twins(self) -> None:
         """The twins asked for, forked from the first worker once it is ready (and warm); a twin that will
         not fork is a fresh worker instead."""
@@ -76,7 +80,7 @@ class Pool:
         with self.twin_lock:
             while self.twins:
                 self.twins -= 1
-                origin = next((w for w in self.workers if not isinstance(w, Twin) and w.alive), None)
+                origin = self._origin()
                 try:
                     if origin is None:
                         raise WorkerError("no worker to fork")
@@ -129,8 +133,7 @@ class Pool:
         old.close()
         if old in self.workers:
             self.workers.remove(old)
-        origin = next((w for w in self.workers if not isinstance(w, Twin) and w.alive), None) \
-            if isinstance(old, Twin) else None
+        origin = self._origin() if isinstance(old, Twin) else None
         try:
             if origin is not None:
                 try:

@@ -1,7 +1,6 @@
 """A worker forked from a warm one: one torch import serves every core (see :meth:`.worker.Worker.twin`)."""
 from __future__ import annotations
 
-import json
 import os
 import select
 import signal
@@ -9,7 +8,7 @@ import socket
 import threading
 from typing import Any
 
-from .worker import Worker, WorkerError
+from .worker import Worker, WorkerError, control_message
 
 
 class Twin(Worker):
@@ -54,11 +53,7 @@ class Twin(Worker):
         for level, kind, payload in ancillary:
             if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS and len(payload) >= size:
                 pid = struct.unpack("3i", payload[:size])[0]
-        try:
-            msg = json.loads(data)
-        except ValueError:
-            return None, pid
-        return (msg if isinstance(msg, dict) else None), pid
+        return control_message(data), pid
 
     def _death_note(self) -> str:
         self._end()

@@ -164,13 +164,7 @@ class Worker:
         if not ready:
             return None, []
         data, fds, _flags, _addr = socket.recv_fds(self.ctrl, 65536, 4)
-        if not data:
-            return None, fds
-        try:
-            msg = json.loads(data)
-        except ValueError:
-            return None, fds
-        return (msg if isinstance(msg, dict) else None), fds
+        return control_message(data), fds
 
     def request_warm(self) -> None:
         """Ask the worker to load what torch imports lazily now (the answer is read before the next job)."""
@@ -353,6 +347,15 @@ class Worker:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def control_message(data: bytes) -> dict[str, Any] | None:
+    """One message from a worker's control socket (a JSON object), or None."""
+    try:
+        msg = json.loads(data) if data else None
+    except ValueError:
+        return None
+    return msg if isinstance(msg, dict) else None
 
 
 def _parse_line(line: bytes, messages: list[dict[str, Any]]) -> str | None:

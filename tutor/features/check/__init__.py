@@ -55,7 +55,7 @@ def check_bank(directory: str | Path | None = None, seeds: int = 5, solutions: s
     report.exercises = len(exercises)
     report.coverage = {topic: sum(1 for ex in exercises if ex.topic == topic) for topic in bank.TOPICS}
     report.kinds = {kind: sum(1 for ex in exercises if ex.kind == kind) for kind in bank.KINDS}
-    report.problems += orphans(root, solutions_dir(root, solutions), exercises)
+    report.problems += orphans(root, ctx.solutions, exercises)
     if any(ex.handler.runs_code for ex in exercises) and ctx.solutions is None:
         report.notes.append(_("no solutions/ folder next to {root}: code solutions were not run").format(root=root))
     for verified, problem in run_checks(exercises, seeds, ctx, jobs, progress):
