@@ -20,8 +20,8 @@ def check_command(seeds: int, solutions: str | None, as_json: bool) -> None:
 
     \b
     For every exercise and seed: the format; sympy = torch = finite differences
-    (derive); the answer computed with sympy = what the rendered program prints
-    (predict); misconception answers distinct from the right one and each
+    (derive); the answer computed with sympy = what the rendered program prints,
+    and the graph the quiz draws = torch's (predict); misconception answers distinct from the right one and each
     other; every code stub fails and every solution passes.
     Exit status: 0 all good, 1 a problem (file and reason are printed).
     """

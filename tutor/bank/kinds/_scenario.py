@@ -15,6 +15,57 @@ def build_scenario(ex: Exercise, params: dict[str, Any]) -> Scenario:
     return build(ex.data["scenario"], params, where=f"{ex.id}.scenario")
 
 
+def proof_program(v: Variant[Answer]) -> tuple[dict[str, Any], Any]:
+    """The variant's program as torch runs it for ``tutor check``: asked for the answer, then for every node of
+    the graph the quiz draws; and the graph (for :func:`check_proof`)."""
+    from ...engines.scenario.graph import graph, torch_graph_asks
+    from ...engines.scenario.torchrun import program
+
+    assert v.scenario is not None
+    nodes = graph(v.scenario)
+    run = program(v.scenario)
+    run["asks"] += torch_graph_asks(nodes)
+    return run, nodes
+
+
+def check_proof(seed: int, expected: Answer, dtype: str, nodes: Any, values: list[Any]) -> None:
+    """Raise unless torch printed the simulated answer and has the graph as drawn (``values``: what the
+    :func:`proof_program` run gave)."""
+    from ...engines.scenario import same_answer
+    from ...engines.scenario.graph import check_graph
+    from ...engines.scenario.torchrun import answer_of
+    from ...foundation.errors import TutorError
+
+    got = answer_of(values[0])
+    if not same_answer(expected, got, dtype):
+        raise TutorError(_("seed {seed}: sympy says {expected} but the program prints {got}").format(
+            seed=seed, expected=expected.text(), got=got.text()), code="check.torch-disagrees")
+    wrong = check_graph(nodes, values[1:])
+    if wrong:
+        raise TutorError(_("seed {seed}: the graph the quiz draws says {name}: {drawn}, but torch has "
+                           "{got}").format(seed=seed, name=wrong[0], drawn=wrong[1], got=wrong[2]),
+                         code="check.graph-disagrees")
+
+
+def check_key(kind: Any, v: Variant[Answer], seed: int) -> None:
+    """Grade the key back: the right answer as a learner types it is graded right, and each misconception's
+    answer is graded wrong *as that misconception* (else the feedback would explain another mistake)."""
+    from ...foundation.errors import TutorError
+
+    typed = kind.typed_answer(v)
+    judged = kind.grade(v, typed)
+    if not judged.correct:
+        raise TutorError(_("seed {seed}: the answer key {typed} is not graded as right ({reason})").format(
+            seed=seed, typed=typed, reason=judged.invalid or judged.explanation), code="check.key-not-right")
+    for c in v.candidates:
+        judged = kind.grade(v, c.answer.text())
+        if judged.correct or judged.misconception != c.id:
+            raise TutorError(_("seed {seed}: the answer {typed} of the misconception {id} is graded as {got}").format(
+                seed=seed, typed=c.answer.text(), id=c.id,
+                got=_("right") if judged.correct else judged.misconception or _("no misconception")),
+                code="check.candidate-misread")
+
+
 def validate_scenario(item: Any, fail: Any) -> None:
     if not isinstance(item.get("scenario"), dict):
         fail("scenario", _("must be a table (leaves, steps, ask)"), "bank.bad-scenario")

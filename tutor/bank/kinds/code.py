@@ -15,7 +15,16 @@ from ...foundation.i18n import _
 from ...foundation.term import fmt_number
 from ..model import Exercise, Judgement, Variant
 from . import CheckContext, ExerciseKind, Fail, Outcome, Prepared, WorkFile
-from ._scenario import build_scenario, distinct, grade_prediction, validate_scenario, wrong
+from ._scenario import (
+    build_scenario,
+    check_key,
+    check_proof,
+    distinct,
+    grade_prediction,
+    proof_program,
+    validate_scenario,
+    wrong,
+)
 
 CHECK_WORDS = ("check", "done", "run")
 
@@ -222,11 +231,18 @@ class Code(ExerciseKind[Answer]):
             raise TutorError(_("no solution at {path}").format(path=solution), code="check.no-solution")
         files = [{"path": str(p), "function": ex.data["function"], "calls": calls} for p in (stub, solution)
                  if p is not None]
-        return Prepared(len(variants), files=files, data=(variants, solution))
+        for seed, v in enumerate(variants):
+            check_key(self, v, seed)
+        proofs = [proof_program(v) for v in variants]        # the scenario the feedback draws from: proven too
+        return Prepared(len(variants), programs=[run for run, _nodes in proofs], files=files,
+                        data=(variants, solution, [nodes for _run, nodes in proofs]))
 
     def finish(self, ex: Exercise, prepared: Prepared, answers: list[list[Outcome]],
                outcomes: list[list[Outcome]]) -> int:
-        variants, solution = prepared.data
+        variants, solution, graphs = prepared.data
+        for seed, (v, nodes, values) in enumerate(zip(variants, graphs, answers)):
+            assert v.scenario is not None
+            check_proof(seed, v.answer, v.scenario.dtype, nodes, values)
         stub_results = outcomes[0]
         sol_results = outcomes[1] if solution is not None else None
         if all(self.grade_result(v, r).correct for v, r in zip(variants, stub_results)):

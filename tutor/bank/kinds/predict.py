@@ -11,13 +11,21 @@ from ...foundation.errors import TutorError
 from ...foundation.i18n import _
 from ..model import Exercise, Judgement, Variant
 from . import CheckContext, ExerciseKind, Fail, Outcome, Prepared, WorkFile
-from ._scenario import build_scenario, distinct, grade_prediction, validate_scenario
+from ._scenario import (
+    build_scenario,
+    check_key,
+    check_proof,
+    distinct,
+    grade_prediction,
+    proof_program,
+    validate_scenario,
+)
 
 
 class Predict(ExerciseKind[Answer]):
     name: ClassVar[str] = "predict"
     order: ClassVar[int] = 20
-    fields: ClassVar[tuple[str, ...]] = ("scenario", "raises")
+    fields: ClassVar[tuple[str, ...]] = ("scenario", "raises", "answer")
     misconceptions: ClassVar[tuple[str, ...]] = (
         "accumulation.overwrite", "zeroing.placement", "zeroing.zero-grad-none", "reduction.mean-vs-sum",
         "vjp.gradient-ignored", "grad-mode.no-grad-ignored", "retain-graph.needed", "retain-graph.always-raises",
@@ -30,6 +38,10 @@ class Predict(ExerciseKind[Answer]):
         if raises is not None and (not isinstance(raises, str) or not raises.isidentifier()
                                    or not raises.endswith("Error")):
             fail("raises", _("must name the error the program raises, such as \"RuntimeError\""), "bank.bad-raises")
+        answer = item.get("answer")
+        if answer is not None and (isinstance(answer, bool) or not isinstance(answer, (str, int, float))):
+            fail("answer", _("must be what the program prints, as a learner types it (\"[2, 4]\", \"None\", "
+                             "\"RuntimeError\", 12.5)"), "bank.bad-answer")
 
     def draw(self, ex: Exercise, seed: int, params: dict[str, Any]) -> Variant[Answer]:
         from ...engines.scenario import render, simulate
@@ -55,7 +67,6 @@ class Predict(ExerciseKind[Answer]):
 
     def prepare(self, ex: Exercise, seeds: int, ctx: CheckContext) -> Prepared:
         """The answer computed with sympy = what the rendered program prints when torch runs it."""
-        from ...engines.scenario.torchrun import program
         from ..variants import variant
 
         prepared, memo = Prepared(data=[]), dict[str, Any]()
@@ -63,8 +74,12 @@ class Predict(ExerciseKind[Answer]):
             for seed in range(seeds):
                 v = variant(ex, seed, memo)       # raises if misconception answers cannot be kept apart
                 assert v.scenario is not None
-                prepared.programs.append(program(v.scenario))
-                prepared.data.append((seed, v.answer, v.scenario.dtype))
+                check_key(self, v, seed)
+                run, nodes = proof_program(v)     # the answer, and the graph the quiz draws: both proven
+                prepared.programs.append(run)
+                stated = ex.data.get("answer")    # the author's own answer, if given: must be graded right
+                wrong = None if stated is None or self.grade(v, str(stated)).correct else str(stated)
+                prepared.data.append((seed, v.answer, v.scenario.dtype, nodes, wrong))
         except Exception as exc:        # raised once the seeds before it are judged
             prepared.error = exc
         prepared.variants = len(prepared.data)
@@ -72,11 +87,8 @@ class Predict(ExerciseKind[Answer]):
 
     def finish(self, ex: Exercise, prepared: Prepared, answers: list[list[Outcome]],
                outcomes: list[list[Outcome]]) -> int:
-        from ...engines.scenario import same_answer
-        from ...engines.scenario.torchrun import answer_of
-
         raises = ex.data.get("raises")
-        for (seed, expected, dtype), values in zip(prepared.data, answers):
+        for (seed, expected, dtype, nodes, wrong), values in zip(prepared.data, answers):
             said = expected.error[0] if expected.kind == "error" and expected.error else None
             if said != raises:
                 why = _("seed {seed}: the program raises {error}, but the exercise does not say so: add raises = "
@@ -84,10 +96,10 @@ class Predict(ExerciseKind[Answer]):
                     if said else _("seed {seed}: raises = \"{error}\", but the program prints {got}").format(
                         seed=seed, error=raises, got=expected.text())
                 raise TutorError(why, code="check.raises")
-            got = answer_of(values[0])
-            if not same_answer(expected, got, dtype):
-                raise TutorError(_("seed {seed}: sympy says {expected} but the program prints {got}").format(
-                    seed=seed, expected=expected.text(), got=got.text()), code="check.torch-disagrees")
+            check_proof(seed, expected, dtype, nodes, values)
+            if wrong is not None:
+                raise TutorError(_("seed {seed}: answer = \"{stated}\", but the program prints {got}").format(
+                    seed=seed, stated=wrong, got=expected.text()), code="check.answer-differs")
         return prepared.variants
 
     def question_blocks(self, v: Variant[Answer], *, stub: bool = True) -> list[Block]:

@@ -214,7 +214,15 @@ def _number(x):
 
 
 def read_asked(namespace, ask):
-    """The asked value of a program: a tensor's value or .grad (one element with index), is_leaf, requires_grad."""
+    """The asked value of a program: a tensor's value or .grad (one element with index), is_leaf, requires_grad,
+    or its place in the graph (is_leaf, requires_grad and the class name of its grad_fn; none: no such tensor)."""
+    if ask["attr"] == "graph":
+        t = namespace.get(ask["name"])
+        if not hasattr(t, "is_leaf"):
+            return {"kind": "none"}
+        fn = getattr(t, "grad_fn", None)
+        return {"kind": "graph", "is_leaf": bool(t.is_leaf), "requires_grad": bool(t.requires_grad),
+                "grad_fn": None if fn is None else type(fn).__name__}
     t = namespace[ask["name"]]
     if ask["attr"] in ("is_leaf", "requires_grad"):
         return {"kind": "bool", "flag": bool(getattr(t, ask["attr"]))}
@@ -246,9 +254,10 @@ def do_programs(job, channel, limits):
                 with contextlib.redirect_stdout(io.StringIO()):
                     exec(compile(program["source"], "<scenario>", "exec"), namespace)
                     answers = [read_asked(namespace, ask) for ask in program["asks"]]
-        except Exception as exc:     # the program's own error is its answer
+        except Exception as exc:     # the program's own error is its answer (the graph: as it stood then)
             text = str(exc).splitlines()[0] if str(exc) else ""
-            answers = [{"kind": "error", "type": type(exc).__name__, "message": text} for _ask in program["asks"]]
+            answers = [read_asked(namespace, ask) if ask["attr"] == "graph" else
+                       {"kind": "error", "type": type(exc).__name__, "message": text} for ask in program["asks"]]
         finally:
             torch.set_grad_enabled(True)
         results.append(answers)

@@ -16,7 +16,7 @@ from .protocol import Outcome, call_outcomes, printed, program_answers
 from .shared import shared_worker
 from .worker import Limits
 
-ATTRS = ("value", "grad", "is_leaf", "requires_grad")
+ATTRS = ("value", "grad", "is_leaf", "requires_grad", "graph")
 
 
 def run_programs(programs: list[dict[str, Any]], timeout: float = 120.0) -> list[list[Outcome]]:

@@ -148,7 +148,7 @@ def _finite_or_named(values: list[Any]) -> list[float] | None:
 
 
 def program_answer(entry: object) -> Outcome:
-    """One value a rendered program was asked for, checked: {"kind": number | none | bool | error, ...};
+    """One value a rendered program was asked for, checked: {"kind": number | none | bool | error | graph, ...};
     anything else is {"kind": "unreadable"}."""
     bad: Outcome = {"kind": "unreadable"}
     if not isinstance(entry, dict):
@@ -164,6 +164,12 @@ def program_answer(entry: object) -> Outcome:
         if not isinstance(name, str) or not isinstance(message, str):
             return bad
         return {"kind": "error", "type": _name(name), "message": clean(message, MAX_PROGRAM_ERROR)}
+    if kind == "graph":
+        leaf, requires, fn = entry.get("is_leaf"), entry.get("requires_grad"), entry.get("grad_fn")
+        if not isinstance(leaf, bool) or not isinstance(requires, bool) or not (fn is None or isinstance(fn, str)):
+            return bad
+        return {"kind": "graph", "is_leaf": leaf, "requires_grad": requires,
+                "grad_fn": None if fn is None else _name(fn)}
     if kind == "number":
         values, vector = entry.get("values"), entry.get("vector")
         if not isinstance(vector, bool) or not isinstance(values, list) or len(values) > MAX_VECTOR \

@@ -81,39 +81,26 @@ def _fmt(values: list[Any] | None) -> str:
 
 
 def graph_lines(scenario: Any) -> list[str]:
-    """The computation graph in text, from the simulator's state at the end of the program (what torch
-    has then: requires_grad carried from the inputs, no_grad and set_grad_enabled, retain_grad, every loop):
-    each tensor's is_leaf, requires_grad, grad_fn and where .grad lands."""
-    from ...engines.scenario import Forward, simulate, walk
-    from ...mathlang.printing import tree_text
-    from ...mathlang.tree import BinOp, Call, Neg, variables
+    """The computation graph in text (:func:`tutor.engines.scenario.graph.graph`: the simulator's state at
+    the end of the program, each node proven against torch by ``tutor check``): each tensor's is_leaf,
+    requires_grad, grad_fn and where .grad lands."""
+    from ...engines.scenario.graph import graph
 
-    names = {"add": "AddBackward0", "sub": "SubBackward0", "mul": "MulBackward0", "div": "DivBackward0",
-             "pow": "PowBackward0"}
-    final = simulate(scenario).final
-    tensors = final.tensors if final is not None else {}
     lines = []
-    for leaf in scenario.leaves:
-        kind = _("leaf, requires_grad=True: .grad lands here") if leaf.requires_grad else \
-            _("leaf, requires_grad=False: a constant")
-        lines.append(f"{leaf.name:>6}  ({kind})")
-    seen: set[str] = set()
-    for step in walk(scenario.steps):
-        if not isinstance(step, Forward) or step.name in seen or step.name not in tensors:
+    for node in graph(scenario):
+        if node.expr is None:
+            kind = _("leaf, requires_grad=True: .grad lands here") if node.requires_grad else \
+                _("leaf, requires_grad=False: a constant")
+            lines.append(f"{node.name:>6}  ({kind})")
             continue
-        seen.add(step.name)
-        t, tree = tensors[step.name], step.tree
-        node = names.get(tree.op) if isinstance(tree, BinOp) else "NegBackward0" if isinstance(tree, Neg) else \
-            f"{tree.name.capitalize()}Backward0" if isinstance(tree, Call) else None
-        if t.leaf:
+        if node.is_leaf:
             label = _("no grad_fn: is_leaf=True, requires_grad=False (computed without tracking, or from "
                       "tensors that do not require grad)")
-        elif t.retains:
-            label = _("grad_fn={node}, is_leaf=False, .grad kept (retain_grad)").format(node=node)
+        elif node.retains:
+            label = _("grad_fn={node}, is_leaf=False, .grad kept (retain_grad)").format(node=node.grad_fn)
         else:
-            label = _("grad_fn={node}, is_leaf=False, .grad stays None").format(node=node)
-        inputs = ", ".join(sorted(variables(tree)))
-        lines.append(f"{step.name:>6}  = {tree_text(tree)}   <- {inputs}   [{label}]")
+            label = _("grad_fn={node}, is_leaf=False, .grad stays None").format(node=node.grad_fn)
+        lines.append(f"{node.name:>6}  = {node.expr}   <- {', '.join(node.inputs)}   [{label}]")
     return lines
 
 

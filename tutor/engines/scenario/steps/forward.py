@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ....foundation.i18n import _
 from ....mathlang.functions import FUNCTIONS
 from ....mathlang.printing import to_python
-from ....mathlang.tree import BinOp, Call, Node, rename_calls, variables, walk
+from ....mathlang.tree import BinOp, Call, Node, Var, rename_calls, variables, walk
 from . import Step
 
 if TYPE_CHECKING:
@@ -40,6 +40,9 @@ class Forward(Step):
         if name in ctx.leaves:
             ctx.fail(f"{path}.forward", _("'{name}' is a leaf; give the result another name").format(name=name))
         tree = ctx.expression(table.get("expr", ""), f"{path}.expr")
+        if isinstance(tree, Var):
+            ctx.fail(f"{path}.expr", _("'{name} = {var}' makes {name} another name for the tensor {var}, not a new "
+                                       "tensor; compute something from it").format(name=name, var=tree.name))
         mode = table.get("mode", "normal")
         if mode not in MODES:
             ctx.fail(f"{path}.mode", _("one of {modes}").format(modes=", ".join(MODES)))
