@@ -261,3 +261,13 @@ def test_the_fix_shown_uses_the_questions_names_and_runs_on_the_first_step():
         env["y"] = x ** 2
         exec(fix, env)
     assert x.grad.item() == 4.0
+
+
+def test_right_after_feedback_is_counted_apart_from_right_first_time(run_cli, data):
+    # progress counted a question right after feedback as right (ISSUE 12)
+    r = quiz(run_cli, "--exercise", "acc-k-backward", "--json", input_text="4.75\n14.25\n")
+    summary = [e for e in events(r) if e["event"] == "summary"][-1]
+    assert (summary["right_first_time"], summary["right_after_feedback"]) == (0, 1)
+    topic = run_cli("--exercises", BANK, "progress", "--json").json()["topics"]["accumulation"]
+    assert topic["right"] == 0 and topic["right_after_feedback"] == 1
+    assert "0%" in run_cli("--exercises", BANK, "progress").stdout.splitlines()[1].split(",")[1]

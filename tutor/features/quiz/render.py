@@ -106,8 +106,9 @@ def _quit(event: Event, color: bool) -> str:
 
 
 def _summary(event: Event, color: bool) -> str:
-    lines = ["", style(_("Done: {right} of {total} right ({first} at the first try).").format(
-        right=event["right"], total=event["total"], first=event["right_first_time"]), "bold", enabled=color)]
+    lines = ["", style(_("Done: {first} of {total} right at the first try, {later} more after feedback.").format(
+        first=event["right_first_time"], total=event["total"], later=event["right_after_feedback"]), "bold",
+        enabled=color)]
     for mid, n in sorted(event["misconceptions"].items()):
         lines.append(_("  seen {n}x: {id}").format(n=n, id=mid))
     lines.append(_("Run tutor progress to see your mastery per topic."))
@@ -144,6 +145,7 @@ def render_progress(mastery: dict[str, dict[str, Any]], boxes: dict[str, dict[st
         bar = "█" * filled + "·" * (20 - filled)
         acc = "-" if m["accuracy"] is None else f"{m['accuracy'] * 100:.0f}%"
         lines.append(f"  {topic:<17} {bar} {m['mastery'] * 100:3.0f}%   "
-                     + _("{n} exercises, {acc} right first time").format(n=m["exercises"], acc=acc))
+                     + _("{n} exercises, {acc} right first time, {later} more after feedback").format(
+                         n=m["exercises"], acc=acc, later=m.get("right_after_feedback", 0)))
     lines.append(describe_due(boxes))
     return "\n".join(lines)

@@ -160,10 +160,14 @@ class Store:
                 for r in self.db.execute("SELECT exercise, topic, box, due, seen, right FROM boxes")}
 
     def mastery(self) -> dict[str, dict[str, Any]]:
-        """Per topic: questions seen, answered right first time, mean box, and a 0..1 mastery."""
+        """Per topic: questions seen, answered right first time (``right``), right only after feedback on a
+        later attempt (``right_after_feedback``, counted apart: it is not mastery), mean box, a 0..1 mastery."""
         out: dict[str, dict[str, Any]] = {}
+        later = dict(self.db.execute("SELECT topic, COUNT(*) FROM answers WHERE final = 1 AND correct = 1 "
+                                     "AND attempt > 1 GROUP BY topic").fetchall())
         for b in self.boxes().values():
-            t = out.setdefault(b["topic"], {"seen": 0, "right": 0, "exercises": 0, "box_total": 0})
+            t = out.setdefault(b["topic"], {"seen": 0, "right": 0, "right_after_feedback": later.get(b["topic"], 0),
+                                            "exercises": 0, "box_total": 0})
             t["seen"] += b["seen"]
             t["right"] += b["right"]
             t["exercises"] += 1

@@ -113,4 +113,5 @@ def summary_event(store: Any, session_id: int, total: int) -> dict[str, Any]:
             seen[h["misconception"]] = seen.get(h["misconception"], 0) + 1
     return {"event": "summary", "total": total, "right": sum(1 for h in finals if h["correct"]),
             "right_first_time": sum(1 for h in finals if h["correct"] and h["attempt"] == 1),
+            "right_after_feedback": sum(1 for h in finals if h["correct"] and h["attempt"] > 1),
             "misconceptions": seen, "mastery": store.mastery()}
