@@ -94,7 +94,8 @@ def test_feedback_names_the_misconception(tmp_path):
     assert test["misconception"] == "accumulation.no-zero"
     # the fix comes with the explanation, in the question's names: no optimizer here, and no .zero_() that
     # fails while .grad is None
-    assert "x.grad = None" in test["output"] and "opt." not in test["output"]
+    assert "x.grad.zero_()" in test["output"] and "if x.grad is not None:" in test["output"]
+    assert "opt." not in test["output"]
     assert report["summary"]["misconceptions"] == {"accumulation.no-zero": 1}
 
 

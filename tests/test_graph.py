@@ -147,3 +147,48 @@ def test_the_key_is_graded_back_and_each_misconception_answer_read_as_itself(mon
         with pytest.raises(TutorError) as caught:
             ex.handler.check(ex, 1, ctx)
         assert caught.value.code == "check.candidate-misread"
+
+
+def test_fixes_are_the_programs_own_lines_and_check_runs_them(monkeypatch):
+    # fix snippets used names the question does not have (y_pred, opt, k) and were never run (ISSUE 12)
+    import re
+
+    import tutor.bank.kinds.predict as predict
+    from tutor import bank
+    from tutor.engines.scenario import Forward, walk
+    from tutor.bank.kinds._scenario import fix_program, fix_text
+    from tutor.foundation.errors import TutorError
+
+    root = Path(__file__).parent.parent
+    exercises = {ex.id: ex for ex in bank.load(root / "exercises")}
+    shown = 0
+    for ex in exercises.values():
+        if ex.kind not in ("predict", "code"):
+            continue
+        v = bank.variant(ex, 0)
+        names = set(re.findall(r"[A-Za-z_]\w*", v.kind.shown_text(v) + (v.code or "")))
+        names |= {step.name for step in walk(v.scenario.steps) if isinstance(step, Forward)}   # it defines them
+        for c in v.candidates:
+            fix = fix_text(v, c.id)
+            for line in fix.splitlines()[1:]:
+                shown += 1
+                code = line[2:].split("#")[0]
+                unknown = set(re.findall(r"(?<![.\w])[A-Za-z_]\w*", code)) - names - {
+                    "torch", "None", "True", "False", "if", "is", "not", "for", "in", "range", "with", "print",
+                    "retain_graph", "def", "return"}
+                assert not unknown, (ex.id, c.id, line)
+    assert shown > 50
+    ex = exercises["accumulate-three-backward"]
+    ctx = bank.CheckContext(root / "solutions")
+    assert ex.handler.check(ex, 1, ctx) == 1
+
+    def broken(v, mid):
+        fix = fix_program(v, mid)
+        if fix is None:
+            return None
+        before, after, prints = fix
+        return before, after, bank.variant(ex, 0).answer        # promises the right answer instead
+    monkeypatch.setattr(predict, "fix_program", broken)
+    with pytest.raises(TutorError) as caught:
+        ex.handler.check(ex, 1, ctx)
+    assert caught.value.code == "check.fix-fails"

@@ -1,5 +1,6 @@
 """The quiz loop: scripted sessions through the CLI, saved progress, kill and resume."""
 import json
+import textwrap
 import os
 import re
 import signal
@@ -44,7 +45,7 @@ def test_text_mode_shows_table_and_fix(run_cli, data):
     r = quiz(run_cli, "--exercise", "acc-k-backward", input_text="4.75\n4.75\n")
     out = r.stdout
     assert "y.backward()" in out and "print(x.grad)" in out
-    assert "✗ " in out and "x.grad.zero_()" in out
+    assert "✗ " in out and "+     x.grad = None" in out            # the fix: the program's own lines, changed
     rows = [line.split() for line in out.splitlines() if re.match(r"\s+[123]\s+\S+\s+4\.75\s*$", line)]
     assert rows == [["1", "4.75", "4.75"], ["2", "9.5", "4.75"], ["3", "14.25", "4.75"]]     # the .grad table
     assert "\x1b[" not in out
@@ -54,8 +55,10 @@ def test_zero_after_backward_with_moved_parameters_gets_the_zeroing_explanation(
     # the learner expects gradient descent to move x: 3 * (1 - 2*0.25)^4 = 0.1875
     r = quiz(run_cli, "--exercise", "zero-after-backward", "--json", input_text="0.1875\n0.1875\n")
     fb = [e for e in events(r) if e["event"] == "feedback"]
-    assert fb[0]["misconception"] == "zeroing.placement" and "x.grad.zero_()" not in fb[0]["explanation"]
-    assert "x.grad.zero_()" in fb[1]["explanation"] and " 3" in fb[1]["explanation"]     # the fix, x's value
+    assert fb[0]["misconception"] == "zeroing.placement" and "fix" not in fb[0]
+    assert " 3" in fb[1]["explanation"]                                            # x's value
+    fix = fb[1]["fix"].splitlines()                # the program that prints the learner's answer, as a diff
+    assert "0.1875" in fix[0] and any(line.startswith("+") and "x.grad" in line for line in fix[1:])
 
 
 @pytest.mark.parametrize("answer", ["2x cos(x^2)", "cos(x^2)*2*x", "2 x cos(x²)", "x cos(x^2) + x cos(x^2)"])
@@ -254,12 +257,14 @@ def test_the_fix_shown_uses_the_questions_names_and_runs_on_the_first_step():
     ex = next(e for e in bank.load() if e.id == "code-zero-before-backward")
     v = bank.variant(ex, 1)
     fix = fix_text(v, "accumulation.no-zero")
-    assert "opt." not in fix and "zero_()" not in fix.split("#")[0]
+    added = [line[2:] for line in fix.splitlines() if line.startswith("+ ")]
+    assert added and "opt." not in fix
+    code = textwrap.dedent("\n".join(added))
     x = torch.tensor(2.0, requires_grad=True)
     env = {"x": x, "torch": torch}
     for _ in range(2):
-        env["y"] = x ** 2
-        exec(fix, env)
+        exec(code, env)                       # the first time too: .grad is still None then
+        (x ** 2).backward()
     assert x.grad.item() == 4.0
 
 

@@ -68,6 +68,16 @@ class Variant(Generic[A]):
         return self.exercise.id
 
     @property
+    def explanation(self) -> str:
+        """The exercise's explanation in this variant's numbers (see :mod:`tutor.bank.explanations`)."""
+        return _rendered(self.exercise.explanation, self.params)
+
+    @property
+    def hints(self) -> list[str]:
+        """The exercise's hints in this variant's numbers."""
+        return [_rendered(h, self.params) for h in self.exercise.hints]
+
+    @property
     def kind(self) -> ExerciseKind[A]:
         return self.exercise.handler
 
@@ -89,6 +99,7 @@ class Judgement:
     invalid: str | None = None
     caret: str | None = None
     code: str | None = None
+    fix: str = ""                 # a heading line, then the lines of the program that differ (see fix_text)
 
     @classmethod
     def unreadable(cls, expected: str, reason: str, code: str, caret: str | None = None) -> Judgement:
@@ -96,4 +107,14 @@ class Judgement:
 
     def to_json(self) -> dict[str, Any]:
         return {"correct": self.correct, "misconception": self.misconception, "explanation": self.explanation,
+                "fix": self.fix,
                 "expected": self.expected, "invalid": self.invalid}
+
+
+def _rendered(template: str, params: dict[str, Any]) -> str:
+    from .explanations import render
+
+    try:
+        return render(template, params)
+    except Exception:          # tutor check refuses it; a learner still reads the text as written
+        return template

@@ -87,6 +87,25 @@ class ExerciseKind(Generic[A]):
         function of the exercise and its parameters."""
         return {}
 
+    def shown_text(self, v: Variant[A]) -> str:
+        """The question as the learner reads it (what an explanation may name)."""
+        return "\n".join([v.prompt, v.code or ""])
+
+    def produced_numbers(self, v: Variant[A]) -> list[float]:
+        """Every number the variant shows or computes (what an explanation may quote)."""
+        from ..explanations import NUMBER
+
+        out = [float(x) for x in v.params.values() if isinstance(x, (int, float)) or hasattr(x, "is_number")
+               and x.is_number and x.is_real]
+        out += [float(m.group(0)) for m in NUMBER.finditer(self.shown_text(v))]
+        return out
+
+    def check_explanation(self, variants: list[Variant[A]]) -> None:
+        """``tutor check``: the explanation renders for each variant and quotes only its numbers and names."""
+        from ..explanations import check
+
+        check(variants, self.shown_text, self.produced_numbers)
+
     def layouts(self, ex: Exercise) -> int:
         """How many different layouts :meth:`layout` gives (to count an exercise's distinct variants)."""
         return 1

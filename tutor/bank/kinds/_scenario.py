@@ -47,6 +47,19 @@ def check_proof(seed: int, expected: Answer, dtype: str, nodes: Any, values: lis
                          code="check.graph-disagrees")
 
 
+def scenario_numbers(v: Variant[Answer]) -> list[float]:
+    """The numbers a scenario's run produces: the answer, the misconceptions' answers, every .grad after each
+    backward and every value after each update (what an explanation may quote)."""
+    from ...engines.scenario import BackwardEvent, simulate
+
+    assert v.scenario is not None
+    out = v.answer.floats() + [x for c in v.candidates for x in c.answer.floats()]
+    for event in simulate(v.scenario).events:
+        table = event.grads if isinstance(event, BackwardEvent) else event.values
+        out += [float(x) for values in table.values() if values is not None for x in values]
+    return out
+
+
 def check_key(kind: Any, v: Variant[Answer], seed: int) -> None:
     """Grade the key back: the right answer as a learner types it is graded right, and each misconception's
     answer is graded wrong *as that misconception* (else the feedback would explain another mistake)."""
@@ -95,7 +108,7 @@ def grade_prediction(v: Variant[Answer], text: str) -> Judgement:
     if v.answer.kind == "error" and got.kind == "error":
         assert v.answer.error is not None and got.error is not None
         if v.answer.error[0].casefold() == got.error[0].casefold():
-            return Judgement(True, expected, v.exercise.explanation)
+            return Judgement(True, expected, v.explanation)
         return wrong(v, classify(got, v.candidates), got.text())
     if v.answer.kind == "number" and got.kind == "number" and v.answer.vector != got.vector:
         ids = classify(got, v.candidates)
@@ -104,9 +117,9 @@ def grade_prediction(v: Variant[Answer], text: str) -> Judgement:
         shape = _("torch prints a tensor with {n} element(s) in brackets, {text}, not a plain number").format(
             n=len(v.answer.floats()), text=expected) if v.answer.vector else _(
             "torch prints a single number here, not a list")
-        return Judgement(False, expected, shape + "\n" + v.exercise.explanation)
+        return Judgement(False, expected, shape + "\n" + v.explanation)
     if answers_match(v.answer, got) and as_printed(v.answer, text):
-        return Judgement(True, expected, v.exercise.explanation)
+        return Judgement(True, expected, v.explanation)
     return wrong(v, classify(got, v.candidates), got.text())
 
 
@@ -147,41 +160,56 @@ def wrong(v: Variant[Answer], ids: list[str], got_text: str) -> Judgement:
     """The judgement of a wrong answer: the first misconception it matches, explained with the variant's numbers."""
     expected = v.answer.text()
     if not ids:
-        return Judgement(False, expected, v.exercise.explanation)
+        return Judgement(False, expected, v.explanation)
     mid = ids[0]
     text = explain(mid, **explanation_values(v, mid, got_text))
-    fix = fix_text(v, mid)
-    return Judgement(False, expected, text + ("\n" + fix if fix else ""), misconception=mid, matches=ids)
+    return Judgement(False, expected, text, misconception=mid, matches=ids, fix=fix_text(v, mid))
+
+
+def fix_program(v: Variant[Answer], mid: str) -> tuple[Any, Any, Answer] | None:
+    """The two programs a scenario's fix compares, and what the second prints: (the learner's, the fixed,
+    its answer).  A code exercise: the learner's mistake injected (the candidate's mutation), then the
+    reference; a predict exercise: the program as it is, then changed so that torch does what the belief
+    expected (:func:`tutor.engines.scenario.repair.belief_program`) — shown only where the simulation says it
+    prints the learner's answer; ``tutor check`` runs it in torch."""
+    from ...engines.scenario import mutate, simulate
+    from ...engines.scenario.repair import belief_program
+    from ..candidates import answers_match
+
+    m, scenario = CATALOGUE.get(mid), v.scenario
+    if m is None or scenario is None:
+        return None
+    if v.exercise.kind == "code":
+        learner = mutate(scenario, m.mutation) if m.mutation else None
+        return (learner, scenario, v.answer) if learner is not None else None
+    changed = belief_program(scenario, m.belief) if m.belief else None
+    candidate = next((c.answer for c in v.candidates if c.id == mid), None)
+    if changed is None or candidate is None:
+        return None
+    prints = simulate(changed).answer
+    return (scenario, changed, prints) if answers_match(candidate, prints) else None
 
 
 def fix_text(v: Variant[Answer], mid: str) -> str:
-    """The catalogue's fix in the question's own names: its leaf for x, its loss for y and loss, and no
-    optimizer where the program has none (then .grad is reset by hand)."""
-    import re
+    """The fix as lines of the question's own program (a rendering of the variant: its names, its numbers);
+    the catalogue's general advice where there is no scenario (derive)."""
+    from ...engines.scenario.repair import changed_lines
 
-    from ...engines.scenario import backward_roots
-
-    fix = CATALOGUE[mid].fix
-    scenario = v.scenario
-    if not fix or scenario is None or mid.startswith("derive."):
-        return fix
-    names = {leaf.name for leaf in scenario.leaves}
-    leaf = scenario.ask.name if scenario.ask.name in names else next(
-        (lf.name for lf in scenario.leaves if lf.requires_grad), "x")
-    roots = backward_roots(scenario.steps)
-    loss = roots[-1] if roots else "y"
-    out = re.sub(r"\bx(?=\.grad|\s*-=|\)|\s*=\s*None)", leaf, fix)
-    out = re.sub(r"\b(?:y|loss)(?=\.backward)", loss, out)
-    if scenario.optimizer is None:
-        lines = []
-        for line in out.splitlines():
-            if line.strip().startswith("opt.step()"):
-                continue
-            if line.strip().startswith("opt.zero_grad()"):
-                line = f"{leaf}.grad = None"
-            lines.append(re.sub(r"\s*# or opt\.zero_grad\(\),?", "", line))
-        out = "\n".join(lines)
-    return out
+    if v.scenario is None or mid.startswith("derive."):
+        return CATALOGUE[mid].fix if mid in CATALOGUE else ""
+    fix = fix_program(v, mid)
+    if fix is None:
+        return ""
+    before, after, prints = fix
+    lines = changed_lines(before, after)
+    if not lines:
+        return ""
+    if v.exercise.kind == "code":
+        head = _("The fix, in a program like yours (- your line, + the fixed one):")
+    else:
+        head = _("torch prints {wrong} if the program is changed like this (- as it is, + changed):").format(
+            wrong=prints.text())
+    return "\n".join([head, *lines])
 
 
 def explanation_values(v: Variant[Answer], mid: str, wrong_text: str = "") -> dict[str, Any]:

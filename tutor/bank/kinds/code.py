@@ -22,6 +22,7 @@ from ._scenario import (
     distinct,
     grade_prediction,
     proof_program,
+    scenario_numbers,
     validate_scenario,
     wrong,
 )
@@ -184,7 +185,7 @@ class Code(ExerciseKind[Answer]):
         got = Answer.number([sympy.Float(x, 17) for x in (value if vector else [value])], vector)
         assert v.scenario is not None
         if same_answer(v.answer, got, v.scenario.dtype):
-            return Judgement(True, expected, v.exercise.explanation)
+            return Judgement(True, expected, v.explanation)
         return wrong(v, classify(got, v.candidates), got.text())
 
     @staticmethod
@@ -233,6 +234,7 @@ class Code(ExerciseKind[Answer]):
                  if p is not None]
         for seed, v in enumerate(variants):
             check_key(self, v, seed)
+        self.check_explanation(variants)
         proofs = [proof_program(v) for v in variants]        # the scenario the feedback draws from: proven too
         return Prepared(len(variants), programs=[run for run, _nodes in proofs], files=files,
                         data=(variants, solution, [nodes for _run, nodes in proofs]))
@@ -281,6 +283,12 @@ class Code(ExerciseKind[Answer]):
             return [*blocks, Para.fill(_("No reference solution: there is no {file} next to the bank."),
                                        file=CodeSpan(shown))]
         return [*blocks, Para.fill(_("Reference solution ({file}):"), file=CodeSpan(shown)), Program(text)]
+
+    def shown_text(self, v: Variant[Answer]) -> str:
+        return "\n".join([v.prompt, self.call_text(v), self.stub(v)])
+
+    def produced_numbers(self, v: Variant[Answer]) -> list[float]:
+        return super().produced_numbers(v) + scenario_numbers(v)
 
     def question_blocks(self, v: Variant[Answer], *, stub: bool = True) -> list[Block]:
         blocks: list[Block] = [Para.text(v.prompt),

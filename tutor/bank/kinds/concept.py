@@ -115,7 +115,7 @@ class Concept(ExerciseKind[Choice]):
     def prepare(self, ex: Exercise, seeds: int, ctx: CheckContext) -> Prepared:
         from ..variants import variant
 
-        variant(ex, 0)
+        self.check_explanation([variant(ex, 0)])
         return Prepared(1)
 
     def choices(self, v: Variant[Choice]) -> list[str] | None:

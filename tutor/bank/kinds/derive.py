@@ -133,11 +133,11 @@ class Derive(ExerciseKind[Derivatives]):
                     "(expanded, or simplified); this try does not count.").format(reason=verdict.reason),
                     "answer.undecided")
             if not ids:
-                return Judgement(False, expected, v.exercise.explanation)
+                return Judgement(False, expected, v.explanation)
             others = [x for x in variables if x != w]
             msg = explain(ids[0], wrt=w, other=others[0] if others else "")
             return Judgement(False, expected, msg, misconception=ids[0], matches=ids)
-        return Judgement(True, expected, v.exercise.explanation)
+        return Judgement(True, expected, v.explanation)
 
     def load_for_check(self) -> None:
         import numpy  # noqa: F401  (the finite differences)
@@ -150,10 +150,11 @@ class Derive(ExerciseKind[Derivatives]):
         from ..variants import params_key, variant
         from ._witness import witness_point
 
-        prepared, memo, judged_params = Prepared(data=[]), dict[str, Any](), set[str]()
+        prepared, memo, judged_params, drawn = Prepared(data=[]), dict[str, Any](), set[str](), list[Variant[Any]]()
         try:
             for seed in range(seeds):
                 v = variant(ex, seed, memo)      # raises if misconception answers cannot be kept apart
+                drawn.append(v)
                 prepared.data.append(witness_point(v, seed))     # torch's part is judged in finish
                 if prepared.data[-1].program is not None:
                     prepared.programs.append(prepared.data[-1].program)
@@ -167,6 +168,7 @@ class Derive(ExerciseKind[Derivatives]):
                     raise TutorError(_("seed {seed}: the answer key {typed} is not graded as right ({reason})").format(
                         seed=seed, typed=typed, reason=judged.invalid or judged.explanation),
                         code="check.key-not-right")
+            self.check_explanation(drawn)
         except Exception as exc:        # raised once the seeds before it are judged
             prepared.error = exc
         prepared.variants = len(prepared.data) if prepared.error is None else 0
@@ -185,6 +187,11 @@ class Derive(ExerciseKind[Derivatives]):
         return prepared.variants
 
     # ---- views
+    def shown_text(self, v: Variant[Derivatives]) -> str:
+        from ...mathlang.sym import to_text
+
+        return "\n".join([v.prompt, to_text(v.function), " ".join(v.exercise.data["variables"])])
+
     def question_blocks(self, v: Variant[Derivatives], *, stub: bool = True) -> list[Block]:
         equation = _function_equation(v)
         if v.exercise.data.get("question"):

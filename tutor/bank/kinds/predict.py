@@ -16,8 +16,10 @@ from ._scenario import (
     check_key,
     check_proof,
     distinct,
+    fix_program,
     grade_prediction,
     proof_program,
+    scenario_numbers,
     validate_scenario,
 )
 
@@ -67,19 +69,28 @@ class Predict(ExerciseKind[Answer]):
 
     def prepare(self, ex: Exercise, seeds: int, ctx: CheckContext) -> Prepared:
         """The answer computed with sympy = what the rendered program prints when torch runs it."""
+        from ...engines.scenario.torchrun import program
         from ..variants import variant
 
-        prepared, memo = Prepared(data=[]), dict[str, Any]()
+        prepared, memo, drawn = Prepared(data=[]), dict[str, Any](), list[Variant[Answer]]()
         try:
             for seed in range(seeds):
                 v = variant(ex, seed, memo)       # raises if misconception answers cannot be kept apart
                 assert v.scenario is not None
+                drawn.append(v)
                 check_key(self, v, seed)
                 run, nodes = proof_program(v)     # the answer, and the graph the quiz draws: both proven
                 prepared.programs.append(run)
+                fixes = []                        # each fix shown: its changed program prints what it says
+                for c in v.candidates:
+                    fix = fix_program(v, c.id)
+                    if fix is not None:
+                        prepared.programs.append(program(fix[1]))
+                        fixes.append((c.id, fix[2]))
                 stated = ex.data.get("answer")    # the author's own answer, if given: must be graded right
                 wrong = None if stated is None or self.grade(v, str(stated)).correct else str(stated)
-                prepared.data.append((seed, v.answer, v.scenario.dtype, nodes, wrong))
+                prepared.data.append((seed, v.answer, v.scenario.dtype, nodes, wrong, fixes))
+            self.check_explanation(drawn)
         except Exception as exc:        # raised once the seeds before it are judged
             prepared.error = exc
         prepared.variants = len(prepared.data)
@@ -87,8 +98,12 @@ class Predict(ExerciseKind[Answer]):
 
     def finish(self, ex: Exercise, prepared: Prepared, answers: list[list[Outcome]],
                outcomes: list[list[Outcome]]) -> int:
+        from ...engines.scenario import same_answer
+        from ...engines.scenario.torchrun import answer_of
+
         raises = ex.data.get("raises")
-        for (seed, expected, dtype, nodes, wrong), values in zip(prepared.data, answers):
+        ran = iter(answers)
+        for (seed, expected, dtype, nodes, wrong, fixes), values in zip(prepared.data, ran):
             said = expected.error[0] if expected.kind == "error" and expected.error else None
             if said != raises:
                 why = _("seed {seed}: the program raises {error}, but the exercise does not say so: add raises = "
@@ -97,10 +112,19 @@ class Predict(ExerciseKind[Answer]):
                         seed=seed, error=raises, got=expected.text())
                 raise TutorError(why, code="check.raises")
             check_proof(seed, expected, dtype, nodes, values)
+            for mid, prints in fixes:
+                got = answer_of(next(ran)[0])
+                if not same_answer(prints, got, dtype):
+                    raise TutorError(_("seed {seed}: the fix shown for {id} promises {expected}, but the changed "
+                                       "program prints {got}").format(seed=seed, id=mid, expected=prints.text(),
+                                                                      got=got.text()), code="check.fix-fails")
             if wrong is not None:
                 raise TutorError(_("seed {seed}: answer = \"{stated}\", but the program prints {got}").format(
                     seed=seed, stated=wrong, got=expected.text()), code="check.answer-differs")
         return prepared.variants
+
+    def produced_numbers(self, v: Variant[Answer]) -> list[float]:
+        return super().produced_numbers(v) + scenario_numbers(v)
 
     def question_blocks(self, v: Variant[Answer], *, stub: bool = True) -> list[Block]:
         assert v.code is not None

@@ -39,7 +39,7 @@ class TestResult:
         else:
             output = _("expected {expected}, got {got}").format(expected=judged.expected, got=clean(got, 200))
             if judged.misconception:
-                output += ". " + judged.explanation
+                output += ". " + judged.explanation + ("\n" + judged.fix if judged.fix else "")
         return cls(name, 1 if judged.correct else 0, 1, output, judged.misconception)
 
     @classmethod

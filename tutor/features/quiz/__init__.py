@@ -103,11 +103,11 @@ def ask(v: Variant[Any], position: int, opts: Options, read: Read, emit: Emit, s
         if command == "quit":
             return "quit"
         if command == "hint":
-            hints_shown = _hint(ex, hints_shown, emit)
+            hints_shown = _hint(v.hints, hints_shown, emit)
             continue
         if command == "skip":
             store.record(session_id, position, ex.id, ex.topic, v.seed, used + 1, "", False, None, True)
-            emit({"event": "skipped", "expected": v.kind.expected_text(v), "explanation": ex.explanation})
+            emit({"event": "skipped", "expected": v.kind.expected_text(v), "explanation": v.explanation})
             return "skipped"
         judged, answer = _respond(v, text)
         if judged.invalid:
@@ -145,14 +145,14 @@ def _respond(v: Variant[Any], text: str) -> tuple[Any, str]:
     return bank.judge(respond, v), recorded[0]
 
 
-def _hint(ex: Exercise, shown: int, emit: Emit) -> int:
+def _hint(hints: list[str], shown: int, emit: Emit) -> int:
     """The next hint (or that there is none left); returns how many have been shown."""
-    if shown < len(ex.hints):
+    if shown < len(hints):
         shown += 1
-        text = ex.hints[shown - 1]
+        text = hints[shown - 1]
     else:
         text = _("No more hints: type skip to see the answer.")
-    emit({"event": "hint", "number": shown, "of": len(ex.hints), "text": text})
+    emit({"event": "hint", "number": shown, "of": len(hints), "text": text})
     return shown
 
 
@@ -168,11 +168,13 @@ def _feedback(v: Variant[Any], answer: str, judged: Any, used: int, final: bool,
 
         belief = CATALOGUE[judged.misconception].title if judged.misconception in CATALOGUE else None
         nudge = [_("Your answer is what torch would give if {belief}.").format(belief=belief)] if belief else []
-        if v.exercise.hints:
-            nudge.append(_("Hint: {text}").format(text=v.exercise.hints[0]))
+        if v.hints:
+            nudge.append(_("Hint: {text}").format(text=v.hints[0]))
         event["explanation"] = "\n".join(nudge) if nudge else _("Look again at what each line does to .grad.")
         return event
     event["expected"] = judged.expected
+    if judged.fix:
+        event["fix"] = judged.fix
     grad_table = table(v, judged.misconception)
     if grad_table:
         event["table"] = grad_table

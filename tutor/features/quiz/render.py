@@ -80,13 +80,15 @@ def _feedback(event: Event, color: bool) -> str:
         lines.append(style(_("Try again ({n} attempt(s) left).").format(n=event["attempts_left"]), "dim",
                            enabled=color))
         return "\n".join(lines)
-    text, _sep, fix = (event["explanation"] or "").partition("\n")
-    lines.append(text)
+    lines += (event["explanation"] or "").splitlines()
     if event.get("table"):
         lines += _table_lines(event["table"])
-    if fix:
-        lines.append(_("The fix:"))
-        lines += ["    " + ln for ln in highlight(fix, color).splitlines()]
+    if event.get("fix"):
+        head, _sep, code = event["fix"].partition("\n")
+        lines.append(head)
+        colours = {"+": "green", "-": "red"}
+        lines += ["    " + (style(ln, colours[ln[0]], enabled=color) if ln[:1] in colours else highlight(ln, color))
+                  for ln in code.splitlines()]
     if event.get("graph"):
         lines += [_("  computation graph:")] + ["   " + g for g in event["graph"]]
     if event.get("attempts_left"):

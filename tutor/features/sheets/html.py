@@ -112,7 +112,7 @@ def answer_html(item: Item) -> list[str]:
         out += [f"<tr><td>{inline(w.shown)}</td><td>{escape(w.title)}</td><td>{_code(w.misconception)}</td></tr>"
                 for w in wrong]
         out.append("</tbody></table>")
-    out.append('<p class="why"><em>' + escape(_("Why:")) + "</em> " + escape(item.exercise.explanation) + "</p>")
+    out.append('<p class="why"><em>' + escape(_("Why:")) + "</em> " + escape(item.variant.explanation) + "</p>")
     return out
 
 

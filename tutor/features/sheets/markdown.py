@@ -93,7 +93,7 @@ def answer_lines(item: Item) -> list[str]:
         lines += ["", _("Common wrong answers:"), "",
                   "| " + _("wrong answer") + " | " + _("misconception") + " | id |", "|---|---|---|"]
         lines += [f"| {_cell(inline(w.shown))} | {_cell(w.title)} | `{w.misconception}` |" for w in wrong]
-    lines += ["", _("*Why:* {explanation}").format(explanation=item.exercise.explanation)]
+    lines += ["", _("*Why:* {explanation}").format(explanation=item.variant.explanation)]
     return lines
 
 

@@ -129,7 +129,7 @@ class Item:
         answer["text"] = self.answer_text()
         data["answer"] = answer
         data["wrong_answers"] = [w.to_json() for w in self.wrong_answers()]
-        data["explanation"] = self.exercise.explanation
+        data["explanation"] = self.variant.explanation
         return data
 
 

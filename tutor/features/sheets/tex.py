@@ -120,7 +120,7 @@ def answer_tex(item: Item) -> list[str]:
         out += ["", escape(_("Common wrong answers:")), r"\begin{itemize}"]
         out += [rf"  \item {inline(w.shown)} --- {escape(w.title)} ({_tt(w.misconception)})" for w in wrong]
         out.append(r"\end{itemize}")
-    out += ["", r"\emph{" + escape(_("Why:")) + "} " + escape(item.exercise.explanation)]
+    out += ["", r"\emph{" + escape(_("Why:")) + "} " + escape(item.variant.explanation)]
     return out
 
 
