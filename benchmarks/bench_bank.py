@@ -63,6 +63,27 @@ def run_check(checkout: Path, bank: Path, seeds: int) -> dict[str, float]:
             "seconds": float(report["seconds"]), "wall": wall}
 
 
+def compatible_copy(bank: Path, strip_raises: bool) -> Path:
+    """The bank (and its ../solutions) copied to a temporary folder, without the fields an older version
+    refuses: ``grade_params`` tables and lines, and ``raises = ...`` lines if asked."""
+    import re
+    import shutil
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="bench-bank-"))
+    shutil.copytree(bank, root / "exercises")
+    if (bank.parent / "solutions").is_dir():
+        shutil.copytree(bank.parent / "solutions", root / "solutions")
+    for path in (root / "exercises").rglob("*.toml"):
+        text = path.read_text(encoding="utf-8")
+        text = re.sub(r"^grade_params = .*\n", "", text, flags=re.M)
+        text = re.sub(r"^\[exercise\.grade_params\]\n(?:[^\[\n].*\n)*", "", text, flags=re.M)
+        if strip_raises:       # (and the other fields the baseline's format does not have)
+            text = re.sub(r"^(?:raises|shuffle) = .*\n", "", text, flags=re.M)
+        path.write_text(text, encoding="utf-8")
+    return root / "exercises"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baseline", required=True, metavar="DIR", help="a checkout of the version to compare with")
@@ -70,21 +91,28 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5, metavar="N")
     parser.add_argument("--exercises", default=str(ROOT / "exercises"), metavar="DIR",
                         help="the bank both versions check (default: this checkout's)")
+    parser.add_argument("--compatible", action="store_true",
+                        help="check a copy of the bank without the fields the baseline does not know: grade_params "
+                             "(both sides: the same variants) and raises, shuffle (the baseline's copy only)")
     args = parser.parse_args()
     base, bank = Path(args.baseline).resolve(), Path(args.exercises).resolve()
     if not (base / "tutor" / "__init__.py").is_file():
         sys.exit(f"{base} is not a checkout of the tutor (no tutor/__init__.py)")
+    banks = {"A": bank, "B": bank}
+    if args.compatible:
+        banks = {"A": compatible_copy(bank, strip_raises=True), "B": compatible_copy(bank, strip_raises=False)}
 
     print(f"command : {' '.join([sys.executable] + sys.argv)}")
     print(f"machine : {os.cpu_count()} cores, Python {platform.python_version()}, load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    print(f"bank    : {bank}, --seeds {args.seeds}")
+    print(f"bank    : {bank}, --seeds {args.seeds}" + (" (copies without grade_params; A's also without raises)"
+                                                       if args.compatible else ""))
     print(f"A       : {base} (baseline)")
     print(f"B       : {ROOT} (this checkout)")
     runs: dict[str, list[dict[str, float]]] = {"A": [], "B": []}
     for r in range(args.rounds):
         for side, checkout in (("A", base), ("B", ROOT)):
-            got = run_check(checkout, bank, args.seeds)
+            got = run_check(checkout, banks[side], args.seeds)
             runs[side].append(got)
             print(f"round {r + 1} {side}: {got['variants']} variants in {got['seconds']:.2f} s -> "
                   f"{got['rate']:.2f} variants/s (process wall {got['wall']:.2f} s)", flush=True)

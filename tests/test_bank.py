@@ -742,3 +742,11 @@ def test_check_refuses_a_program_that_raises_without_saying_so(tmp_path, run_cli
     (d / "accident.toml").write_text(ACCIDENTAL_RAISE.replace('kind = "predict"', 'kind = "predict"\nraises = "RuntimeError"'))
     r = run_cli("--exercises", str(d), "check", "--json", "--seeds", "1")
     assert json.loads(r.stdout)["ok"] is True, r.stdout
+
+
+@pytest.mark.parametrize("typed, right", [
+    ("23.25", True), ("93/4", True), ("23.25*1", True), ("2325/100", True),
+    ("23.26*1", False), ("2326/100", False), ("23.25 + 0.01", False),     # math was judged at 1e-3 (ISSUE 12)
+])
+def test_math_typed_answers_are_judged_at_the_precision_torch_prints(accumulate, typed, right):
+    assert bank.grade(accumulate, typed).correct is right

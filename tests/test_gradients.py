@@ -225,3 +225,45 @@ def test_a_far_point_and_a_near_pole_keep_the_finite_difference_accurate():
 
     for expr, at in (("sin(x)", "x=1e4"), ("log(x)", "x=1e-8"), ("1/x", "x=1e-9"), ("sqrt(x)", "x=1e-12")):
         assert compute(expr, [at]).agree, (expr, at)
+
+
+# the second red team on tutor grad (ISSUE 12): each case said "all three agree", "disagree" or crashed
+@pytest.mark.parametrize("expression, at, status", [
+    ("log(x)", ["x=-1"], "nondifferentiable"),            # not real there: nan was counted as agreeing
+    ("tan(x)", ["x=pi/2"], "nondifferentiable"),          # a pole exactly at the typed point
+    ("sec(x)", ["x=pi/2"], "nondifferentiable"),
+    ("asin(x)", ["x=1"], "nondifferentiable"),            # no finite derivative: was a mismatch
+    ("cot(x)", ["x=0"], "nondifferentiable"),
+    ("relu(x) - relu(-x)", ["x=0"], "nondifferentiable"),  # slope 1, torch's convention gives 0
+    ("sin(x)", ["x=1e22"], "agree"),                      # the finite difference's step was 100
+    ("sum(sin(x))", ["x=1e22,1"], "agree"),
+    ("sum(x^2)", ["x=1e200,1"], "agree"),                 # the difference was nan and passed
+    ("sum(x*abs(x))", ["x=-1,0,1"], "agree"),             # smooth: no kink in vector mode either
+    ("sum(relu(x)^2)", ["x=0,0.5"], "agree"),
+])
+def test_red_team_points(expression, at, status):
+    report = compute(expression, at)
+    (w,) = report.gradients.values()
+    assert status in w.status, (w.status, w.finite_difference)
+    assert all(s in ("agree", "nondifferentiable") for s in w.status)
+
+
+def test_the_finite_difference_sees_the_small_element_beside_a_huge_one():
+    w = compute("sum(x^2)", ["x=1e200,1"]).gradients["x"]
+    assert w.finite_difference[1] == pytest.approx(2, rel=1e-9) and w.status == ["agree", "agree"]
+
+
+def test_a_missed_vector_kink_at_the_typed_point_is_found():
+    report = compute("sum(relu(3*x - 0.3))", ["x=0.1,0.2"])
+    assert report.gradients["x"].status == ["nondifferentiable", "agree"]
+
+
+def test_out_of_range_for_float32_and_irrational_gradient_weights():
+    with pytest.raises(TutorError) as caught:
+        compute("x^2", ["x=1e39"], dtype="float32")
+    assert caught.value.code == "grad.value-too-large"
+    report = compute("x^2", ["x=1,2"], gradient="pi,e")          # was an internal error
+    assert report.agree
+    with pytest.raises(TutorError) as caught:
+        compute("(-8)^(1/3) * x", ["x=1"])
+    assert caught.value.code == "grad.complex"

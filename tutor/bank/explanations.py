@@ -129,17 +129,17 @@ def check(variants: list[Any], shown: Any, numbers: Any) -> None:
     if not variants:
         return
     ex = variants[0].exercise
+    produced_by = [(v, [float(x) for x in numbers(v)], shown(v)) for v in variants]
     for i, hint in enumerate(ex.hints):
-        _check_text(variants, hint, shown, numbers, _("hint {n}").format(n=i + 1))
-    _check_text(variants, ex.explanation, shown, numbers, _("the explanation"))
+        _check_text(produced_by, hint, _("hint {n}").format(n=i + 1))
+    _check_text(produced_by, ex.explanation, _("the explanation"))
 
 
-def _check_text(variants: list[Any], template: str, shown: Any, numbers: Any, what: str) -> None:
+def _check_text(produced_by: list[tuple[Any, list[float], str]], template: str, what: str) -> None:
     static = static_parts(template)
     quoted = [n for part in static for n in quoted_numbers(part)]
-    produced_by = [(v, [float(x) for x in numbers(v)]) for v in variants]
-    every = [x for _v, xs in produced_by for x in xs]
-    for v, mine in produced_by:
+    every = [x for _v, xs, _s in produced_by for x in xs]
+    for v, mine, text in produced_by:
         def fail(reason: str, v: Any = v) -> None:
             raise TutorError(_("seed {seed}: {what} {reason}").format(seed=v.seed, what=what, reason=reason),
                              code="check.explanation")
@@ -157,7 +157,7 @@ def _check_text(variants: list[Any], template: str, shown: Any, numbers: Any, wh
                 if name in v.params and not produced([float(v.params[name])], value):
                     fail(_("says {name} = {said}, but this variant has {name} = {value}: write {{{name}}}").format(
                         name=name, said=m.group(2), value=_plain(float(v.params[name]))))
-        unseen = symbols_unseen(template, list(v.exercise.data.get("params", {})), shown(v))
+        unseen = symbols_unseen(template, list(v.exercise.data.get("params", {})), text)
         if unseen:
             fail(_("uses {names}, which the question never shows: write the value ({{{first}}}) or name what "
                    "the learner sees").format(names=", ".join(unseen), first=unseen[0]))

@@ -62,10 +62,26 @@ class Variant(Generic[A]):
     candidates: list[Candidate] = field(default_factory=list)
     scenario: Scenario | None = None        # predict, code: the program's model
     function: Any = None                    # derive: f with the drawn parameters substituted (sympy)
+    run: Any = field(default=None, repr=False, compare=False)      # predict, code: the scenario's simulation
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)   # derived once (fixes ...)
 
     @property
     def id(self) -> str:
         return self.exercise.id
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (tutor check's forked processes) without the simulation and the cache: derived, and the
+        simulation holds modules."""
+        return {**self.__dict__, "run": None, "cache": {}}
+
+    def simulation(self) -> Any:
+        """The scenario's exact run (drawn with the variant; simulated here for a variant made another way)."""
+        if self.run is None:
+            from ..engines.scenario import simulate
+
+            assert self.scenario is not None
+            self.run = simulate(self.scenario)
+        return self.run
 
     @property
     def explanation(self) -> str:

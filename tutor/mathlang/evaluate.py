@@ -109,6 +109,35 @@ class MpmathBackend(Backend):
         return FUNCTIONS[name].mpmath(self.mp, *args)
 
 
+class MpmathVectorBackend(MpmathBackend):
+    """:class:`MpmathBackend` where a vector is a list of high-precision numbers: functions and operators
+    act element by element (a scalar broadcasts), ``sum``, ``mean`` (and ``dot``, read as sum(u * v))
+    reduce, as torch does."""
+
+    def call(self, name: str, args: list[Any]) -> Any:
+        f = FUNCTIONS[name]
+        if f.reduces:
+            (a,) = args[:1]
+            if not isinstance(a, list):
+                return a
+            total = self.mp.fsum(a)
+            return total / len(a) if name == "mean" else total
+        return self._each(lambda *xs: f.mpmath(self.mp, *xs), args)
+
+    def binary(self, op: str, a: Any, b: Any) -> Any:
+        return self._each(_BINARY[op], [a, b])
+
+    @staticmethod
+    def _each(fn: Any, args: list[Any]) -> Any:
+        sizes = {len(a) for a in args if isinstance(a, list)}
+        if not sizes:
+            return fn(*args)
+        if len(sizes) > 1:
+            raise ValueError("vectors of different lengths")
+        n = sizes.pop()
+        return [fn(*(a[i] if isinstance(a, list) else a for a in args)) for i in range(n)]
+
+
 def evaluate(tree: Node, env: Mapping[str, Any], backend: Backend) -> Any:
     """Evaluate ``tree`` with variables from ``env`` (name -> backend value)."""
     if isinstance(tree, Num):

@@ -22,7 +22,7 @@ def proof_program(v: Variant[Answer]) -> tuple[dict[str, Any], Any]:
     from ...engines.scenario.torchrun import program
 
     assert v.scenario is not None
-    nodes = graph(v.scenario)
+    nodes = graph(v.scenario, v.simulation())
     run = program(v.scenario)
     run["asks"] += torch_graph_asks(nodes)
     return run, nodes
@@ -50,11 +50,11 @@ def check_proof(seed: int, expected: Answer, dtype: str, nodes: Any, values: lis
 def scenario_numbers(v: Variant[Answer]) -> list[float]:
     """The numbers a scenario's run produces: the answer, the misconceptions' answers, every .grad after each
     backward and every value after each update (what an explanation may quote)."""
-    from ...engines.scenario import BackwardEvent, simulate
+    from ...engines.scenario import BackwardEvent
 
     assert v.scenario is not None
     out = v.answer.floats() + [x for c in v.candidates for x in c.answer.floats()]
-    for event in simulate(v.scenario).events:
+    for event in v.simulation().events:
         table = event.grads if isinstance(event, BackwardEvent) else event.values
         out += [float(x) for values in table.values() if values is not None for x in values]
     return out
@@ -118,12 +118,12 @@ def grade_prediction(v: Variant[Answer], text: str) -> Judgement:
             n=len(v.answer.floats()), text=expected) if v.answer.vector else _(
             "torch prints a single number here, not a list")
         return Judgement(False, expected, shape + "\n" + v.explanation)
-    if answers_match(v.answer, got) and as_printed(v.answer, text):
+    if answers_match(v.answer, got) and as_printed(v.answer, text, got):
         return Judgement(True, expected, v.explanation)
     return wrong(v, classify(got, v.candidates), got.text())
 
 
-def as_printed(expected: Answer, typed: str) -> bool:
+def as_printed(expected: Answer, typed: str, got: Answer | None = None) -> bool:
     """Numbers judged at the precision torch prints (4 decimals, or 5 significant digits in scientific
     notation): 85.01 is not tensor(85.); a shorter form counts where it is that value rounded to the digits
     typed and those digits are enough to tell it (0.33 for 0.3333, 85 for 85.0000, not 85 for 85.3)."""
@@ -134,24 +134,29 @@ def as_printed(expected: Answer, typed: str) -> bool:
     numbers = re.findall(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?", typed.replace("tensor", ""))
     expected_values = expected.floats()
     if len(numbers) != len(expected_values):
-        return True                  # written with math (1/3, 2^3 ...): judged by value, as before
+        # written with math (1/3, 2^3 ...): its value must print as torch's does (44.01*1 is not tensor(44.))
+        if got is None or got.kind != "number":
+            return True
+        return all(abs(g - w) <= (5e-5 * abs(w) if w != 0 and (abs(w) >= 1e8 or abs(w) < 1e-4)
+                                  else 5.1e-5 + 2e-7 * abs(w))
+                   for g, w in zip(got.floats(), expected_values))
     for text, want in zip(numbers, expected_values):
         try:
-            got = float(text)
+            value = float(text)
         except ValueError:
             return True
         scientific = want != 0 and (abs(want) >= 1e8 or abs(want) < 1e-4)
         if scientific:
-            if abs(got - want) > 5e-5 * abs(want):
+            if abs(value - want) > 5e-5 * abs(want):
                 return False
             continue
-        if abs(got - want) <= 5.1e-5 + 2e-7 * abs(want):
+        if abs(value - want) <= 5.1e-5 + 2e-7 * abs(want):
             continue
         mantissa = text.lower().split("e")[0]
         typed_decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
         printed = f"{want:.4f}".rstrip("0").rstrip(".")
         needed = len(printed.split(".")[1]) if "." in printed else 0
-        if typed_decimals >= 4 or typed_decimals < min(needed, 2) or abs(round(want, typed_decimals) - got) > 1e-9:
+        if typed_decimals >= 4 or typed_decimals < min(needed, 2) or abs(round(want, typed_decimals) - value) > 1e-9:
             return False
     return True
 
@@ -167,6 +172,13 @@ def wrong(v: Variant[Answer], ids: list[str], got_text: str) -> Judgement:
 
 
 def fix_program(v: Variant[Answer], mid: str) -> tuple[Any, Any, Answer] | None:
+    key = ("fix", mid)
+    if key not in v.cache:
+        v.cache[key] = _fix_program(v, mid)
+    return v.cache[key]  # type: ignore[no-any-return]
+
+
+def _fix_program(v: Variant[Answer], mid: str) -> tuple[Any, Any, Answer] | None:
     """The two programs a scenario's fix compares, and what the second prints: (the learner's, the fixed,
     its answer).  A code exercise: the learner's mistake injected (the candidate's mutation), then the
     reference; a predict exercise: the program as it is, then changed so that torch does what the belief
@@ -186,7 +198,7 @@ def fix_program(v: Variant[Answer], mid: str) -> tuple[Any, Any, Answer] | None:
     candidate = next((c.answer for c in v.candidates if c.id == mid), None)
     if changed is None or candidate is None:
         return None
-    prints = simulate(changed).answer
+    prints = simulate(changed, memo=v.simulation().memo).answer
     return (scenario, changed, prints) if answers_match(candidate, prints) else None
 
 
@@ -214,13 +226,13 @@ def fix_text(v: Variant[Answer], mid: str) -> str:
 
 def explanation_values(v: Variant[Answer], mid: str, wrong_text: str = "") -> dict[str, Any]:
     """Numbers for an explanation: the learner's, the correct one, k backward calls ..."""
-    from ...engines.scenario import Repeat, simulate
+    from ...engines.scenario import Repeat
 
     assert v.scenario is not None
     values: dict[str, Any] = {"wrong": wrong_text, "correct": v.answer.text()}
     if v.answer.kind == "error":
         values["correct"] = _("never printed: the program raises {error}").format(error=v.answer.text().rstrip("."))
-    run = simulate(v.scenario)
+    run = v.simulation()
     values.update(k=run.backward_calls, target=str(v.scenario.ask), name=v.scenario.ask.name)
     loops = [s for s in v.scenario.steps if isinstance(s, Repeat)]
     if loops:
@@ -239,7 +251,7 @@ def _overwrite_consequence(v: Variant[Answer], k: int, values: dict[str, Any]) -
         return _("each update uses the running sum of the gradients so far: {target} is {correct}, "
                  "not {wrong}.").format(**values)
     total = values["correct"]
-    single = simulate(v.scenario, ["overwrite"]).answer
+    single = simulate(v.scenario, ["overwrite"], v.simulation().memo).answer
     if (k > 1 and single.kind == "number" and v.answer.kind == "number" and not single.vector
             and abs(single.floats()[0] * k - v.answer.floats()[0]) <= 1e-9 * max(1.0, abs(v.answer.floats()[0]))):
         total = f"{k} × {single.text()} = {v.answer.text()}"

@@ -101,7 +101,7 @@ class Code(ExerciseKind[Answer]):
         prompt = ex.data.get("question") or _("Complete {file}: {function}() must return the value of {ask} "
                                               "after the program runs.").format(
             file=ex.data["file"], function=ex.data["function"], ask=scenario.ask)
-        return Variant(ex, seed, params, prompt, run.answer, None, cands, scenario)
+        return Variant(ex, seed, params, prompt, run.answer, None, cands, scenario, run=run)
 
     distinct = staticmethod(distinct)
 

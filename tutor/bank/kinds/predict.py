@@ -54,7 +54,7 @@ class Predict(ExerciseKind[Answer]):
         cands = scenario_candidates(scenario, self.misconceptions, ex.data.get("misconceptions"), code=False,
                                     run=run)
         prompt = ex.data.get("question") or _("What does this program print?")
-        return Variant(ex, seed, params, prompt, run.answer, render(scenario), cands, scenario)
+        return Variant(ex, seed, params, prompt, run.answer, render(scenario), cands, scenario, run=run)
 
     distinct = staticmethod(distinct)
 

@@ -20,7 +20,7 @@ from ...mathlang.printing import tree_text
 from ...mathlang.tree import BinOp, Call, Node, variables, walk
 from .point import parse_point, parse_values, stored_point
 from .report import GradReport, Value, Witnesses, json_float
-from .witnesses import fd_witness, real_at, sympy_witness, torch_witness
+from .witnesses import EXACT_ELEMENTS, Objective, fd_witness, sympy_witness, torch_witness
 
 __all__ = ["DTYPES", "GradReport", "Partial", "Value", "Witnesses", "compare", "compute", "parse_point", "parse_values",
            "torch_program", "with_torch", "without_torch"]
@@ -133,7 +133,9 @@ def _partial(setup: _Setup, out_shape: list[int], symbolic: bool) -> Partial:
     v = [1] * numel if setup.v_values is None else setup.v_values
     sym = sympy_witness(parsed, point, stored, v, setup.n, out_shape, symbolic=symbolic)
     fd = fd_witness(parsed, point, stored, v, out_shape)
-    kinks = _kinks(parsed, point, stored)
+    kinks = _kinks(parsed, point, stored, v, sym["values"])
+    kinks.update({key: k for key, k in _undefined(parsed, point, sym, _defined(parsed, point, stored, v)).items()
+                  if key not in kinks})
     scale = max((abs(x) for name in point for x in sym["values"][name] if _finite(x)), default=0.0)
     return Partial(setup.expression, point, setup.dtype, frozenset(parsed.variables),
                    None if setup.v_values is None else [float(x) for x in setup.v_values], out_shape, sym, fd,
@@ -163,7 +165,8 @@ def _witnesses(name: str, p: Partial, tor: list[float] | None) -> Witnesses:
         elif p.kinks.get((name, i)):
             status.append("nondifferentiable")
         else:
-            status.append(compare(r, None if tor is None else tor[i], fdv[i], p.scale, p.fd["scale"], p.dtype))
+            status.append(compare(r, None if tor is None else tor[i], fdv[i], p.scale, p.fd["scale"], p.dtype,
+                                  p.fd.get("exact", False)))
     if not used:
         notes.append(_("{name} does not appear in the expression: torch leaves {name}.grad as None "
                        "(the derivative is 0)").format(name=name))
@@ -182,13 +185,12 @@ def _finite(x: float | None) -> bool:
     return x is not None and math.isfinite(x)
 
 
-def compare(ref: float, got: float | None, fd: float, scale: float, fscale: float, dtype: str) -> str:
+def compare(ref: float, got: float | None, fd: float, scale: float, fscale: float, dtype: str,
+            fd_exact: bool = False) -> str:
     """One component: agree | mismatch | fd-mismatch | saturated | nonfinite."""
     if got is None:
         return "mismatch"
     if not _finite(ref) or not _finite(got):
-        if math.isnan(ref) and math.isnan(got):
-            return "agree"
         if _finite(ref) != _finite(got) or ref != got:
             return "nonfinite"
         return "agree"
@@ -202,7 +204,8 @@ def compare(ref: float, got: float | None, fd: float, scale: float, fscale: floa
         return "mismatch"
     if not _finite(fd):
         return "agree"          # no finite difference here (not defined on both sides): two witnesses agree
-    fd_atol = FD_RTOL * 1e-3 * scale + 1e-8 * fscale + 1e-12     # + what a difference misses at a kink
+    # + what a float64 difference loses to rounding (none for the mpmath one: it is exact to ~1e-30)
+    fd_atol = FD_RTOL * 1e-3 * scale + (0.0 if fd_exact else 1e-8 * fscale) + 1e-12
     if abs(fd - ref) > FD_RTOL * abs(ref) + fd_atol:
         return "fd-mismatch"
     return "agree"
@@ -229,8 +232,8 @@ def _kink_of(node: Node) -> tuple[str, str, Node] | None:
     return None
 
 
-def _kinks(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]]) -> dict[tuple[str, int],
-                                                                                          dict[str, str]]:
+def _kinks(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]], v: list[Any],
+           sym: dict[str, list[float]]) -> dict[tuple[str, int], dict[str, str]]:
     """{(variable, index): {"function", "message"}} for components at non-differentiable points: where a
     kink's argument is 0 in float64 or at the point exactly as typed (3x - 0.3 at x = 0.1, sin(x) at pi);
     for a function of scalars only where the one-sided slopes really differ (x|x| and relu(x)^2 are
@@ -242,7 +245,6 @@ def _kinks(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]]
     backend = NumpyBackend("float64")
     env = {name: np.array([float(x) for x in stored[name]]) if point[name].vector else np.float64(stored[name][0])
            for name in point}
-    scalar = not any(v.vector for v in point.values())
     found: dict[tuple[str, int], dict[str, str]] = {}
     for node in walk(parsed.tree):
         kink = _kink_of(node)
@@ -252,10 +254,11 @@ def _kinks(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]]
         with np.errstate(all="ignore"):
             value = np.asarray(evaluate(arg, env, backend), dtype=float)
         zero = value == 0
-        if not zero.any() and not (scalar and _exactly_zero(arg, point)):
+        exact = _exact_zeros(arg, point, value.size if value.ndim else 1)
+        if not zero.any() and not exact:
             continue
         message = _(template).format(arg=tree_text(arg), name=name)
-        idx = set(np.flatnonzero(zero.reshape(-1)).tolist()) if value.ndim else None
+        idx = set(np.flatnonzero(zero.reshape(-1)).tolist()) | exact if value.ndim else None
         depends = variables(arg)
         for var, val in point.items():
             if var not in depends:
@@ -263,63 +266,123 @@ def _kinks(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]]
             for i in range(len(val.values)):
                 if idx is None or not val.vector or i in idx:
                     found.setdefault((var, i), {"function": name, "message": message})
-    if scalar:
+    if found and sum(len(val.values) for val in point.values()) <= EXACT_ELEMENTS:
+        typed = Objective(parsed, point, {n: list(val.values) for n, val in point.items()}, v)
         for (var, i), k in list(found.items()):
-            sides = _one_sided(parsed, point, stored, var)
+            sides = _one_sided(typed, var, i)
             if sides is None:
                 continue
             left, right = sides
             if abs(left - right) <= 1e-9 * (1 + abs(left) + abs(right)) and max(abs(left), abs(right)) < 1e12:
-                del found[(var, i)]                 # the slopes meet: differentiable there after all
+                slope = (left + right) / 2
+                ref = sym[var][i]
+                if math.isfinite(ref) and abs(ref - slope) <= 1e-7 * (1 + abs(slope)):
+                    del found[(var, i)]             # the slopes meet: differentiable there after all
+                else:                               # ... but not with the kink's convention
+                    k["message"] = _("{expr} is differentiable at {var} = {at} (slope {slope} from both sides), "
+                                     "but the convention at the kink of {name} gives another value").format(
+                        expr=tree_text(parsed.tree), var=_element(var, i, point), at=_typed(point[var], i),
+                        slope=f"{slope:.6g}", name=k["function"])
             elif max(abs(left), abs(right)) >= 1e12:
                 k["message"] = _("{expr} has an infinite slope at {var} = {at}").format(
-                    expr=tree_text(parsed.tree), var=var, at=_typed(point[var]))
+                    expr=tree_text(parsed.tree), var=_element(var, i, point), at=_typed(point[var], i))
             else:
                 k["message"] = _("{expr} has a corner at {var} = {at}: slope {left} from the left, {right} "
-                                 "from the right").format(expr=tree_text(parsed.tree), var=var,
-                                                          at=_typed(point[var]), left=f"{left:.6g}",
+                                 "from the right").format(expr=tree_text(parsed.tree), var=_element(var, i, point),
+                                                          at=_typed(point[var], i), left=f"{left:.6g}",
                                                           right=f"{right:.6g}")
     return found
 
 
-def _typed(value: Value) -> str:
+def _undefined(parsed: Parsed, point: dict[str, Value], sym: dict[str, Any],
+               defined: bool) -> dict[tuple[str, int], dict[str, str]]:
+    """Components with no derivative although no kink says so: the function is not real and finite at the
+    point (``defined``: log(x) at -1), or its derivative is not (sympy, at the stored point or exactly at the
+    typed one: tan(x) at pi/2, asin(x) at 1)."""
+    expr = tree_text(parsed.tree)
+    found: dict[tuple[str, int], dict[str, str]] = {}
+    if not defined:
+        at = ", ".join(f"{name} = {_typed(val)}" for name, val in point.items())
+        message = _("{expr} is not a real, finite number at {at}: it has no derivative there").format(
+            expr=expr, at=at)
+        return {(name, i): {"function": "undefined", "message": message}
+                for name, val in point.items() for i in range(len(val.values))}
+    for name, val in point.items():
+        for i in range(len(val.values)):
+            stored_value, typed_value = sym["values"][name][i], sym["typed"][name][i]
+            if math.isfinite(stored_value) and math.isfinite(typed_value):
+                continue
+            if math.isfinite(stored_value):
+                message = _("{expr} has no derivative at {var} = {at} exactly (it is not finite there); torch "
+                            "computes at the nearest float, where it is").format(
+                    expr=expr, var=_element(name, i, point), at=_typed(val, i))
+            else:
+                message = _("{expr} has no finite real derivative at {var} = {at}").format(
+                    expr=expr, var=_element(name, i, point), at=_typed(val, i))
+            found[(name, i)] = {"function": "undefined", "message": message}
+    return found
+
+
+def _defined(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]], v: list[Any]) -> bool:
+    """Is L = sum(v * y) a real, finite number at the stored point (mpmath; numpy for large vectors)?"""
+    if sum(len(val.values) for val in point.values()) <= EXACT_ELEMENTS:
+        return Objective(parsed, point, stored, v)() is not None
+    import numpy as np
+
+    from ...mathlang.evaluate import NumpyBackend, evaluate
+
+    env = {name: np.array([float(x) for x in stored[name]]) if point[name].vector else np.float64(stored[name][0])
+           for name in point}
+    with np.errstate(all="ignore"):
+        y = np.asarray(evaluate(parsed.tree, env, NumpyBackend("float64")))
+    return bool(np.isreal(y).all() and np.isfinite(y).all())
+
+
+def _typed(value: Value, i: int | None = None) -> str:
     from ...mathlang.sym import to_text
 
-    return ", ".join(to_text(v) for v in value.values)
+    return to_text(value.values[i]) if i is not None else ", ".join(to_text(v) for v in value.values)
 
 
-def _exactly_zero(arg: Node, point: dict[str, Value]) -> bool:
-    """Is ``arg`` 0 at the point exactly as typed (not as rounded to float64)?"""
+def _element(var: str, i: int, point: dict[str, Value]) -> str:
+    return f"{var}[{i}]" if point[var].vector else var
+
+
+def _exact_zeros(arg: Node, point: dict[str, Value], n: int) -> set[int]:
+    """The elements where ``arg`` is 0 at the point exactly as typed (not as rounded to float64): 3x - 0.3 at
+    x = 0.1, sin(x) at pi; at most 64 elements are looked at."""
     import sympy
 
+    if n > EXACT_ELEMENTS:
+        return set()
     try:
         expr = parse(tree_text(arg)).expr
-        exact = expr.xreplace({s: point[s.name].values[0] for s in expr.free_symbols if s.name in point})
-        return bool(sympy.simplify(exact) == 0)
-    except Exception:          # sympy cannot say: no kink from this check
-        return False
+    except TutorError:
+        return set()
+    out = set()
+    for i in range(n):
+        try:
+            exact = expr.xreplace({s: point[s.name].values[i if point[s.name].vector else 0]
+                                   for s in expr.free_symbols if s.name in point})
+            if sympy.simplify(exact) == 0:
+                out.add(i)
+        except Exception:          # sympy cannot say: no kink from this check
+            continue
+    return out
 
 
-def _one_sided(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]],
-               var: str) -> tuple[float, float] | None:
-    """The slopes from the left and from the right at the point as typed (60-digit differences, steps 1e-25
-    of the value's size); None where the function is not defined (real, finite) at the point or beside it."""
-    import sympy
-
-    from ...mathlang.evaluate import MpmathBackend
-
-    backend = MpmathBackend(60)
-    mp = backend.mp
-    base = {n: mp.mpf(str(sympy.N(point[n].values[0], 70))) for n in point}      # the point exactly as typed
-    x0 = base[var]
-    h = max(abs(x0), mp.mpf(1)) * mp.mpf(10) ** -25
-
-    def f(x: Any) -> Any:
-        return real_at(parsed, {**base, var: x}, backend)
-
-    lo, mid, hi = f(x0 - h), f(x0), f(x0 + h)
+def _one_sided(f: Objective, var: str, i: int) -> tuple[float, float] | None:
+    """The slopes of L from the left and from the right in element i of ``var``, at the point as typed
+    (80-digit differences, steps 1e-30 of the value's size); None where L is not defined (real, finite) at the
+    point, (inf, inf) where it is not beside it."""
+    mp = f.mp
+    x0 = f.element(var, i)
+    h = max(abs(x0), mp.mpf(1)) * mp.mpf(10) ** -30
+    lo, mid, hi = f.moved(var, i, -h), f(), f.moved(var, i, h)
     if mid is None:
         return None
     if lo is None or hi is None:
         return (float("inf"), float("inf"))
-    return float((mid - lo) / h), float((hi - mid) / h)
+    left, right = float((mid - lo) / h), float((hi - mid) / h)
+    tiny = 1e-20 * (1 + max(abs(left), abs(right)))          # the step's own noise, shown as 0
+    return (0.0 if abs(left) < tiny else left), (0.0 if abs(right) < tiny else right)

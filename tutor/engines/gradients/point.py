@@ -76,6 +76,13 @@ def stored_point(point: dict[str, Value], dtype: str) -> dict[str, list[Any]]:
             if not math.isfinite(f):
                 raise TutorError(_("--at {name}: the value is too large").format(name=name),
                                  code="grad.value-too-large")
-            out.append(sympy.Rational(float(np_dtype(f))))
+            with np.errstate(over="ignore"):
+                kept = float(np_dtype(f))
+            if not math.isfinite(kept):
+                raise TutorError(_("--at {name}: {value} is beyond {dtype}'s range (about {top}): torch would "
+                                   "store inf; use --dtype float64").format(
+                    name=name, value=f"{f:g}", dtype=dtype, top=f"{float(np.finfo(np_dtype).max):.3g}"),
+                    code="grad.value-too-large")
+            out.append(sympy.Rational(kept))
         stored[name] = out
     return stored

@@ -6,7 +6,8 @@
   does (a vector-Jacobian product), and differentiates it exactly.
 * **torch** evaluates what the person typed on leaf tensors
   (``requires_grad=True``), calls ``backward`` and reads ``.grad``.
-* **finite differences** evaluate ``L`` in numpy float64 at ``x +- h``.
+* **finite differences** evaluate ``L`` at ``x +- h``: in 80-digit mpmath with a step 1e-40 of each
+  element's size (up to 64 input elements), else in numpy float64.
 """
 from __future__ import annotations
 
@@ -63,6 +64,10 @@ def _torch_error(message: str, y: Any) -> TutorError:
                  "(the v of y.backward(v)), or reduce it with sum(...) or mean(...).").format(
             shape=list(y.shape), n=y.numel())
         code = "grad.non-scalar"
+    elif "real scalar outputs" in message and y.is_complex():
+        hint = _(" A negative number to a fractional power is not a real number: torch computed it as a complex "
+                 "one, which has no real gradient (write the real root another way, e.g. -(8^(1/3))).")
+        code = "grad.complex"
     elif "Mismatch in shape" in message:
         hint = _(" --gradient must have the output's shape {shape}.").format(shape=list(y.shape))
         code = "grad.gradient-shape"
@@ -88,19 +93,25 @@ def sympy_witness(parsed: Parsed, point: dict[str, Value], stored: dict[str, lis
     elems = _element_symbols(point)
     env = {name: elems[name] if val.vector else [syms[name]] for name, val in point.items()}
     ys, _vec = expand_elements(parsed.tree, env, {name: val.vector for name, val in point.items()})
-    loss = sum((sympy.Rational(vi) * yi for vi, yi in zip(v, ys)), start=sympy.Integer(0))
-    subs = {}
+    loss = sum((sympy.sympify(vi) * yi for vi, yi in zip(v, ys)), start=sympy.Integer(0))
+    subs, typed = {}, {}
     for name, val in point.items():
         if val.vector:
             subs.update(dict(zip(elems[name], stored[name])))
+            typed.update(dict(zip(elems[name], val.values)))
         else:
             subs[syms[name]] = stored[name][0]
-    values = {}
+            typed[syms[name]] = val.values[0]
+    exact = all(typed[k] == subs[k] for k in subs)
+    values, at_typed = {}, {}
     for name, val in point.items():
         targets = elems[name] if val.vector else [syms[name]]
-        values[name] = [exact_float(sympy.diff(loss, t), subs) for t in targets]
+        derivatives = [sympy.diff(loss, t) for t in targets]
+        values[name] = [exact_float(d, subs) for d in derivatives]
+        # the point exactly as typed (pi/2, not the float nearest it): a pole there is no derivative
+        at_typed[name] = values[name] if exact else [exact_float(d, typed) for d in derivatives]
     shown = _symbolic_display(parsed, point, syms, v, n, out_shape) if symbolic else {}
-    return {"values": values, "symbolic": shown}
+    return {"values": values, "typed": at_typed, "symbolic": shown}
 
 
 def exact_float(expr: Any, subs: dict[Any, Any]) -> float:
@@ -133,7 +144,7 @@ def _symbolic_display(parsed: Parsed, point: dict[str, Value], syms: dict[str, A
     from ...mathlang.sym import VMean, VSum, to_text
 
     expr = parsed.expr
-    ones = all(sympy.Rational(x) == 1 for x in v)
+    ones = all(sympy.sympify(x) == 1 for x in v)
     vsym = sympy.Symbol("v", real=True)
     objective = expr if not out_shape else (VSum(expr) if ones else VSum(vsym * expr))
     reductions = sorted(objective.atoms(VSum, VMean), key=sympy.default_sort_key)
@@ -177,36 +188,115 @@ def real_at(parsed: Parsed, env: dict[str, Any], backend: Any) -> Any:
     return y if isinstance(y, type(mp.mpf(0))) and mp.isfinite(y) else None
 
 
-def _fd_exact(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]]) -> dict[str, Any]:
-    """Scalar variables: a central difference in 60-digit mpmath, the step 1e-20 of the value's own size
-    (accurate at 1e-300 and at 1e300, no overflow, and a pole at 0 stays 1e20 steps away); nan where the
-    function is not defined (real, finite) on both sides."""
-    from ...mathlang.evaluate import MpmathBackend
+EXACT_ELEMENTS = 64         # up to this many input elements, the finite difference is taken in mpmath
 
-    backend = MpmathBackend(60)
-    mp = backend.mp
-    base = {name: backend.number(stored[name][0]) for name in point}
 
-    def objective(env: dict[str, Any]) -> Any:
-        return real_at(parsed, env, backend)
+class Objective:
+    """L = sum(v * y) in ``dps``-digit mpmath (y element by element for vectors): its real, finite value at a
+    point, else None.  ``at``: the point's values (exact numbers) by name."""
 
-    f0 = objective(base)
-    scale = abs(float(f0)) if f0 is not None and mp.isfinite(f0) else 0.0
+    def __init__(self, parsed: Parsed, point: dict[str, Value], at: dict[str, list[Any]], v: list[Any],
+                 dps: int = 80):
+        from ...mathlang.evaluate import MpmathVectorBackend
+
+        self.parsed, self.point = parsed, point
+        self.backend = MpmathVectorBackend(dps)
+        self.mp = self.backend.mp
+        self.weights = [self._number(x) for x in v]
+        self.base = {name: ([self._number(x) for x in at[name]] if point[name].vector
+                            else self._number(at[name][0])) for name in point}
+
+    def _number(self, x: Any) -> Any:
+        """An exact number (a rational, or pi/2, e ...) at the context's precision."""
+        import sympy
+
+        x = sympy.sympify(x) if not isinstance(x, sympy.Basic) else x
+        if x.is_Rational:
+            return self.backend.number(x)
+        return self.mp.mpf(str(sympy.N(x, self.mp.dps + 10)))
+
+    def __call__(self, env: dict[str, Any] | None = None) -> Any:
+        mp = self.mp
+        try:
+            y = evaluate(self.parsed.tree, env or self.base, self.backend)
+        except (ZeroDivisionError, ValueError, OverflowError, ArithmeticError, TypeError):
+            return None
+        ys = y if isinstance(y, list) else [y]
+        if len(ys) != len(self.weights) and len(self.weights) != 1:
+            return None
+        total = mp.mpf(0)
+        for w, e in zip(self.weights if len(self.weights) == len(ys) else self.weights * len(ys), ys):
+            e = mp.mpf(e) if isinstance(e, int) else e
+            if not isinstance(e, type(mp.mpf(0))) or not mp.isfinite(e):
+                return None
+            total += w * e
+        return total if mp.isfinite(total) else None
+
+    def moved(self, name: str, i: int, delta: Any) -> Any:
+        """L with element i of ``name`` moved by ``delta``."""
+        env = dict(self.base)
+        if self.point[name].vector:
+            values = list(self.base[name])
+            values[i] = values[i] + delta
+            env[name] = values
+        else:
+            env[name] = self.base[name] + delta
+        return self(env)
+
+    def element(self, name: str, i: int) -> Any:
+        return self.base[name][i] if self.point[name].vector else self.base[name]
+
+
+def _fd_exact(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]],
+              v: list[Any]) -> dict[str, Any]:
+    """A central difference per element in mpmath, the step 1e-40 of the element's own size: accurate at
+    1e-300 and at 1e300, for sin(x) at x = 1e22, no overflow, and a pole stays 1e40 steps away; nan where
+    the function is not defined (real, finite) on both sides.  The precision escalates (80, 160 ... 1280
+    digits) until two in a row give the same differences: sum(x^2) at x = 1e200, 1 needs 440 digits to see
+    the 1 beside 1e400."""
+    previous = None
+    # enough digits to see a step of 1e-40 of the smallest element against the size of L itself
+    first = Objective(parsed, point, stored, v)
+    size = first()
+    steps = [abs(first.element(name, i)) for name, val in point.items() for i in range(len(val.values))]
+    smallest = min((x for x in steps if x != 0), default=first.mp.mpf(1))
+    need = 40 + 30 + int(max(0, float(first.mp.log10(abs(size))) if size else 0)
+                         - min(0, float(first.mp.log10(smallest))))
+    start = min(max(80, need), 2560)
+    for dps in (start, 2 * start, 4 * start):
+        got = _fd_at(parsed, point, stored, v, dps)
+        if previous is not None and _same(previous["values"], got["values"]):
+            return got
+        previous = got
+    assert previous is not None
+    return previous
+
+
+def _same(a: dict[str, list[float]], b: dict[str, list[float]]) -> bool:
+    return all((math.isnan(x) and math.isnan(y)) or abs(x - y) <= 1e-9 * max(abs(x), abs(y), 1e-300)
+               for name in a for x, y in zip(a[name], b[name]))
+
+
+def _fd_at(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]], v: list[Any],
+           dps: int) -> dict[str, Any]:
+    f = Objective(parsed, point, stored, v, dps)
+    mp = f.mp
+    f0 = f()
+    scale = abs(float(f0)) if f0 is not None else 0.0
     values = {}
-    for name in point:
-        x0 = base[name]
-        if f0 is None:                  # not defined at the point itself (a pole): no difference to take
-            values[name] = [float("nan")]
-            continue
-        h = abs(x0) * mp.mpf(10) ** -20 if x0 != 0 else mp.mpf(10) ** -20
-        ends = [objective({**base, name: x0 + d}) for d in (h, -h)]
-        if ends[0] is None or ends[1] is None:
-            values[name] = [float("nan")]
-            continue
-        for f in ends:
-            scale = max(scale, min(abs(float(f)), 1e308))
-        values[name] = [float((ends[0] - ends[1]) / (2 * h))]
-    return {"values": values, "scale": scale if math.isfinite(scale) else 1e308}
+    for name, val in point.items():
+        comps = []
+        for i in range(len(val.values)):
+            x0 = f.element(name, i)
+            h = abs(x0) * mp.mpf(10) ** -40 if x0 != 0 else mp.mpf(10) ** -40
+            lo, hi = (f.moved(name, i, h), f.moved(name, i, -h)) if f0 is not None else (None, None)
+            if lo is None or hi is None:
+                comps.append(float("nan"))
+                continue
+            scale = max(scale, min(abs(float(lo)), 1e308), min(abs(float(hi)), 1e308))
+            comps.append(float((lo - hi) / (2 * h)))
+        values[name] = comps
+    return {"values": values, "scale": scale if math.isfinite(scale) else 1e308, "exact": True}
 
 
 def fd_witness(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]], v: list[Any],
@@ -214,8 +304,8 @@ def fd_witness(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[A
     """{"values": {name: [central differences]}, "scale": the largest |L| seen}."""
     import numpy as np
 
-    if not out_shape and not any(val.vector for val in point.values()) and all(float(x) == 1 for x in v):
-        return _fd_exact(parsed, point, stored)
+    if sum(len(val.values) for val in point.values()) <= EXACT_ELEMENTS:
+        return _fd_exact(parsed, point, stored, v)
 
     backend = NumpyBackend("float64")
     # numpy scalars, not Python floats: 1/0 is inf there, as in torch, not an exception

@@ -43,13 +43,14 @@ def table(v: Variant[Any], misconception: str | None) -> dict[str, Any] | None:
     if v.scenario is None or misconception not in TABLE_MISCONCEPTIONS:
         return None
     m = CATALOGUE[misconception]
-    truth = simulate(v.scenario).backward_events()
+    run: Run = v.simulation()
+    truth = run.backward_events()
     assumed_run: Run | None
     if m.belief is not None:
-        assumed_run = simulate(v.scenario, [m.belief])
+        assumed_run = simulate(v.scenario, [m.belief], run.memo)
     else:
         mutated = mutate(v.scenario, m.mutation) if m.mutation else None
-        assumed_run = simulate(mutated) if mutated is not None else None
+        assumed_run = simulate(mutated, memo=run.memo) if mutated is not None else None
     if assumed_run is None or not truth:
         return None
     assumed = assumed_run.backward_events()
