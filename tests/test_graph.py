@@ -155,8 +155,8 @@ def test_fixes_are_the_programs_own_lines_and_check_runs_them(monkeypatch):
 
     import tutor.bank.kinds.predict as predict
     from tutor import bank
-    from tutor.engines.scenario import Forward, walk
     from tutor.bank.kinds._scenario import fix_program, fix_text
+    from tutor.engines.scenario import Forward, walk
     from tutor.foundation.errors import TutorError
 
     root = Path(__file__).parent.parent

@@ -1,11 +1,11 @@
 """The quiz loop: scripted sessions through the CLI, saved progress, kill and resume."""
 import json
-import textwrap
 import os
 import re
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 
 import pytest
