@@ -192,3 +192,17 @@ def test_domains_that_differ_far_away_or_on_a_sliver_are_never_equivalent(ref, a
 def test_an_exponent_that_is_a_whole_number_once_computed_is_no_domain_difference(ref, ans):
     for a, b in ((ref, ans), (ans, ref)):
         assert check(a, b, ["x"]).verdict != NOT_EQUIVALENT, (a, b)
+
+
+def test_real_domains_that_differ_at_isolated_points_only_do_not_block():
+    # x^x is real at the negative integers, exp(x log(x)) is not: isolated points, allowed by the definition;
+    # the red team saw "not equivalent" citing x = -1 (ISSUE 12)
+    from fractions import Fraction
+
+    from tutor.engines.points import _isolated
+    from tutor.mathlang import parse
+
+    assert check("x^x", "exp(x*log(x))").verdict != NOT_EQUIVALENT
+    assert _isolated(parse("x^x"), parse("exp(x*log(x))"), {"x": Fraction(-1)})
+    assert not _isolated(parse("sqrt(x)^2"), parse("x"), {"x": Fraction(-1)})
+    assert check("sqrt(x)^2", "x").verdict == NOT_EQUIVALENT

@@ -267,3 +267,28 @@ def test_out_of_range_for_float32_and_irrational_gradient_weights():
     with pytest.raises(TutorError) as caught:
         compute("(-8)^(1/3) * x", ["x=1"])
     assert caught.value.code == "grad.complex"
+
+
+def test_an_exponent_left_out_and_a_line_break_are_refused():
+    for at in (["x=1e"], ["x=2.5E"]):
+        with pytest.raises(TutorError) as caught:
+            compute("x^2", at)
+        assert caught.value.code == "grad.bad-values"
+    with pytest.raises(TutorError) as caught:
+        compute("x\ny", ["x=1", "y=2"])
+    assert caught.value.code == "grad.bad-expression"
+    assert compute("x^2", ["x=1e3"]).agree
+
+
+def test_a_computation_starved_by_a_busy_machine_is_not_called_too_large():
+    # under load a trivial input was refused "its values are probably too large" (ISSUE 12 red team)
+    import time
+
+    from tutor.foundation.bounded import Overrun, bounded
+
+    with pytest.raises(Overrun) as caught:
+        bounded(lambda: time.sleep(5), 1.0, "the gradient")
+    assert caught.value.code == "limits.busy"
+    with pytest.raises(Overrun) as caught:
+        bounded(lambda: sum(i for i in range(10 ** 10)), 1.0, "the gradient")
+    assert caught.value.code == "limits.time"

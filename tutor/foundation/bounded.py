@@ -49,6 +49,11 @@ def bounded(work: Callable[[], Any], seconds: float, what: str) -> Any:
         while True:
             left = deadline - _now()
             if left <= 0 or not select.select([read], [], [], left)[0]:
+                cpu = _cpu_seconds(pid)
+                if cpu is not None and cpu < seconds / 2:      # it hardly ran: others had the processors
+                    raise Overrun(_("{what} did not finish within {s:.0f} s, but it got only {cpu:.1f} s of "
+                                    "processor time: the machine is busy; try again").format(
+                        what=what, s=seconds, cpu=cpu), code="limits.busy")
                 raise Overrun(_("{what} did not finish within {s:.0f} s (its values are probably too large to "
                                 "compute): try a smaller point or a simpler expression").format(what=what, s=seconds),
                               code="limits.time")
@@ -77,6 +82,16 @@ def bounded(work: Callable[[], Any], seconds: float, what: str) -> Any:
         raise TutorError(_("{what} failed inside the tutor ({error}); please report it").format(
             what=what, error=value), code="internal.error")
     return value
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """The processor time a running child has used (Linux /proc), None where it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _now() -> float:

@@ -111,6 +111,8 @@ def _setup(expression: str, at: Mapping[str, Value] | Iterable[str], gradient: s
     if dtype not in DTYPES:
         raise TutorError(_("--dtype must be float32 or float64"), code="grad.bad-dtype")
     point = dict(at) if isinstance(at, Mapping) else parse_point(at)
+    if "\n" in expression or "\r" in expression:       # a line break would read as a multiplication
+        raise TutorError(_("the expression must be on one line"), code="grad.bad-expression")
     parsed = parse(expression)
     missing = [v for v in parsed.variables if v not in point]
     if missing:
@@ -171,8 +173,8 @@ def _witnesses(name: str, p: Partial, tor: list[float] | None) -> Witnesses:
         notes.append(_("{name} does not appear in the expression: torch leaves {name}.grad as None "
                        "(the derivative is 0)").format(name=name))
     if "saturated" in status:
-        notes.append(_("{dtype} rounds this gradient to exactly 0 (saturation); the true value is not 0. "
-                       "Use float64 to see it.").format(dtype=p.dtype))
+        notes.append(_("{dtype} rounds this gradient to exactly 0 (saturation, or a cancellation of large "
+                       "terms); the true value is not 0. Use float64 to see it.").format(dtype=p.dtype))
     return Witnesses(symbolic=p.sym["symbolic"].get(name), sympy=ref, torch=tor, finite_difference=fdv,
                      status=status, notes=notes)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,6 +29,10 @@ def parse_values(spec: str, what: str) -> tuple[list[Any], bool]:
                          code="grad.too-many-elements")
     values = []
     for p in parts:
+        if re.fullmatch(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)[eE]\s*", p):     # 1e: an exponent left out, not 1*e
+            raise TutorError(_("{what}: '{text}' has no exponent after e (1e3 is 1000); for the number e "
+                               "times it, write {n}*e").format(what=what, text=p.strip(),
+                                                               n=p.strip()[:-1]), code="grad.bad-values")
         try:
             values.append(parse_number(p))
         except MathError as exc:
