@@ -168,7 +168,8 @@ def test_zero_gradient_is_not_passed_by_an_absolute_tolerance():
     from tutor.engines.gradients import compare as _compare
 
     # a true gradient of 1e-9 and a wrong answer of 0 must not agree
-    assert _compare(1e-9, 0.0, 1e-9, 1e-9, 1.0, "float64") == "mismatch"
+    assert _compare(1e-9, 0.0, 1e-9, 1e-9, 1.0, "float64") == "saturated"        # not agree: named as rounding
+    assert _compare(1e-9, 1e-12, 1e-9, 1e-9, 1.0, "float64") == "mismatch"
     assert _compare(6.0, 6.0, 6.0, 6.0, 9.0, "float64") == "agree"
     assert _compare(6.0, 12.0, 6.0, 6.0, 9.0, "float64") == "mismatch"
 
@@ -292,3 +293,8 @@ def test_a_computation_starved_by_a_busy_machine_is_not_called_too_large():
     with pytest.raises(Overrun) as caught:
         bounded(lambda: sum(i for i in range(10 ** 10)), 1.0, "the gradient")
     assert caught.value.code == "limits.time"
+
+
+def test_float64_rounding_to_zero_is_named_saturation():
+    w = compute("sigmoid(x)", ["x=40"]).gradients["x"]
+    assert w.status == ["saturated"] and w.torch == [0.0] and w.sympy[0] == pytest.approx(4.248354e-18, rel=1e-6)

@@ -23,6 +23,7 @@ ERR_ZERO_NONE = "'NoneType' object has no attribute 'zero_'"
 ERR_UPDATE_NONE = "unsupported operand type(s) for *: 'float' and 'NoneType'"
 ERR_INPLACE_LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
 ERR_AMBIGUOUS = "Boolean value of Tensor with more than one value is ambiguous"
+ERR_RETAIN_NO_GRAD = "can't retain_grad on Tensor that has requires_grad=False"
 
 Attr = Literal["value", "grad", "is_leaf", "requires_grad"]
 _ASK = re.compile(r"^(?P<name>[A-Za-z][A-Za-z0-9_]*)"

@@ -12,9 +12,11 @@ from .steps import Step
 class CodeWriter:
     """Lines of Python at the current indentation; functions defined before the main code."""
 
-    def __init__(self) -> None:
+    def __init__(self, dtype: str = "float32") -> None:
+        self.dtype = dtype          # the program's: the tensors a step creates (a backward's gradient) have it too
         self.lines: list[str] = []
         self.definitions: list[str] = []
+        self.functions: dict[str, tuple[str, str]] = {}     # defined function -> (arguments, returned code)
         self.depth = 0
 
     def line(self, text: str) -> None:
@@ -40,6 +42,23 @@ class CodeWriter:
 
     def define(self, lines: list[str]) -> None:
         self.definitions.extend(lines)
+
+    def function(self, base: str, args: str, decorator: str, body: str) -> str:
+        """Define ``def NAME(args): return body`` (decorated) before the main code; its name: ``base``, or
+        ``base_2`` ... where another step already defined a different ``base`` (every definition runs before
+        the main code, so a second one would replace the first for both calls).  The same function twice is
+        defined once."""
+        n = 1
+        while True:
+            name = base if n == 1 else f"{base}_{n}"
+            known = self.functions.get(name)
+            if known == (args, body):
+                return name
+            if known is None:
+                self.functions[name] = (args, body)
+                self.define([decorator, f"def {name}({args}):", f"    return {body}", ""])
+                return name
+            n += 1
 
 
 def literal(value: Any) -> str:
@@ -72,7 +91,7 @@ def render(s: Scenario, print_ask: bool = True) -> str:
     if s.optimizer:
         params = ", ".join(s.optimizer.params)
         lines.append(f"opt = torch.optim.SGD([{params}], lr={literal(s.optimizer.lr)})")
-    out = CodeWriter()
+    out = CodeWriter(s.dtype)
     for step in s.steps:
         step.render(out)
     if out.definitions:

@@ -42,9 +42,17 @@ class ScenarioError(Exception):
         self.message = message
 
 
-@dataclass
+class Names(dict[str, "Tensor"]):
+    """The program's tensors by name: a name not assigned yet (in a loop that ran 0 times) is Python's
+    NameError where the program reads it."""
+
+    def __missing__(self, name: str) -> Tensor:
+        raise ScenarioError("NameError", f"name '{name}' is not defined")
+
+
+@dataclass(eq=False)
 class Tensor:
-    """A tensor of the simulated program."""
+    """A tensor of the simulated program (each one itself: a name may be given to another tensor later)."""
 
     name: str
     values: list[Any]
@@ -53,11 +61,17 @@ class Tensor:
     requires_grad: bool
     grad: list[Any] | None = None
     expr: list[Any] | None = None    # non-leaf: per-element sympy expressions in element symbols
-    at: dict[Any, Any] | None = None  # non-leaf: element-symbol values when it was computed
+    at: dict[Any, Any] | None = None  # non-leaf: the values of every element symbol in expr (when computed)
+    symbols: list[Any] | None = None  # a leaf (or a result that needs no grad): its elements' symbols, of the
+    #                                   tensor itself (a name given to another tensor gets new ones) and of its
+    #                                   current values (an in-place update gives new ones: see Simulation.move)
+    versions: list[list[Any]] = field(default_factory=list)    # every symbols it has had (a leaf's .grad sums)
     saves: bool = False              # its graph saves tensors (a second backward raises)
     freed: bool = False
     retains: bool = False
-    inputs: set[str] = field(default_factory=set)    # non-leaf tensors it was computed from (directly)
+    inputs: list[Tensor] = field(default_factory=list)   # non-leaf tensors it was computed from (directly)
+    stand: list[Any] | None = None   # non-leaf: a symbol per element, for it in the tensors computed from it
+    local: list[Any] | None = None   # non-leaf: its elements over its inputs' ``stand`` and the leaves' symbols
     leaves: set[str] = field(default_factory=set)    # leaves requiring grad it depends on (through the graph)
 
 
@@ -96,7 +110,7 @@ class Run:
     def read(self, ask: Ask) -> Answer:
         """The answer of the same program printing ``ask`` instead (the same run: only the print differs)."""
         assert self.final is not None
-        return self.answer if self.final.raised else self.final.read(ask)
+        return self.answer if self.final.raised else self.final.printed(ask)
 
 
 def simulate(s: Scenario, beliefs: Iterable[str] = (), memo: dict[Any, Any] | None = None) -> Run:
@@ -117,11 +131,11 @@ class Simulation:
         self.sp = sympy
         self.scenario = s
         self.beliefs = beliefs
-        self.tensors: dict[str, Tensor] = {}
+        self.tensors: dict[str, Tensor] = Names()
         self.grad_enabled = True
         self.events: list[BackwardEvent | UpdateEvent] = []
         self.backward_calls = 0
-        self._symbols: dict[tuple[str, int], Any] = {}
+        self._generations: dict[str, int] = {}
         self.consulted: set[str] = set()
         self.raised = False
 
@@ -131,22 +145,34 @@ class Simulation:
         self.consulted.add(belief)
         return belief in self.beliefs
 
-    def sym(self, name: str, i: int) -> Any:
-        key = (name, i)
-        if key not in self._symbols:
-            self._symbols[key] = self.sp.Symbol(f"{name}[{i}]", real=True)
-        return self._symbols[key]
+    def symbolize(self, t: Tensor) -> None:
+        """New element symbols for a leaf-like tensor (a new tensor, or new values in place): ``x[0]`` for a
+        leaf's first ones, ``x[0]#1`` ... after (the same in every run of a scenario: memos carry over)."""
+        generation = self._generations.get(t.name, 0)
+        self._generations[t.name] = generation + 1
+        mark = f"#{generation}" if generation else ""
+        t.symbols = [self.sp.Symbol(f"{t.name}[{i}]{mark}", real=True) for i in range(len(t.values))]
+        t.versions.append(t.symbols)
 
     def run(self) -> Run:
         for leaf in self.scenario.leaves:
             self.tensors[leaf.name] = Tensor(leaf.name, list(leaf.values), leaf.vector, True, leaf.requires_grad)
+            self.symbolize(self.tensors[leaf.name])
         try:
             self.run_steps(self.scenario.steps)
-            answer = self.read(self.scenario.ask)
         except ScenarioError as exc:
             self.raised = True
             answer = Answer.raised(exc.kind, exc.message)
+        else:
+            answer = self.printed(self.scenario.ask)
         return Run(answer, self.events, self.backward_calls, frozenset(self.consulted), self)
+
+    def printed(self, ask: Ask) -> Answer:
+        """What ``print(ask)`` shows once every step ran (an error of its own: a name never assigned)."""
+        try:
+            return self.read(ask)
+        except ScenarioError as exc:
+            return Answer.raised(exc.kind, exc.message)
 
     def run_steps(self, steps: Sequence[Step]) -> None:
         if any(s.zeroing for s in steps) and self.believes("zero_anywhere"):     # (it moves zeroing steps)
@@ -155,6 +181,11 @@ class Simulation:
             step.simulate(self)
 
     # -- rules every step shares
+    def defined(self, names: Iterable[str]) -> None:
+        """NameError for the first of ``names`` (in the order the program reads them) not assigned yet."""
+        for name in names:
+            self.tensors[name]      # noqa: B018 - Names raises NameError for a missing one
+
     def accumulate(self, t: Tensor, g: list[Any]) -> None:
         """A gradient lands in .grad: added (torch), or written over (the overwrite belief)."""
         if t.grad is None or self.believes("overwrite"):
@@ -167,6 +198,8 @@ class Simulation:
         assert t.grad is not None
         sign = 1 if self.believes("sign") else -1
         t.values = [v + sign * lr * g for v, g in zip(t.values, t.grad)]
+        # what was computed from the old values keeps them (torch saved them, or raises if it needs them)
+        self.symbolize(t)
 
     def leaf_grads(self) -> dict[str, list[Any] | None]:
         return {n: (None if t.grad is None else list(t.grad))
@@ -177,26 +210,34 @@ class Simulation:
         seen: list[Tensor] = []
         stack = list(y.inputs)
         while stack:
-            t = self.tensors[stack.pop()]
-            if t not in seen:
+            t = stack.pop()
+            if t not in seen:           # (the same tensor: Tensor compares by identity)
                 seen.append(t)
                 stack.extend(t.inputs)
         return seen
 
     def grad_wrt_nonleaf(self, y: Tensor, t: Tensor, v: list[Any]) -> list[Any] | None:
-        """d(sum v*y)/dt for a non-leaf t that y was computed from (None if unrelated)."""
+        """d(sum v*y)/dt for a non-leaf t that y was computed from (None if y's graph does not reach t; zeros
+        where it does but the derivative is 0, as torch's t.grad)."""
         sp = self.sp
-        assert t.expr is not None and y.expr is not None and y.at is not None
-        # substitute t's element expressions by fresh symbols in y's expressions
-        stand = [sp.Dummy(f"{t.name}{i}") for i in range(len(t.values))]
-        mapping = {e: stand[i] for i, e in enumerate(t.expr)}
-        replaced = [e.subs(mapping) for e in y.expr]
-        loss = sum((vi * e for vi, e in zip(v, replaced)), start=sp.Integer(0))
-        if not any(loss.has(s) for s in stand):
+        assert t.stand is not None and y.at is not None
+        if t not in self.ancestors(y):
             return None
+        loss = sum((vi * e for vi, e in zip(v, self.through(y, t))), start=sp.Integer(0))
         at = dict(y.at)
-        at.update({stand[i]: t.values[i] for i in range(len(stand))})
-        return [sp.diff(loss, s).xreplace(at) for s in stand]
+        at.update(zip(t.stand, t.values))
+        return [sp.diff(loss, s).xreplace(at) for s in t.stand]
+
+    def through(self, y: Tensor, t: Tensor) -> list[Any]:
+        """y's elements over the leaves' symbols and t's ``stand``: every tensor between them expanded, t not
+        (by the graph's own structure: never an algebraic substitution, which would also catch an x^2 that
+        does not come from t = x^2)."""
+        if y is t:
+            assert t.stand is not None
+            return list(t.stand)
+        assert y.local is not None
+        inner = {s: e for u in y.inputs for s, e in zip(u.stand or (), self.through(u, t))}
+        return [e.xreplace(inner) for e in y.local]
 
     # -- the printed value
     def read(self, ask: Ask) -> Answer:

@@ -41,6 +41,8 @@ class Backward(Step):
 
         y = sim.tensors[self.name]
         if not y.requires_grad:
+            if self.gradient is not None:
+                self._weights(sim, y)       # torch checks a gradient's shape first (a misshapen one raises)
             raise ScenarioError("RuntimeError", ERR_NO_GRAD_FN)
         v = self._weights(sim, y)
         if y.leaf:
@@ -84,13 +86,16 @@ class Backward(Step):
         sp = sim.sp
         assert y.expr is not None and y.at is not None
         loss = sum((vi * e for vi, e in zip(v, y.expr)), start=sp.Integer(0))
+        present = loss.free_symbols
         for name in sorted(y.leaves):
             t = sim.tensors[name]
-            # every leaf in the graph gets a .grad, even an identically zero one (x - x)
-            elems = tuple(sim.sym(name, i) for i in range(len(t.values)))
+            # every leaf in the graph gets a .grad, even an identically zero one (x - x); the graph may hold
+            # several of its versions (values it had before an in-place update): their gradients add up
+            elems = tuple(tuple(v[i] for v in t.versions if v[i] in present) for i in range(len(t.values)))
             key = (loss, elems, frozenset(y.at.items()))
             if key not in sim.memo:          # the same point in another run of this draw: computed once
-                sim.memo[key] = [_derivative(loss, e).xreplace(y.at) for e in elems]
+                sim.memo[key] = [sum((_derivative(loss, e).xreplace(y.at) for e in es), start=sp.Integer(0))
+                                 for es in elems]
             sim.accumulate(t, sim.memo[key])
         # non-leaf tensors that retain their grad (or all, under the nonleaf_grad belief)
         for t in list(sim.tensors.values()):
@@ -107,7 +112,8 @@ class Backward(Step):
 
         args = []
         if self.gradient is not None:
-            args.append(f"gradient=torch.tensor({literals(*self.gradient)})")
+            dtype = ", dtype=torch.float64" if out.dtype == "float64" else ""     # (not rounded to float32)
+            args.append(f"gradient=torch.tensor({literals(*self.gradient)}{dtype})")
         if self.retain_graph:
             args.append("retain_graph=True")
         out.line(f"{self.name}.backward({', '.join(args)})")

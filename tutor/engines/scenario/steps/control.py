@@ -107,8 +107,13 @@ class RetainGrad(Step):
         return cls(ctx.defined_name(table["retain_grad"], f"{path}.retain_grad"))
 
     def simulate(self, sim: Simulation) -> None:
+        from ..model import ERR_RETAIN_NO_GRAD
+        from ..simulate import ScenarioError
+
         t = sim.tensors[self.name]
-        if not t.leaf:
+        if not t.requires_grad:
+            raise ScenarioError("RuntimeError", ERR_RETAIN_NO_GRAD)
+        if not t.leaf:          # (on a leaf that requires grad it does nothing: its .grad is kept anyway)
             t.retains = True
 
     def render(self, out: CodeWriter) -> None:

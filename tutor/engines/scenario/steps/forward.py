@@ -53,33 +53,46 @@ class Forward(Step):
         from ....mathlang.sym import expand_elements
         from ..simulate import Tensor
 
+        # every name the line reads must be assigned (a loop that ran 0 times assigns nothing), in the order
+        # Python reads them: the decorated function's arguments (sorted), else left to right
+        reads = [n.name for n in walk(self.tree) if isinstance(n, Var)]
+        sim.defined(sorted(set(reads)) if self.mode == "decorator" else reads)
         tracking = sim.grad_enabled and (self.mode == "normal" or sim.believes("no_grad_ignored"))
         env: dict[str, list[Any]] = {}
+        local: dict[str, list[Any]] = {}      # the same, a non-leaf standing as its own symbols
         at: dict[Any, Any] = {}
+        used = variables(self.tree)
         for name, t in sim.tensors.items():
             if t.leaf or not t.requires_grad:
-                env[name] = [sim.sym(name, i) for i in range(len(t.values))]
-                at.update({sim.sym(name, i): v for i, v in enumerate(t.values)})
+                assert t.symbols is not None
+                env[name] = local[name] = t.symbols
+                at.update(zip(t.symbols, t.values))
             else:
-                assert t.expr is not None
-                env[name] = t.expr
-        used = variables(self.tree)
+                assert t.expr is not None and t.stand is not None and t.at is not None
+                env[name], local[name] = t.expr, t.stand
+                if name in used:
+                    at.update(t.at)     # the values it was computed from (a leaf may have moved since)
         means = any(isinstance(n, Call) and n.name == "mean" for n in walk(self.tree))
-        exprs, vector = expand_elements(self.tree, env, {k: sim.tensors[k].vector for k in env},
-                                        mean_is_sum=means and sim.believes("mean_is_sum"))
+        mean_is_sum = means and sim.believes("mean_is_sum")
+        vector_of = {k: sim.tensors[k].vector for k in env}
+        exprs, vector = expand_elements(self.tree, env, vector_of, mean_is_sum=mean_is_sum)
         requires = tracking and any(sim.tensors[name].requires_grad for name in used)
         t = Tensor(self.name, [e.xreplace(at) for e in exprs], vector, leaf=not requires, requires_grad=requires)
         if requires:
             t.expr = exprs
             t.at = at
-            t.saves = saves_tensors(self.tree)
+            t.saves = saves_tensors(self.tree, {name for name in used if sim.tensors[name].requires_grad})
+            t.local = expand_elements(self.tree, local, vector_of, mean_is_sum=mean_is_sum)[0]
+            t.stand = [sim.sp.Dummy(f"{self.name}{i}", real=True) for i in range(len(exprs))]
             for name in used:
                 u = sim.tensors[name]
                 if u.leaf and u.requires_grad:
                     t.leaves.add(name)
                 elif u.requires_grad:
-                    t.inputs.add(name)         # kept per non-leaf input, for retain_grad
+                    t.inputs.append(u)         # kept per non-leaf input, for retain_grad
                     t.leaves |= u.leaves
+        else:
+            sim.symbolize(t)
         sim.tensors[self.name] = t
 
     def render(self, out: CodeWriter) -> None:
@@ -93,9 +106,8 @@ class Forward(Step):
             with out.indented():
                 out.line(f"{self.name} = {code}")
         elif self.mode == "decorator":
-            fname = f"compute_{self.name}"
             args = ", ".join(sorted(variables(self.tree)))
-            out.define(["@torch.no_grad()", f"def {fname}({args}):", f"    return {code}", ""])
+            fname = out.function(f"compute_{self.name}", args, "@torch.no_grad()", code)
             out.line(f"{self.name} = {fname}({args})")
         else:
             out.line(f"{self.name} = {code}")
@@ -106,9 +118,13 @@ class Forward(Step):
         return None
 
 
-def saves_tensors(tree: Node) -> bool:
-    """Does torch save a tensor for backward?  Sums, means, +, - and negation do not."""
+def saves_tensors(tree: Node, tracked: set[str] | None = None) -> bool:
+    """Does torch save a tensor for backward?  Sums, means, +, - and negation do not; nor does a part that
+    needs no grad (``tracked``: the names that require grad; None: all): ``x + 1/3`` divides Python floats,
+    ``x + t * 2`` with a t that needs no grad multiplies outside the graph."""
     for node in walk(tree):
+        if tracked is not None and not variables(node) & tracked:
+            continue
         if isinstance(node, BinOp) and node.op in ("mul", "div", "pow"):
             return True
         if isinstance(node, Call) and not FUNCTIONS[node.name].reduces:

@@ -40,10 +40,12 @@ class Update(Step):
 
         for n in self.targets:
             t = sim.tensors[n]
-            if not self.no_grad and t.requires_grad and not sim.believes("no_grad_ignored"):
-                raise ScenarioError("RuntimeError", ERR_INPLACE_LEAF)
+            # `x -= lr * x.grad`: the right-hand side first (None raises), then the in-place subtraction
             if t.grad is None:
                 raise ScenarioError("TypeError", ERR_UPDATE_NONE)
+            # (outside `with torch.no_grad():` it is an error only while grad mode is on)
+            if not self.no_grad and sim.grad_enabled and t.requires_grad and not sim.believes("no_grad_ignored"):
+                raise ScenarioError("RuntimeError", ERR_INPLACE_LEAF)
             sim.move(t, self.lr)
         sim.events.append(UpdateEvent({n: list(sim.tensors[n].values) for n in self.targets}))
 

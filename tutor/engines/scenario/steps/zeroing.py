@@ -49,18 +49,23 @@ class Zero(_Clearing):
 
         targets = [sim.tensors[n] for n in self.targets]
         if self.guard == "and":
-            # `if (a.grad and b.grad) is not None:` evaluates a.grad's truth first
-            a = targets[0]
-            if a.grad is None:
-                return
-            if len(a.grad) > 1:
-                raise ScenarioError("RuntimeError", ERR_AMBIGUOUS)
-            result = targets[1].grad if (a.grad[0] != 0 and len(targets) > 1) else a.grad
+            # `if (a.grad and b.grad and ...) is not None:`: Python's `and` asks the truth of every operand but
+            # the last, stopping at the first false one (None, or a zero scalar) and giving that operand; the
+            # truth of a tensor of several values is an error.  With one target there is no `and` at all.
+            result = targets[0].grad
+            for t in targets[1:]:
+                if result is None:
+                    break
+                if len(result) > 1:
+                    raise ScenarioError("RuntimeError", ERR_AMBIGUOUS)
+                if result[0] == 0:
+                    break
+                result = t.grad
             if result is None:
                 return
+        if self.guard == "is_not_none" and targets[0].grad is None:
+            return          # `if a.grad is not None:` asks about the first target only (see render)
         for t in targets:
-            if self.guard == "is_not_none" and t.grad is None:
-                continue
             if t.grad is None:
                 raise ScenarioError("AttributeError", ERR_ZERO_NONE)
             t.grad = [sim.sp.Integer(0)] * len(t.grad)
