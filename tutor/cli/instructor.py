@@ -21,7 +21,9 @@ def check_command(seeds: int, solutions: str | None, as_json: bool) -> None:
     \b
     For every exercise and seed: the format; sympy = torch = finite differences
     (derive); the answer computed with sympy = what the rendered program prints,
-    and the graph the quiz draws = torch's (predict); misconception answers distinct from the right one and each
+    and the graph the quiz draws = torch's (predict); the key graded back and
+    each fix shown run in torch; explanations and hints in the variant's own
+    numbers; misconception answers distinct from the right one and each
     other; every code stub fails and every solution passes.
     Exit status: 0 all good, 1 a problem (file and reason are printed).
     """
