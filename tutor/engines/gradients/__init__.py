@@ -20,7 +20,7 @@ from ...mathlang.printing import tree_text
 from ...mathlang.tree import BinOp, Call, Node, variables, walk
 from .point import parse_point, parse_values, stored_point
 from .report import GradReport, Value, Witnesses, json_float
-from .witnesses import EXACT_ELEMENTS, Objective, fd_witness, sympy_witness, torch_witness
+from .witnesses import EXACT_ELEMENTS, Objective, fd_witness, float_env, sympy_witness, torch_witness
 
 __all__ = ["DTYPES", "GradReport", "Partial", "Value", "Witnesses", "compare", "compute", "parse_point", "parse_values",
            "torch_program", "with_torch", "without_torch"]
@@ -245,8 +245,7 @@ def _kinks(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]]
     from ...mathlang.evaluate import NumpyBackend, evaluate
 
     backend = NumpyBackend("float64")
-    env = {name: np.array([float(x) for x in stored[name]]) if point[name].vector else np.float64(stored[name][0])
-           for name in point}
+    env = float_env(point, stored)
     found: dict[tuple[str, int], dict[str, str]] = {}
     for node in walk(parsed.tree):
         kink = _kink_of(node)
@@ -333,8 +332,7 @@ def _defined(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any
 
     from ...mathlang.evaluate import NumpyBackend, evaluate
 
-    env = {name: np.array([float(x) for x in stored[name]]) if point[name].vector else np.float64(stored[name][0])
-           for name in point}
+    env = float_env(point, stored)
     with np.errstate(all="ignore"):
         y = np.asarray(evaluate(parsed.tree, env, NumpyBackend("float64")))
     return bool(np.isreal(y).all() and np.isfinite(y).all())

@@ -177,15 +177,13 @@ def _symbolic_display(parsed: Parsed, point: dict[str, Value], syms: dict[str, A
     return out
 
 
-def real_at(parsed: Parsed, env: dict[str, Any], backend: Any) -> Any:
-    """``parsed`` evaluated in ``backend`` (an mpmath one) at ``env``: its real, finite value, else None."""
-    mp = backend.mp
-    try:
-        y = evaluate(parsed.tree, env, backend)
-    except (ZeroDivisionError, ValueError, OverflowError, ArithmeticError):
-        return None
-    y = mp.mpf(y) if isinstance(y, int) else y
-    return y if isinstance(y, type(mp.mpf(0))) and mp.isfinite(y) else None
+def float_env(point: dict[str, Value], stored: dict[str, list[Any]]) -> dict[str, Any]:
+    """The stored point as numpy float64 values (arrays for vectors; numpy scalars, not Python floats: 1/0 is
+    inf there, as in torch, not an exception)."""
+    import numpy as np
+
+    return {name: np.array([float(x) for x in stored[name]]) if point[name].vector else np.float64(stored[name][0])
+            for name in point}
 
 
 EXACT_ELEMENTS = 64         # up to this many input elements, the finite difference is taken in mpmath
@@ -308,9 +306,7 @@ def fd_witness(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[A
         return _fd_exact(parsed, point, stored, v)
 
     backend = NumpyBackend("float64")
-    # numpy scalars, not Python floats: 1/0 is inf there, as in torch, not an exception
-    base = {name: np.array([float(x) for x in stored[name]]) if point[name].vector else np.float64(stored[name][0])
-            for name in point}
+    base = float_env(point, stored)
     weights = np.array([float(x) for x in v]).reshape(out_shape) if out_shape else float(v[0])
 
     def objective(env: dict[str, Any]) -> float:
