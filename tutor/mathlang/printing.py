@@ -18,9 +18,13 @@ _OPS: dict[Style, dict[str, str]] = {
 }
 
 
-def to_python(tree: Node) -> str:
-    """The expression as PyTorch code (``torch.sin(x)``, ``x ** 2 + 1.75 * x``...)."""
-    return _print(tree, 0, "python")
+def to_python(tree: Node, dtype: str | None = None) -> str:
+    """The expression as PyTorch code (``torch.sin(x)``, ``x ** 2 + 1.75 * x``...).
+
+    ``dtype``: the program's (``"float64"``): a tensor made of a constant (``torch.sin(torch.tensor(2.0))``)
+    is made in it, not rounded to the default float32 first.
+    """
+    return _print(tree, 0, "python", dtype)
 
 
 def tree_text(tree: Node) -> str:
@@ -28,7 +32,7 @@ def tree_text(tree: Node) -> str:
     return _print(tree, 0, "math")
 
 
-def _print(tree: Node, parent: int, style: Style) -> str:
+def _print(tree: Node, parent: int, style: Style, dtype: str | None = None) -> str:
     if isinstance(tree, Num):
         return _number(tree.value, parent, style)
     if isinstance(tree, Var):
@@ -36,31 +40,33 @@ def _print(tree: Node, parent: int, style: Style) -> str:
     if isinstance(tree, Const):
         return tree.name if style == "math" else f"math.{tree.name}"
     if isinstance(tree, Call):
-        return _call(tree, parent, style)
+        return _call(tree, parent, style, dtype)
     if isinstance(tree, Neg):
         prec = _PRECEDENCE["neg"]
-        text = f"-{_print(tree.operand, prec, style)}"
+        text = f"-{_print(tree.operand, prec, style, dtype)}"
     else:
-        text, prec = _binary(tree, style)
+        text, prec = _binary(tree, style, dtype)
     return f"({text})" if prec < parent else text
 
 
-def _binary(tree: BinOp, style: Style) -> tuple[str, int]:
+def _binary(tree: BinOp, style: Style, dtype: str | None = None) -> tuple[str, int]:
     prec = _PRECEDENCE[tree.op]
     # left-associative operators need parentheses on the right at equal precedence
     left_prec = prec + 1 if tree.op == "pow" else prec
     right_prec = prec if tree.op == "pow" else prec + 1
-    text = f"{_print(tree.left, left_prec, style)}{_OPS[style][tree.op]}{_print(tree.right, right_prec, style)}"
+    left, right = _print(tree.left, left_prec, style, dtype), _print(tree.right, right_prec, style, dtype)
+    text = f"{left}{_OPS[style][tree.op]}{right}"
     return text, prec
 
 
-def _call(tree: Call, parent: int, style: Style) -> str:
+def _call(tree: Call, parent: int, style: Style, dtype: str | None = None) -> str:
     fn = FUNCTIONS[tree.name]
-    args = [_print(a, 0, style) for a in tree.args]
+    args = [_print(a, 0, style, dtype) for a in tree.args]
     if style == "math":
         return fn.format(fn.text, args)
     # torch's functions take tensors: a constant argument (sin(2), relu(a) with a drawn) becomes one
-    args = [a if variables(node) else f"torch.tensor({_float_literal(a)})" for node, a in zip(tree.args, args)]
+    made = f", dtype=torch.{dtype}" if dtype and dtype != "float32" else ""
+    args = [a if variables(node) else f"torch.tensor({_float_literal(a)}{made})" for node, a in zip(tree.args, args)]
     text = fn.format(fn.python, args)
     if fn.python_precedence is not None and parent > fn.python_precedence:
         return f"({text})"
