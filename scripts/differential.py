@@ -8,8 +8,7 @@ Scenarios (simulated exactly by ``tutor.engines.scenario.simulate``, run in torc
 the shared trusted worker, a batch of programs per job.  Prints how many cases of each kind agreed, the
 ones where floats cannot show the exact answer (float32 rounding, float range, a saturated gradient, an
 ill-conditioned program, a kink hit exactly) and every disagreement, the first ones shrunk to a minimal
-program.  Exit status 1 on any disagreement (``--allow-known``: except the simulator's known gap, torch's
-in-place version check), else 0.
+program.  Exit status 1 on any disagreement, else 0.
 """
 from __future__ import annotations
 
@@ -32,8 +31,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch", type=int, default=500, help="cases simulated, then run in torch, at a time")
     parser.add_argument("--shrink", type=int, default=3, help="disagreements shrunk to a minimal program (each kind)")
-    parser.add_argument("--allow-known", action="store_true",
-                        help="exit 0 despite the known gap (no version counters: torch's in-place error)")
     args = parser.parse_args(argv)
     started = time.monotonic()
     bad = scenarios(args) + expressions(args)
@@ -46,7 +43,7 @@ def scenarios(args: argparse.Namespace) -> int:
         return 0
     specs = dc.scenario_specs(args.scenarios, args.seed)
     verdicts: Counter[str] = Counter()
-    found: dict[str, list[dc.ScenarioCheck]] = {dc.DISAGREE: [], dc.INPLACE: []}
+    found: dict[str, list[dc.ScenarioCheck]] = {dc.DISAGREE: []}
     raised = asks = 0
     t0 = time.monotonic()
     for start in range(0, len(specs), args.batch):
@@ -66,8 +63,7 @@ def scenarios(args: argparse.Namespace) -> int:
     for verdict, checks in found.items():
         if not checks:
             continue
-        title = "DISAGREEMENTS" if verdict == dc.DISAGREE else "KNOWN GAP (no version counters)"
-        print(f"\n{title}: {len(checks)}")
+        print(f"\nDISAGREEMENTS: {len(checks)}")
         for check in checks[:args.shrink]:
             smallest = dc.shrink_scenario(check.spec, lambda cands, v=verdict: [
                 c.verdict == v for c in dc.check_scenarios(cands)])
@@ -77,7 +73,7 @@ def scenarios(args: argparse.Namespace) -> int:
             print(f"--- also: {check.spec!r}")
         if len(checks) > args.shrink + 10:
             print(f"--- and {len(checks) - args.shrink - 10} more")
-    return len(found[dc.DISAGREE]) + (0 if args.allow_known else len(found[dc.INPLACE]))
+    return len(found[dc.DISAGREE])
 
 
 def expressions(args: argparse.Namespace) -> int:

@@ -20,9 +20,8 @@ Every check ends in a verdict; only DISAGREE fails.  The others name what floats
 answer, each by a test of its own, never by the kind of program: float32 rounding (the same program in
 float64 agrees), a value beyond the dtype's range, a gradient that saturates (a few ulps off), an
 ill-conditioned program (the exact answer itself moves when the leaves move by a few ulps), a kink hit
-exactly (abs'(0) by exact arithmetic, one side of it by floats); and INPLACE, the simulator's one known gap:
-torch's "modified by an inplace operation" error (the simulation keeps no version counters), counted apart
-and pinned by a strict xfail in ``test_differential.py``.  For expressions, the points where there is no
+exactly (abs'(0) by exact arithmetic, one side of it by floats).  Errors compare by type and full
+message (torch's version-counter error names the tensor's shape and versions).  For expressions, the points where there is no
 gradient to compare (a kink, not finite, not real as typed, sqrt(0) inside) are skipped, each with its reason.
 """
 from __future__ import annotations
@@ -360,13 +359,11 @@ ATTRS: tuple[Any, ...] = ("value", "grad", "is_leaf", "requires_grad")
 # What a check concludes.  Only DISAGREE is a failure; the others are counted and shown by the long run.
 AGREE = "agree"
 ROUNDING = "float32 rounding"    # float32 numbers differ, the same program in float64 agrees: rounding or range
-INPLACE = "in-place version"     # torch's version-counter error (KNOWN GAP: the simulation has no version counters)
 RANGE = "beyond float range"    # an exact value no float of the dtype holds (torch: inf or nan)
 RESOLUTION = "float resolution"  # a few ulps off: a gradient that saturates (tanh' = 1 - tanh^2 near tanh = 1)
 ILL = "ill-conditioned"        # the exact answer moves more than the tolerance when the leaves move by ~8 ulps
 KINK = "exactly at a kink"       # the exact run lands exactly on abs/relu's kink, the float program beside it
 DISAGREE = "disagree"
-ERR_VERSION = "one of the variables needed for gradient computation has been modified by an inplace operation"
 
 
 @dataclass
@@ -410,9 +407,6 @@ class ScenarioCheck:
             return AGREE
         if self.crash is not None:
             return DISAGREE
-        if all((self.got[i].error or ("", ""))[1].startswith(ERR_VERSION) and self.expected[i].error != self.got[i].error
-               for i in wrong):
-            return INPLACE
         if self.got64 is not None and not self.wrong(self.got64, "float64"):
             return ROUNDING
         if self.beyond_range():

@@ -53,6 +53,9 @@ class MathFunction:
     kink: Kink | None = None
     reduces: bool = False            # sum/mean: a vector to a scalar
     desugar: str | None = None       # dot(u, v) is sum(u * v): the function it expands to
+    saves_input: bool = False        # torch's backward keeps the argument itself (sin, log, abs...; not exp,
+    #                                  sqrt, tanh, which keep their result): an in-place change of the argument
+    #                                  before backward is torch's "modified by an inplace operation" error
 
     def sympy_function(self) -> Any:
         module, _sep, attr = self.sympy.partition(":")
@@ -80,32 +83,33 @@ def _elementwise(name: str, help_text: str, *, numpy_name: str | None = None, **
         mpmath=lambda mp, a: getattr(mp, name)(a), **extra)
 
 
-def _reciprocal(name: str, of: str, help_text: str) -> MathFunction:
+def _reciprocal(name: str, of: str, help_text: str, **extra: Any) -> MathFunction:
     """cot, sec, csc: 1 / tan, cos, sin in torch and numpy (which lack them)."""
     return MathFunction(
         name=name, help=help_text, sympy=f"sympy:{name}",
         torch=lambda lib, a: 1 / getattr(lib, of)(a), numpy=lambda lib, a: 1 / getattr(lib, of)(a),
-        mpmath=lambda mp, a: getattr(mp, name)(a), python=f"1 / torch.{of}({{args}})", python_precedence=2)
+        mpmath=lambda mp, a: getattr(mp, name)(a), python=f"1 / torch.{of}({{args}})", python_precedence=2, **extra)
 
 
 _SIGN_MESSAGE = N_("{name}({arg}) jumps where {arg} = 0: its slope is 0 on either side, and torch uses 0 there too")
 
 FUNCTIONS: dict[str, MathFunction] = {f.name: f for f in [
-    _elementwise("sin", N_("sine")),
-    _elementwise("cos", N_("cosine")),
+    _elementwise("sin", N_("sine"), saves_input=True),
+    _elementwise("cos", N_("cosine"), saves_input=True),
     _elementwise("tan", N_("tangent")),
     _reciprocal("cot", "tan", N_("cotangent, 1/tan")),
-    _reciprocal("sec", "cos", N_("secant, 1/cos")),
-    _reciprocal("csc", "sin", N_("cosecant, 1/sin")),
-    _elementwise("asin", N_("inverse sine"), numpy_name="arcsin", aliases=("arcsin",)),
-    _elementwise("acos", N_("inverse cosine"), numpy_name="arccos", aliases=("arccos",)),
-    _elementwise("atan", N_("inverse tangent"), numpy_name="arctan", aliases=("arctan",)),
-    _elementwise("sinh", N_("hyperbolic sine")),
-    _elementwise("cosh", N_("hyperbolic cosine")),
+    _reciprocal("sec", "cos", N_("secant, 1/cos"), saves_input=True),
+    _reciprocal("csc", "sin", N_("cosecant, 1/sin"), saves_input=True),
+    _elementwise("asin", N_("inverse sine"), numpy_name="arcsin", aliases=("arcsin",), saves_input=True),
+    _elementwise("acos", N_("inverse cosine"), numpy_name="arccos", aliases=("arccos",), saves_input=True),
+    _elementwise("atan", N_("inverse tangent"), numpy_name="arctan", aliases=("arctan",), saves_input=True),
+    _elementwise("sinh", N_("hyperbolic sine"), saves_input=True),
+    _elementwise("cosh", N_("hyperbolic cosine"), saves_input=True),
     _elementwise("tanh", N_("hyperbolic tangent")),
-    _elementwise("asinh", N_("inverse hyperbolic sine"), numpy_name="arcsinh", aliases=("arcsinh",)),
+    _elementwise("asinh", N_("inverse hyperbolic sine"), numpy_name="arcsinh", aliases=("arcsinh",),
+                 saves_input=True),
     _elementwise("exp", N_("e to the power")),
-    _elementwise("log", N_("natural logarithm"), aliases=("ln",),
+    _elementwise("log", N_("natural logarithm"), aliases=("ln",), saves_input=True,
                  kink=Kink("log", N_("log({arg}) is -inf where {arg} = 0: its slope is infinite"))),
     _elementwise("sqrt", N_("square root"),
                  kink=Kink("vertical", N_("sqrt({arg}) has an infinite slope where {arg} = 0: torch gives inf "
@@ -113,6 +117,7 @@ FUNCTIONS: dict[str, MathFunction] = {f.name: f for f in [
     MathFunction(
         name="abs", help=N_("absolute value"), sympy="sympy:Abs",
         torch=lambda lib, a: lib.abs(a), numpy=lambda lib, a: lib.abs(a), mpmath=lambda mp, a: abs(a),
+        saves_input=True,
         kink=Kink("corner", N_("abs({arg}) has a corner where {arg} = 0: torch uses the slope 0 there "
                                "(sign(0) = 0)"))),
     MathFunction(
@@ -146,7 +151,7 @@ FUNCTIONS: dict[str, MathFunction] = {f.name: f for f in [
     MathFunction(
         name="dot", help=N_("the dot product of two vectors, sum(u * v)"), sympy="tutor.mathlang.sym:dot",
         torch=lambda lib, a, b: lib.sum(a * b), numpy=lambda lib, a, b: lib.sum(a * b),
-        mpmath=lambda mp, a, b: a * b, arity=2, desugar="sum"),
+        mpmath=lambda mp, a, b: a * b, arity=2, desugar="sum", saves_input=True),
 ]}
 
 ALIASES: dict[str, str] = {alias: f.name for f in FUNCTIONS.values() for alias in f.aliases}

@@ -19,6 +19,7 @@ ERR_SECOND_BACKWARD = (
     "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
     "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
     "or if you need to access saved tensors after calling backward.")
+ERR_VERSION = "one of the variables needed for gradient computation has been modified by an inplace operation"
 ERR_ZERO_NONE = "'NoneType' object has no attribute 'zero_'"
 ERR_UPDATE_NONE = "unsupported operand type(s) for *: 'float' and 'NoneType'"
 ERR_INPLACE_LEAF = "a leaf Variable that requires grad is being used in an in-place operation."

@@ -67,6 +67,9 @@ class Tensor:
     #                                   current values (an in-place update gives new ones: see Simulation.move)
     versions: list[list[Any]] = field(default_factory=list)    # every symbols it has had (a leaf's .grad sums)
     saves: bool = False              # its graph saves tensors (a second backward raises)
+    saved: list[tuple[Tensor, list[Any] | None]] = field(default_factory=list)   # leaves its graph keeps as
+    #                                   they were (their symbols then), in the order backward checks them
+    created: int = 0                 # non-leaf: its place in program order (backward runs the latest first)
     freed: bool = False
     retains: bool = False
     inputs: list[Tensor] = field(default_factory=list)   # non-leaf tensors it was computed from (directly)
@@ -136,6 +139,7 @@ class Simulation:
         self.events: list[BackwardEvent | UpdateEvent] = []
         self.backward_calls = 0
         self._generations: dict[str, int] = {}
+        self._created = 0
         self.consulted: set[str] = set()
         self.raised = False
 
@@ -144,6 +148,10 @@ class Simulation:
         step, the run with that belief switched on too (the same answer, not simulated again)."""
         self.consulted.add(belief)
         return belief in self.beliefs
+
+    def next_created(self) -> int:
+        self._created += 1
+        return self._created
 
     def symbolize(self, t: Tensor) -> None:
         """New element symbols for a leaf-like tensor (a new tensor, or new values in place): ``x[0]`` for a

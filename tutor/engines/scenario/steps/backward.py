@@ -52,9 +52,16 @@ class Backward(Step):
             sim.events.append(BackwardEvent(y.name, sim.leaf_grads()))
             return
         graph = [y, *sim.ancestors(y)]
-        if any(t.freed for t in graph) and not sim.believes("graph_kept"):
-            if any(t.freed and t.saves for t in graph) or sim.believes("second_backward_raises"):
+        # torch runs the graph from the latest operation back, and stops at the first that cannot: its saved
+        # tensors freed by an earlier backward, or a leaf it kept changed in place since
+        freed = any(t.freed for t in graph) and not sim.believes("graph_kept")
+        every_freed = freed and sim.believes("second_backward_raises")
+        for t in sorted(graph, key=lambda t: t.created, reverse=True):
+            if freed and t.freed and (t.saves or every_freed):
                 raise ScenarioError("RuntimeError", ERR_SECOND_BACKWARD)
+            for leaf, symbols in t.saved:
+                if leaf.symbols is not symbols:
+                    raise ScenarioError("RuntimeError", version_error(sim, leaf, symbols))
         sim.backward_calls += 1
         self._propagate(sim, y, v)
         if not self.retain_graph:
@@ -117,6 +124,18 @@ class Backward(Step):
         if self.retain_graph:
             args.append("retain_graph=True")
         out.line(f"{self.name}.backward({', '.join(args)})")
+
+
+def version_error(sim: Simulation, leaf: Tensor, symbols: list[Any] | None) -> str:
+    """torch's message for a kept leaf changed in place: every update in place adds 1 to its version."""
+    from ..model import ERR_VERSION
+
+    kind = "DoubleTensor" if sim.scenario.dtype == "float64" else "FloatTensor"
+    shape = str(len(leaf.values)) if leaf.vector else ""
+    now, then = len(leaf.versions) - 1, next(i for i, v in enumerate(leaf.versions) if v is symbols)
+    return (f"{ERR_VERSION}: [torch.{kind} [{shape}]] is at version {now}; expected version {then} instead. Hint: "
+            "enable anomaly detection to find the operation that failed to compute its gradient, with "
+            "torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
 @functools.lru_cache(maxsize=4096)

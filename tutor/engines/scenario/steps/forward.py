@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ....foundation.i18n import _
 from ....mathlang.functions import FUNCTIONS
 from ....mathlang.printing import to_python
-from ....mathlang.tree import BinOp, Call, Node, Var, rename_calls, variables, walk
+from ....mathlang.tree import BinOp, Call, Neg, Node, Var, rename_calls, variables, walk
 from . import Step
 
 if TYPE_CHECKING:
@@ -81,7 +82,12 @@ class Forward(Step):
         if requires:
             t.expr = exprs
             t.at = at
-            t.saves = saves_tensors(self.tree, {name for name in used if sim.tensors[name].requires_grad})
+            tracked = {name for name in used if sim.tensors[name].requires_grad}
+            t.saves = saves_tensors(self.tree, tracked)
+            # the leaves torch keeps as they are now (an update in place before backward is an error there)
+            t.saved = [(sim.tensors[n], sim.tensors[n].symbols) for n in saved_leaves(self.tree, tracked)
+                       if sim.tensors[n].leaf]
+            t.created = sim.next_created()
             t.local = expand_elements(self.tree, local, vector_of, mean_is_sum=mean_is_sum)[0]
             t.stand = [sim.sp.Dummy(f"{self.name}{i}", real=True) for i in range(len(exprs))]
             for name in used:
@@ -96,7 +102,7 @@ class Forward(Step):
         sim.tensors[self.name] = t
 
     def render(self, out: CodeWriter) -> None:
-        code = to_python(self.tree)
+        code = to_python(self.tree, out.dtype)
         if self.mode == "no_grad":
             out.line("with torch.no_grad():")
             with out.indented():
@@ -130,3 +136,64 @@ def saves_tensors(tree: Node, tracked: set[str] | None = None) -> bool:
         if isinstance(node, Call) and not FUNCTIONS[node.name].reduces:
             return True
     return False
+
+
+def saved_leaves(tree: Node, tracked: set[str]) -> list[str]:
+    """The tensors named in ``tree`` that torch's backward keeps *themselves* (not a result computed from
+    them), in the order backward checks them: the operation created last first (backward runs the graph in
+    reverse), and within one operation in the order it unpacks them (``a * b`` looks at b first; ``dot`` at
+    its first argument).  ``tracked``: the names that require grad.
+
+    Measured in torch (``tests/test_inplace_saved.py`` checks the table): ``x * x``, ``x ** 2``, ``2 ** x``,
+    ``t / x``, ``sin(x)``, ``log(x)`` keep x; ``x * 3``, ``x * t`` with t needing no grad, ``x / t``,
+    ``3 / x`` (a reciprocal: it keeps its result), ``exp(x)``, ``sqrt(x)``, ``tanh(x)``, sums keep no x.
+    """
+    found: list[tuple[int, int, str]] = []
+    order = 0
+
+    def needs(node: Node) -> bool:
+        return bool(variables(node) & tracked)
+
+    def visit(node: Node) -> None:          # Python's evaluation order: operands first, left to right
+        nonlocal order
+        for child in _children(node):
+            visit(child)
+        order += 1
+        for position, operand in enumerate(_kept_operands(node, needs)):
+            if isinstance(operand, Var):
+                found.append((-order, position, operand.name))
+
+    visit(tree)
+    return [name for _order, _position, name in sorted(found)]
+
+
+def _children(node: Node) -> tuple[Node, ...]:
+    if isinstance(node, BinOp):
+        return (node.left, node.right)
+    if isinstance(node, Call):
+        return node.args
+    if isinstance(node, Neg):
+        return (node.operand,)
+    return ()
+
+
+def _kept_operands(node: Node, needs: Callable[[Node], bool]) -> list[Node]:
+    """The operands an operation keeps for backward, in the order its backward unpacks them."""
+    if not needs(node):
+        return []                   # no graph node at all
+    if isinstance(node, Call):
+        fn = FUNCTIONS[node.name]
+        if fn.arity == 2 and fn.saves_input:      # dot(a, b): a if b needs grad, b if a does
+            a, b = node.args
+            return [*([a] if needs(b) else []), *([b] if needs(a) else [])]
+        return list(node.args) if fn.saves_input else []
+    if isinstance(node, BinOp):
+        a, b = node.left, node.right
+        if node.op == "mul":
+            return [*([b] if needs(a) else []), *([a] if needs(b) else [])]
+        if node.op == "div":        # a Python number over a tensor is a reciprocal, which keeps its result
+            scalar = not any(isinstance(n, (Var, Call)) for n in walk(a))
+            return [*([b] if not scalar else []), *([a] if needs(b) else [])]
+        if node.op == "pow":
+            return [b, a]
+    return []
