@@ -298,3 +298,27 @@ def test_a_computation_starved_by_a_busy_machine_is_not_called_too_large():
 def test_float64_rounding_to_zero_is_named_saturation():
     w = compute("sigmoid(x)", ["x=40"]).gradients["x"]
     assert w.status == ["saturated"] and w.torch == [0.0] and w.sympy[0] == pytest.approx(4.248354e-18, rel=1e-6)
+
+
+def test_a_differentiable_function_through_a_kink_explains_torchs_nan(run_cli):
+    """sqrt(x - x) is 0 everywhere: slope 0.  torch's chain rule multiplies sqrt's infinite slope at 0 by 0
+    (nan): the tutor says why, and does not call the math a disagreement."""
+    from tutor.engines.gradients import compute
+
+    report = compute("sqrt(x - x)", ["x=1"])
+    assert report.gradients["x"].sympy == [0.0] and math.isnan(report.gradients["x"].torch[0])
+    (note,) = report.nondifferentiable
+    assert report.agree and note["function"] == "sqrt" and "x - x = 0" in note["message"]
+    r = run_cli("grad", "sqrt(x - x)", "--at", "x=1")
+    assert r.exit_code == 0 and "x - x = 0" in r.output
+
+
+def test_a_slope_sympys_formula_cannot_give_is_taken_from_both_sides():
+    """d/dx 0^x is 0 for x > 0; sympy's formula 0^x log(0) is nan there."""
+    from tutor.engines.gradients import compute
+
+    report = compute("0^x", ["x=1"])
+    assert report.gradients["x"].sympy == [0.0] and report.agree and report.nondifferentiable == []
+    assert len(report.gradients["x"].notes) == 1
+    at0 = compute("0^x", ["x=0"])          # 0^0 = 1, 0^(-h) is infinite: no slope there
+    assert at0.nondifferentiable

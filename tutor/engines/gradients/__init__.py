@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...foundation.errors import TutorError
@@ -69,6 +70,9 @@ class Partial:
     fd: dict[str, Any]
     kinks: dict[tuple[str, int], dict[str, str]]
     scale: float
+    smooth: dict[tuple[str, int], dict[str, str]] = field(default_factory=dict)   # a kink's argument is 0 there,
+    #   but the function is differentiable (sqrt(x - x) at 1): a note only if torch's chain rule says otherwise
+    notes: dict[str, list[str]] = field(default_factory=dict)    # per variable: how a reference value was found
 
 
 def compute(expression: str, at: Mapping[str, Value] | Iterable[str], gradient: str | None = None,
@@ -135,17 +139,21 @@ def _partial(setup: _Setup, out_shape: list[int], symbolic: bool) -> Partial:
     v = [1] * numel if setup.v_values is None else setup.v_values
     sym = sympy_witness(parsed, point, stored, v, setup.n, out_shape, symbolic=symbolic)
     fd = fd_witness(parsed, point, stored, v, out_shape)
-    kinks = _kinks(parsed, point, stored, v, sym["values"])
+    notes: dict[str, list[str]] = {}
+    _slopes_where_sympy_fails(parsed, point, sym, v, notes)
+    smooth: dict[tuple[str, int], dict[str, str]] = {}
+    kinks = _kinks(parsed, point, stored, v, sym["values"], smooth)
     kinks.update({key: k for key, k in _undefined(parsed, point, sym, _defined(parsed, point, stored, v)).items()
                   if key not in kinks})
     scale = max((abs(x) for name in point for x in sym["values"][name] if _finite(x)), default=0.0)
     return Partial(setup.expression, point, setup.dtype, frozenset(parsed.variables),
                    None if setup.v_values is None else [float(x) for x in setup.v_values], out_shape, sym, fd,
-                   kinks, scale)
+                   kinks, scale, smooth, notes)
 
 
 def with_torch(p: Partial, torch_grads: Mapping[str, list[float] | None]) -> GradReport:
     """The report, once torch's gradients (``{name: floats or None}``) are known."""
+    p = _torch_at_smooth_kinks(p, torch_grads)
     grads = {name: _witnesses(name, p, torch_grads[name]) for name in p.point}
     nondiff = [
         {"variable": name, "index": i if p.point[name].vector else None, "function": k["function"],
@@ -172,6 +180,7 @@ def _witnesses(name: str, p: Partial, tor: list[float] | None) -> Witnesses:
     if not used:
         notes.append(_("{name} does not appear in the expression: torch leaves {name}.grad as None "
                        "(the derivative is 0)").format(name=name))
+    notes += p.notes.get(name, [])
     if "saturated" in status:
         notes.append(_("{dtype} rounds this gradient to exactly 0 (saturation, or a cancellation of large "
                        "terms); the true value is not 0. Use float64 to see it.").format(dtype=p.dtype))
@@ -235,11 +244,13 @@ def _kink_of(node: Node) -> tuple[str, str, Node] | None:
 
 
 def _kinks(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]], v: list[Any],
-           sym: dict[str, list[float]]) -> dict[tuple[str, int], dict[str, str]]:
+           sym: dict[str, list[float]], smooth: dict[tuple[str, int], dict[str, str]] | None = None,
+           ) -> dict[tuple[str, int], dict[str, str]]:
     """{(variable, index): {"function", "message"}} for components at non-differentiable points: where a
     kink's argument is 0 in float64 or at the point exactly as typed (3x - 0.3 at x = 0.1, sin(x) at pi);
     for a function of scalars only where the one-sided slopes really differ (x|x| and relu(x)^2 are
-    differentiable at 0), and then the message says which kind (a corner, an infinite slope)."""
+    differentiable at 0), and then the message says which kind (a corner, an infinite slope).  The kinks a
+    differentiable function passes through go to ``smooth``, with the slope both sides agree on."""
     import numpy as np
 
     from ...mathlang.evaluate import NumpyBackend, evaluate
@@ -266,7 +277,7 @@ def _kinks(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]]
                 continue
             for i in range(len(val.values)):
                 if idx is None or not val.vector or i in idx:
-                    found.setdefault((var, i), {"function": name, "message": message})
+                    found.setdefault((var, i), {"function": name, "message": message, "arg": tree_text(arg)})
     if found and sum(len(val.values) for val in point.values()) <= EXACT_ELEMENTS:
         typed = Objective(parsed, point, {n: list(val.values) for n, val in point.items()}, v)
         for (var, i), k in list(found.items()):
@@ -279,6 +290,8 @@ def _kinks(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]]
                 ref = sym[var][i]
                 if math.isfinite(ref) and abs(ref - slope) <= 1e-7 * (1 + abs(slope)):
                     del found[(var, i)]             # the slopes meet: differentiable there after all
+                    if smooth is not None:
+                        smooth[(var, i)] = {**k, "slope": f"{slope:.6g}", "arg": k.get("arg", "")}
                 else:                               # ... but not with the kink's convention
                     k["message"] = _("{expr} is differentiable at {var} = {at} (slope {slope} from both sides), "
                                      "but the convention at the kink of {name} gives another value").format(
@@ -293,6 +306,50 @@ def _kinks(parsed: Parsed, point: dict[str, Value], stored: dict[str, list[Any]]
                                                           at=_typed(point[var], i), left=f"{left:.6g}",
                                                           right=f"{right:.6g}")
     return found
+
+
+def _torch_at_smooth_kinks(p: Partial, torch_grads: Mapping[str, list[float] | None]) -> Partial:
+    """Where a differentiable function passes through a kink (sqrt(x - x) at 1) and torch's chain rule
+    does not give the slope (inf * 0 is nan), a note that says why, in place of a disagreement."""
+    extra: dict[tuple[str, int], dict[str, str]] = {}
+    for (name, i), k in p.smooth.items():
+        got = torch_grads.get(name)
+        ref = p.sym["values"][name][i]
+        if got is None or compare(ref, got[i], p.fd["values"][name][i], p.scale, p.fd["scale"], p.dtype,
+                                  p.fd.get("exact", False)) == "agree":
+            continue
+        extra[(name, i)] = {"function": k["function"], "message": _(
+            "{expr} is differentiable at {var} = {at} (slope {slope} from both sides), but torch's chain rule "
+            "goes through the kink of {name} where {arg} = 0").format(
+            expr=p.expression, var=_element(name, i, p.point), at=_typed(p.point[name], i), slope=k["slope"],
+            name=k["function"], arg=k["arg"])}
+    return dataclasses.replace(p, kinks={**p.kinks, **extra}) if extra else p
+
+
+def _slopes_where_sympy_fails(parsed: Parsed, point: dict[str, Value], sym: dict[str, Any], v: list[Any],
+                              notes: dict[str, list[str]]) -> None:
+    """Where sympy's derivative is not finite at the point but the function has one slope from both sides
+    (0^x at 1: sympy's 0^x log(0) is nan; x^2 sin(1/x) at 0), that slope is the reference, with a note."""
+    values = sym["values"]
+    bad = [(name, i) for name, val in point.items() for i in range(len(val.values))
+           if not math.isfinite(values[name][i]) and not math.isfinite(sym["typed"][name][i])]
+    if not bad or sum(len(val.values) for val in point.values()) > EXACT_ELEMENTS:
+        return
+    typed = Objective(parsed, point, {n: list(val.values) for n, val in point.items()}, v)
+    for name, i in bad:
+        sides = _one_sided(typed, name, i)
+        if sides is None or not all(math.isfinite(s) and abs(s) < 1e12 for s in sides):
+            continue
+        left, right = sides
+        if abs(left - right) > 1e-9 * (1 + abs(left) + abs(right)):
+            continue
+        slope = (left + right) / 2
+        values[name][i] = sym["typed"][name][i] = slope
+        notes.setdefault(name, []).append(_(
+            "sympy's formula has no value at {var} = {at}, but {expr} has the slope {slope} there from both "
+            "sides (exact differences): that is the reference").format(
+            var=_element(name, i, point), at=_typed(point[name], i), expr=tree_text(parsed.tree),
+            slope=f"{slope:.6g}"))
 
 
 def _undefined(parsed: Parsed, point: dict[str, Value], sym: dict[str, Any],
