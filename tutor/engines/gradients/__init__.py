@@ -7,9 +7,9 @@ and torch's convention are reported instead of a mismatch.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
