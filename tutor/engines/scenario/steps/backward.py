@@ -101,7 +101,9 @@ class Backward(Step):
             elems = tuple(tuple(v[i] for v in t.versions if v[i] in present) for i in range(len(t.values)))
             key = (loss, elems, frozenset(y.at.items()))
             if key not in sim.memo:          # the same point in another run of this draw: computed once
-                sim.memo[key] = [sum((_derivative(loss, e).xreplace(y.at) for e in es), start=sp.Integer(0))
+                canon, rename = _canonical(loss)
+                at = {rename[s]: value for s, value in y.at.items() if s in rename}
+                sim.memo[key] = [sum((_derivative(canon, rename[e]).xreplace(at) for e in es), start=sp.Integer(0))
                                  for es in elems]
             sim.accumulate(t, sim.memo[key])
         # non-leaf tensors that retain their grad (or all, under the nonleaf_grad belief)
@@ -136,6 +138,31 @@ def version_error(sim: Simulation, leaf: Tensor, symbols: list[Any] | None) -> s
     return (f"{ERR_VERSION}: [torch.{kind} [{shape}]] is at version {now}; expected version {then} instead. Hint: "
             "enable anomaly detection to find the operation that failed to compute its gradient, with "
             "torch.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
+def _canonical(loss: Any) -> tuple[Any, dict[Any, Any]]:
+    """``loss`` over symbols named by their place, not their generation: x[0]#3 and x[0]#4 (the leaf before
+    and after an update) are both the first x[0] of their loss, so every iteration of a loop differentiates
+    the same expression, once (see :func:`_derivative`)."""
+
+    def place(s: Any) -> tuple[str, int]:
+        base, _mark, generation = s.name.partition("#")
+        return base, int(generation) if generation.isdigit() else 0
+
+    rename: dict[Any, Any] = {}
+    rank: dict[str, int] = {}
+    for s in sorted(loss.free_symbols, key=place):
+        base = place(s)[0]
+        rank[base] = rank.get(base, -1) + 1
+        rename[s] = _placeholder(f"{base}~{rank[base]}")
+    return loss.xreplace(rename), rename
+
+
+@functools.lru_cache(maxsize=1024)
+def _placeholder(name: str) -> Any:
+    import sympy
+
+    return sympy.Symbol(name, real=True)
 
 
 @functools.lru_cache(maxsize=4096)
