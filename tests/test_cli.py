@@ -13,14 +13,58 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMMANDS = {"check", "equiv", "export", "grad", "grade", "list", "progress", "quiz", "sheet", "trace"}
 
 
-def test_help_lists_every_command(run_cli):
+LEARNER = {"quiz", "progress", "grad", "equiv", "list"}
+INSTRUCTOR = COMMANDS - LEARNER
+
+
+def _sections(text):
+    """{heading: [first word of each indented line]} of a click help text."""
+    out, heading = {}, None
+    for line in text.splitlines():
+        if line and not line[0].isspace():
+            heading = line.rstrip(":")
+            out[heading] = []
+        elif line.strip() and heading is not None:
+            out[heading].append(line.split()[0])
+    return out
+
+
+def test_help_lists_every_command_learners_apart_from_instructors(run_cli):
     from tutor.cli import main
 
     assert set(main.commands) == COMMANDS          # a command added or removed must be listed here
     r = run_cli("--help")
     assert r.exit_code == 0
-    listed = {line.split()[0] for line in r.stdout.split("Commands:")[1].splitlines() if line.strip()}
-    assert listed == COMMANDS
+    sections = list(_sections(r.stdout).values())
+    learn, teach = sections[-2], sections[-1]       # after Usage, the description and the options
+    assert set(learn) == LEARNER and set(teach) == INSTRUCTOR
+    assert learn[0] == "quiz"                       # where a learner starts
+
+
+def test_tutor_alone_shows_the_help_and_succeeds(run_cli):
+    alone, helped = run_cli(), run_cli("--help")
+    assert alone.exit_code == 0 and alone.stdout == helped.stdout
+    assert run_cli("nosuch").exit_code == 2
+
+
+def test_no_color_is_honoured_and_a_flag_wins(monkeypatch):
+    from click.testing import CliRunner
+
+    from tutor.cli import base, main
+
+    monkeypatch.setattr(base, "_on_terminal", lambda: True)      # as on a terminal
+
+    def colored(args, env):
+        r = CliRunner().invoke(main, args, env=env, color=True)
+        return "\x1b[" in r.stdout
+
+    args = ["grad", "x^2", "--at", "x=3"]
+    plain = {"NO_COLOR": None, "TERM": "xterm"}                        # (whatever the test run has)
+    assert colored(args, plain)
+    assert colored(["--color", *args], {"NO_COLOR": "1"})             # an explicit flag wins
+    assert not colored(["--no-color", *args], plain)
+    assert not colored(args, {"NO_COLOR": "1"})
+    assert not colored(args, {"NO_COLOR": "", "TERM": "dumb"})
 
 
 def test_grad_text(run_cli):

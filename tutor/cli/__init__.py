@@ -14,7 +14,35 @@ from .. import __version__
 from ..foundation.i18n import _
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class TutorGroup(click.Group):
+    """``tutor --help`` lists the learner's commands apart from the instructor's (each command says which
+    section it belongs to where it registers: ``section="learn"`` or ``"teach"``)."""
+
+    SECTIONS = (("learn", _("Commands for learners")), ("teach", _("Commands for instructors")))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows: dict[str, list[tuple[str, str]]] = {key: [] for key, _title in self.SECTIONS}
+        limit = formatter.width - 6 - max((len(name) for name in self.list_commands(ctx)), default=0)
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is None or cmd.hidden:
+                continue
+            section = getattr(cmd, "section", "learn")
+            rows.setdefault(section, []).append((name, cmd.get_short_help_str(limit)))
+        for key, title in self.SECTIONS:
+            if rows.get(key):
+                with formatter.section(title):
+                    formatter.write_dl(rows[key])
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """In the order a learner meets them (then an instructor), not alphabetical."""
+        order = ["quiz", "progress", "grad", "equiv", "list", "check", "sheet", "grade", "trace", "export"]
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n))
+
+
+@click.group(cls=TutorGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="tutor")
 @click.option("--color/--no-color", default=None, help=_("Force colours on or off (default: on a terminal)."))
 @click.option("--exercises", "exercises", envvar="TUTOR_EXERCISES", metavar="DIR",
@@ -37,6 +65,9 @@ def main(ctx: click.Context, color: bool | None, exercises: str | None) -> None:
       tutor --exercises ./mybank/exercises check
     """
     ctx.obj = {"color": color, "exercises": exercises}
+    if ctx.invoked_subcommand is None:          # `tutor` alone: the help, and success (nothing went wrong)
+        click.echo(ctx.get_help(), color=ctx.color)
+        ctx.exit(0)
 
 
 from . import instructor, learner  # noqa: E402,F401 - the commands register themselves on main

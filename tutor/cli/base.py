@@ -64,9 +64,20 @@ def _emit(outcome: Outcome) -> None:
 
 
 def _color() -> bool:
+    """--color/--no-color if given; else colours only on a terminal, and never with NO_COLOR set (no-color.org;
+    TERM=dumb too)."""
+    import os
+
     ctx = click.get_current_context()
-    if ctx.obj and ctx.obj.get("color") is not None:
-        return bool(ctx.obj["color"])
+    obj = ctx.find_root().obj
+    if obj and obj.get("color") is not None:
+        return bool(obj["color"])
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return _on_terminal()
+
+
+def _on_terminal() -> bool:
     return sys.stdout.isatty()
 
 

@@ -180,3 +180,7 @@ def export_gradescope_cmd(output: str, assignment: str, timeout: float) -> None:
     from ..commands.export import gradescope as run
 
     _emit(run(output=output, directory=_bank_dir(), timeout=timeout, assignment=assignment))
+
+
+for _command in (check_command, sheet_cmd, grade_cmd, trace_cmd, export_group):
+    _command.section = "teach"  # type: ignore[attr-defined]   # (tutor --help: the instructor's section)
