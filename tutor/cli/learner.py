@@ -18,8 +18,10 @@ from .base import KIND_CHOICE, MATH_ARGS, TOPIC_CHOICE, MathCommand, _bank_dir, 
               help=_("The gradient argument of backward(V) for a non-scalar output (comma-separated)."))
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True,
               help=_("The dtype torch computes in."))
+@click.option("--steps", is_flag=True, help=_("Also derive it step by step: each rule applied, each result checked "
+                                             "against sympy."))
 @click.option("--json", "as_json", is_flag=True, help=_("Print one JSON object."))
-def grad(expression: str, at: tuple[str, ...], gradient: str | None, dtype: str, as_json: bool) -> None:
+def grad(expression: str, at: tuple[str, ...], gradient: str | None, dtype: str, steps: bool, as_json: bool) -> None:
     """Show the gradient of EXPRESSION three ways: sympy's exact derivative,
     torch autograd's .grad and a central finite difference.
 
@@ -28,7 +30,8 @@ def grad(expression: str, at: tuple[str, ...], gradient: str | None, dtype: str,
     """
     from ..commands.grad import main as run
 
-    _emit(run(expression=expression, at=list(at), gradient=gradient, dtype=dtype, as_json=as_json, color=_color()))
+    _emit(run(expression=expression, at=list(at), gradient=gradient, dtype=dtype, as_json=as_json, color=_color(),
+              steps=steps))
 
 @main.command(cls=MathCommand, context_settings=MATH_ARGS)
 @click.argument("reference")

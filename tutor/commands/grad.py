@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 from ..engines.gradients import GradReport
 from ..foundation.errors import TutorError
@@ -14,11 +15,12 @@ BUDGET = 3.5        # seconds for the whole answer, past the imports a bounded c
 
 
 def main(*, expression: str, at: list[str], gradient: str | None = None, dtype: str = "float64",
-         as_json: bool = False, color: bool = False) -> Outcome:
-    """Exit status: 0 all agree, 1 they disagree, 2 invalid input."""
+         as_json: bool = False, color: bool = False, steps: bool = False) -> Outcome:
+    """Exit status: 0 all agree, 1 they disagree, 2 invalid input.
+
+    ``steps``: also the derivative of each (scalar) variable, rule by rule (:mod:`tutor.engines.steps`)."""
     import time
 
-    from ..engines.gradients import compute
     from ..foundation.bounded import bounded
 
     started = time.monotonic()
@@ -27,14 +29,52 @@ def main(*, expression: str, at: list[str], gradient: str | None = None, dtype: 
 
     budget = max(1.5, BUDGET - (time.monotonic() - started))
     try:
-        report = bounded(lambda: compute(expression, at, gradient=gradient, dtype=dtype), budget,
-                         _("the gradient of {expr}").format(expr=expression))
+        report, derivations = bounded(lambda: _computed(expression, at, gradient, dtype, steps), budget,
+                                      _("the gradient of {expr}").format(expr=expression))
     except TutorError as exc:
         return invalid(exc, as_json)
     code = EXIT_OK if report.agree else EXIT_FAIL
     if as_json:
-        return Outcome(stdout=json.dumps(report.to_json(), indent=2, allow_nan=False), exit_code=code)
-    return Outcome(stdout=render(report, color), exit_code=code)
+        data = report.to_json()
+        if steps:
+            data["steps"] = {d.wrt: d.to_json() for d in derivations}
+        return Outcome(stdout=json.dumps(data, indent=2, allow_nan=False), exit_code=code)
+    text = render(report, color)
+    for derivation in derivations:
+        text += "\n\n" + render_steps(derivation, color)
+    return Outcome(stdout=text, exit_code=code)
+
+
+def _computed(expression: str, at: list[str], gradient: str | None, dtype: str, steps: bool) -> tuple[Any, list[Any]]:
+    from ..engines.gradients import compute
+    from ..engines.steps import derive_steps
+
+    report = compute(expression, at, gradient=gradient, dtype=dtype)
+    if not steps:
+        return report, []
+    if any(v.vector for v in report.point.values()):
+        raise TutorError(_("--steps derives functions of numbers, and {names} is a vector here: give it as "
+                           "a number (each element follows the same rules)").format(
+                               names=", ".join(n for n, v in report.point.items() if v.vector)),
+                         code="grad.steps-vector")
+    names = set(report.point)
+    return report, [derive_steps(expression, name, names) for name in report.point]
+
+
+def render_steps(d: Any, color: bool = False) -> str:
+    """A derivation, rule by rule: each part's rule, then its result with how it was checked."""
+    marks = {"symbolic": "✓", "numeric": _("✓ (equal at 12 random points)")}
+    lines = [style(_("Step by step, d/d{x} {expr}:").format(x=d.wrt, expr=d.expression), "bold", enabled=color)]
+    for s in d.steps:
+        pad = "  " * (s.depth + 1)
+        lines.append(f"{pad}d/d{d.wrt} [{s.part}]: {s.says}")
+        mark = style(marks[s.check], "green", enabled=color) if s.check else style(
+            _("✗ not shown equal to sympy's derivative"), "red", enabled=color)
+        lines.append(f"{pad}  = {s.result}   {mark}")
+    lines.append("  " + _("so d/d{x} {expr} = {result}").format(x=d.wrt, expr=d.expression, result=d.simplified))
+    lines.append(style("  " + _("(✓: the step's result is proven equal to sympy's derivative of that part)"), "dim",
+                       enabled=color))
+    return "\n".join(lines)
 
 
 def render(report: GradReport, color: bool = False) -> str:
