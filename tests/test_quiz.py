@@ -276,3 +276,30 @@ def test_right_after_feedback_is_counted_apart_from_right_first_time(run_cli, da
     topic = run_cli("--exercises", BANK, "progress", "--json").json()["topics"]["accumulation"]
     assert topic["right"] == 0 and topic["right_after_feedback"] == 1
     assert "0%" in run_cli("--exercises", BANK, "progress").stdout.splitlines()[1].split(",")[1]
+
+
+def test_help_at_the_prompt_lists_the_commands_and_costs_nothing(run_cli, data):
+    r = quiz(run_cli, "--exercise", "chain-cos-square", "--json", "--attempts", "1",
+             input_text="help\nsteps\n2x cos(x^2)\n")
+    evs = events(r)
+    assert [e["event"] for e in evs][:3] == ["question", "help", "help"]
+    names = [name for name, _what in evs[1]["commands"]]
+    assert {"hint", "skip", "quit", "help", "steps"} <= set(names) and "sin" in evs[1]["answer"]
+    assert "2*x" not in json.dumps(evs[2])                  # steps before the last attempt: not the answer
+    fb = [e for e in evs if e["event"] == "feedback"]
+    assert len(fb) == 1 and fb[0]["correct"] is True and fb[0]["attempt"] == 1
+    predict = quiz(run_cli, "--exercise", "acc-k-backward", "--json", input_text="help\nquit\n")
+    assert "steps" not in [n for n, _w in events(predict)[1]["commands"]] and events(predict)[1]["answer"]
+
+
+def test_the_derivation_comes_after_the_last_attempt_and_with_skip(run_cli, data):
+    r = quiz(run_cli, "--exercise", "chain-cos-square", "--json", input_text="cos(x^2)\nsin(x^2)\n")
+    fb = [e for e in events(r) if e["event"] == "feedback"]
+    assert "steps" not in fb[0] and fb[1]["steps"]
+    text = "\n".join(fb[1]["steps"])
+    assert "[sin(x^2)]" in text and "2*x*cos(x^2)" in text and "✓" in text and "✗" not in text
+    skipped = [e for e in events(quiz(run_cli, "--exercise", "chain-cos-square", "--json", input_text="skip\n"))
+               if e["event"] == "skipped"]
+    assert skipped[0]["steps"] == fb[1]["steps"]
+    right = quiz(run_cli, "--exercise", "chain-cos-square", "--json", input_text="2x cos(x^2)\n")
+    assert "steps" not in [e for e in events(right) if e["event"] == "feedback"][0]

@@ -62,19 +62,15 @@ def _computed(expression: str, at: list[str], gradient: str | None, dtype: str, 
 
 
 def render_steps(d: Any, color: bool = False) -> str:
-    """A derivation, rule by rule: each part's rule, then its result with how it was checked."""
-    marks = {"symbolic": "✓", "numeric": _("✓ (equal at 12 random points)")}
-    lines = [style(_("Step by step, d/d{x} {expr}:").format(x=d.wrt, expr=d.expression), "bold", enabled=color)]
-    for s in d.steps:
-        pad = "  " * (s.depth + 1)
-        lines.append(f"{pad}d/d{d.wrt} [{s.part}]: {s.says}")
-        mark = style(marks[s.check], "green", enabled=color) if s.check else style(
-            _("✗ not shown equal to sympy's derivative"), "red", enabled=color)
-        lines.append(f"{pad}  = {s.result}   {mark}")
-    lines.append("  " + _("so d/d{x} {expr} = {result}").format(x=d.wrt, expr=d.expression, result=d.simplified))
-    lines.append(style("  " + _("(✓: the step's result is proven equal to sympy's derivative of that part)"), "dim",
-                       enabled=color))
-    return "\n".join(lines)
+    """A derivation, rule by rule (:func:`tutor.engines.steps.lines`), its marks coloured on a terminal."""
+    from ..engines.steps import lines
+
+    out = lines(d)
+    out[0] = style(out[0], "bold", enabled=color)
+    out[-1] = style(out[-1], "dim", enabled=color)
+    return "\n".join(style(ln, "red", enabled=color) if ln.rstrip().endswith(_("✗ not shown equal to sympy's "
+                                                                               "derivative")) else ln
+                     for ln in out)
 
 
 def render(report: GradReport, color: bool = False) -> str:

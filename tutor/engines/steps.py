@@ -65,8 +65,11 @@ class Derivation:
                 "result": self.result, "simplified": self.simplified, "proven": self.proven}
 
 
-def derive_steps(expression: str, wrt: str, names: set[str] | None = None) -> Derivation:
-    """The derivative of ``expression`` (math text) with respect to ``wrt``, step by step."""
+def derive_steps(expression: str, wrt: str, names: set[str] | None = None, final: str | None = None) -> Derivation:
+    """The derivative of ``expression`` (math text) with respect to ``wrt``, step by step.
+
+    ``final``: the derivative as the caller already has it (a quiz question's answer), shown last instead of
+    sympy's simplified form (simplifying is most of the cost)."""
     import sympy
 
     from ..mathlang.sym import derivative, to_text
@@ -77,9 +80,23 @@ def derive_steps(expression: str, wrt: str, names: set[str] | None = None) -> De
                          code="steps.no-variable")
     walker = _Walker(wrt)
     built = walker.d(parsed.tree, 0)
-    x = sympy.Symbol(wrt, real=True)
-    exact = derivative(parsed.expr, x)
-    return Derivation(tree_text(parsed.tree), wrt, walker.steps, to_text(built), _final_form(exact))
+    if final is None:
+        final = _final_form(derivative(parsed.expr, sympy.Symbol(wrt, real=True)))
+    return Derivation(tree_text(parsed.tree), wrt, walker.steps, to_text(built), final)
+
+
+def lines(d: Derivation) -> list[str]:
+    """The derivation as text: each part's rule, then its result and whether it is proven."""
+    marks = {"symbolic": "✓", "numeric": _("✓ (equal at 12 random points)")}
+    out = [_("Step by step, d/d{x} {expr}:").format(x=d.wrt, expr=d.expression)]
+    for s in d.steps:
+        pad = "  " * (s.depth + 1)
+        out.append(f"{pad}d/d{d.wrt} [{s.part}]: {s.says}")
+        out.append(f"{pad}  = {s.result}   " + (marks[s.check] if s.check else
+                                                 _("✗ not shown equal to sympy's derivative")))
+    out.append("  " + _("so d/d{x} {expr} = {result}").format(x=d.wrt, expr=d.expression, result=d.simplified))
+    out.append("  " + _("(✓: the step's result is proven equal to sympy's derivative of that part)"))
+    return out
 
 
 def _final_form(exact: Any) -> str:

@@ -22,7 +22,7 @@ from .store import Store
 from .views import GRAPH_TOPICS, graph_lines, question_event, summary_event, table, work_file
 
 COMMANDS = {"hint": "hint", "h": "hint", "?": "hint", "skip": "skip", "s": "skip", "quit": "quit",
-            "q": "quit", "exit": "quit"}
+            "q": "quit", "exit": "quit", "help": "help", "commands": "help", "steps": "steps"}
 
 Read = Callable[[str], "str | None"]
 Emit = Callable[[dict[str, Any]], None]
@@ -105,9 +105,19 @@ def ask(v: Variant[Any], position: int, opts: Options, read: Read, emit: Emit, s
         if command == "hint":
             hints_shown = _hint(v.hints, hints_shown, emit)
             continue
+        if command == "help":
+            emit(help_event(v))
+            continue
+        if command == "steps":
+            emit({"event": "help", "text": _("The steps give the answer away: they come with the feedback after "
+                                             "your last attempt, or now if you type skip.")
+                  if ex.kind == "derive" else _("steps shows how a derivative is built, on derivative "
+                                                "questions.")})
+            continue
         if command == "skip":
             store.record(session_id, position, ex.id, ex.topic, v.seed, used + 1, "", False, None, True)
-            emit({"event": "skipped", "expected": v.kind.expected_text(v), "explanation": v.explanation})
+            skipped = {"event": "skipped", "expected": v.kind.expected_text(v), "explanation": v.explanation}
+            emit({**skipped, **derivation(v)})
             return "skipped"
         judged, answer = _respond(v, text)
         if judged.invalid:
@@ -121,6 +131,41 @@ def ask(v: Variant[Any], position: int, opts: Options, read: Read, emit: Emit, s
         emit(_feedback(v, answer, judged, used, final, opts))
         if final:
             return "right" if judged.correct else "wrong"
+
+
+def help_event(v: Variant[Any]) -> dict[str, Any]:
+    """What can be typed at the prompt: the commands, and the answer this question takes."""
+    from ...mathlang.functions import help_line
+
+    commands = [("hint", _("the next hint (costs nothing)")), ("skip", _("see the answer and go on")),
+                ("quit", _("stop here; your answers are saved, the same command resumes")),
+                ("help", _("this list"))]
+    if v.exercise.kind == "derive":
+        commands.insert(2, ("steps", _("the derivation rule by rule (after your last attempt, or with skip)")))
+        answer = _("math as on a calculator: + - * / and ^ for powers; 2x, x y and 2(x+1) multiply; constants "
+                   "pi and e; functions: {functions}.").format(functions=help_line())
+    else:
+        fields = v.kind.quiz_fields(v, work_file)
+        answer = str(fields.get("expects") or (_("true or false") if fields.get("true_false") else
+                                               _("the letter of your choice") if fields.get("choices") else ""))
+    return {"event": "help", "commands": commands, "answer": answer}
+
+
+def derivation(v: Variant[Any]) -> dict[str, Any]:
+    """A derive question's derivation rule by rule, for the feedback once its attempts are used (empty for
+    other kinds, or where it cannot be built)."""
+    if v.exercise.kind != "derive" or v.function is None:
+        return {}
+    from ...engines.steps import derive_steps, lines
+    from ...mathlang.sym import to_text
+
+    names = set(v.exercise.data["variables"])
+    try:
+        found = [derive_steps(to_text(v.function), wrt, names, final=to_text(answer))
+                 for wrt, answer in v.answer.items()]
+    except TutorError:
+        return {}
+    return {"steps": [line for d in found for line in lines(d)]}
 
 
 def attempts_for(v: Variant[Any], attempts: int) -> int:
@@ -173,6 +218,8 @@ def _feedback(v: Variant[Any], answer: str, judged: Any, used: int, final: bool,
         event["explanation"] = "\n".join(nudge) if nudge else _("Look again at what each line does to .grad.")
         return event
     event["expected"] = judged.expected
+    if not judged.correct:
+        event.update(derivation(v))
     if judged.fix:
         event["fix"] = judged.fix
     grad_table = table(v, judged.misconception)

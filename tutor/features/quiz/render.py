@@ -56,7 +56,7 @@ def _question(event: Event, color: bool) -> str:
         lines.append(style(_("  Type {expects}.").format(expects=event["expects"]), "dim", enabled=color))
     if event.get("wrt") and len(event["wrt"]) > 1:
         lines.append(style(_("  Type the derivatives separated by ';'."), "dim", enabled=color))
-    lines.append(style(_("  (hint, skip or quit at any time)"), "dim", enabled=color))
+    lines.append(style(_("  (hint, skip, quit or help at any time)"), "dim", enabled=color))
     return "\n".join(lines)
 
 
@@ -91,6 +91,7 @@ def _feedback(event: Event, color: bool) -> str:
                   for ln in code.splitlines()]
     if event.get("graph"):
         lines += [_("  computation graph:")] + ["   " + g for g in event["graph"]]
+    lines += _steps_lines(event, color)
     if event.get("attempts_left"):
         lines.append(style(_("Try again ({n} attempt(s) left).").format(n=event["attempts_left"]), "dim",
                            enabled=color))
@@ -100,7 +101,24 @@ def _feedback(event: Event, color: bool) -> str:
 
 
 def _skipped(event: Event, color: bool) -> str:
-    return _("Skipped. The answer is {expected}. {explanation}").format(**event)
+    text = _("Skipped. The answer is {expected}. {explanation}").format(**event)
+    return "\n".join([text, *_steps_lines(event, color)])
+
+
+def _steps_lines(event: Event, color: bool) -> list[str]:
+    return [style(ln, "dim", enabled=color) if ln.startswith("  (") else ln for ln in event.get("steps", [])]
+
+
+def _help(event: Event, color: bool) -> str:
+    if "text" in event:
+        return style(event["text"], "cyan", enabled=color)
+    width = max(len(name) for name, _what in event["commands"])
+    lines = [style(_("At the prompt:"), "bold", enabled=color)]
+    lines += [f"  {name:<{width}}  {what}" for name, what in event["commands"]]
+    if event.get("answer"):
+        lines.append(_("Your answer: {answer}").format(answer=event["answer"]))
+    lines.append(_("A wrong answer costs an attempt; one that cannot be read does not."))
+    return "\n".join(lines)
 
 
 def _quit(event: Event, color: bool) -> str:
@@ -119,7 +137,7 @@ def _summary(event: Event, color: bool) -> str:
 
 _RENDERERS: dict[str, Callable[[Event, bool], str]] = {
     "resume": _resume, "question": _question, "hint": _hint, "invalid": _invalid, "feedback": _feedback,
-    "skipped": _skipped, "quit": _quit, "summary": _summary,
+    "skipped": _skipped, "quit": _quit, "summary": _summary, "help": _help,
 }
 
 
