@@ -94,7 +94,8 @@ def test_invalid_math_costs_no_attempt(run_cli, data):
 def test_hint_skip_quit(run_cli, data):
     r = quiz(run_cli, "--exercise", "acc-k-backward", "--count", "2", "--json", input_text="hint\nskip\nquit\n")
     evs = events(r)
-    assert [e["event"] for e in evs] == ["question", "hint", "skipped", "question", "quit"]
+    assert [e["event"] for e in evs] == ["question", "hint", "skipped", "question", "summary", "quit"]
+    assert evs[4]["stopped"] is True and evs[4]["answered"] == 1
     assert evs[1]["text"] == "Does backward() replace .grad or add to it?"
     assert r.exit_code == 1
 
@@ -207,7 +208,7 @@ def test_progress_reset_erases_saved_answers(run_cli, data):
     r = run_cli("progress", "--reset")
     assert r.exit_code == 0 and str(data / "progress.sqlite3") in r.stdout
     assert not (data / "progress.sqlite3").exists()
-    assert run_cli("progress", "--json").json()["topics"] == {}
+    assert all(t["exercises"] == 0 for t in run_cli("progress", "--json").json()["topics"].values())
 
 
 def test_graph_text_covers_every_loop():
@@ -303,3 +304,38 @@ def test_the_derivation_comes_after_the_last_attempt_and_with_skip(run_cli, data
     assert skipped[0]["steps"] == fb[1]["steps"]
     right = quiz(run_cli, "--exercise", "chain-cos-square", "--json", input_text="2x cos(x^2)\n")
     assert "steps" not in [e for e in events(right) if e["event"] == "feedback"][0]
+
+
+def test_the_summary_names_the_mistakes_in_words_per_topic_and_on_quit(run_cli, data):
+    from tutor.bank.misconceptions import CATALOGUE
+
+    r = quiz(run_cli, "--exercise", "acc-k-backward", "--count", "2", "--json", input_text="4.75\n4.75\nquit\n")
+    summary = [e for e in events(r) if e["event"] == "summary"][0]
+    assert summary["stopped"] and summary["answered"] == 1 and summary["revisit"] == ["accumulation"]
+    assert summary["mistakes"] == [{"id": "accumulation.overwrite", "count": 2,
+                                    "title": CATALOGUE["accumulation.overwrite"].title}]
+    text = quiz(run_cli, "--exercise", "acc-k-backward", "--new", input_text="4.75\n4.75\nquit\n").stdout
+    assert CATALOGUE["accumulation.overwrite"].title in text and "accumulation.overwrite" not in text
+    assert "--topic accumulation" in text
+
+
+def test_one_exercise_asked_several_times_gives_different_variants(run_cli, data):
+    from tutor import bank
+
+    with_params = next(ex for ex in bank.load(None) if ex.kind == "predict" and ex.data.get("params"))
+    r = run_cli("quiz", "--exercise", with_params.id, "--count", "4", "--json",
+                input=("skip\n" * 4))
+    prompts = [e["prompt"] + str(e.get("code")) for e in events(r) if e["event"] == "question"]
+    assert len(prompts) == 4 and len(set(prompts)) == 4
+
+
+def test_progress_covers_every_topic_over_all_its_exercises(run_cli, data):
+    quiz(run_cli, "--exercise", "acc-k-backward", "--json", input_text="14.25\n")
+    report = json.loads(run_cli("--exercises", BANK, "progress", "--json").stdout)["topics"]
+    from tutor import bank
+
+    exercises = bank.load(BANK)
+    assert set(report) == {ex.topic for ex in exercises}
+    acc = report["accumulation"]
+    assert acc["exercises"] == 1 and acc["total"] == sum(ex.topic == "accumulation" for ex in exercises)
+    assert acc["mastery"] == round(1 / 4 / acc["total"], 3)       # one exercise up one box, of all of them

@@ -68,6 +68,7 @@ def list_command(topics: tuple[str, ...], kinds: tuple[str, ...], as_json: bool)
     _emit(run(directory=_bank_dir(), topics=topics, kinds=kinds, as_json=as_json, color=_color()))
 
 @main.command(name="progress")
+@bank_option
 @click.option("--json", "as_json", is_flag=True, help=_("Print mastery per topic and the review schedule as JSON."))
 @click.option("--reset", is_flag=True, help=_("Erase all saved progress."))
 def progress_command(as_json: bool, reset: bool) -> None:
@@ -80,7 +81,7 @@ def progress_command(as_json: bool, reset: bool) -> None:
 
     if reset and sys.stdin.isatty() and not click.confirm(_("Erase all saved progress?")):
         sys.exit(1)
-    _emit(run(as_json=as_json, reset=reset, color=_color()))
+    _emit(run(as_json=as_json, reset=reset, color=_color(), directory=_bank_dir()))
 
 
 @main.command(name="quiz")

@@ -10,7 +10,7 @@ from ..foundation.i18n import _
 from ..foundation.outcome import Outcome, invalid
 
 
-def main(*, as_json: bool = False, reset: bool = False, color: bool = False) -> Outcome:
+def main(*, as_json: bool = False, reset: bool = False, color: bool = False, directory: str | None = None) -> Outcome:
     """Exit status: 0 shown or erased, 2 the database cannot be used (``--reset`` erases it all the same)."""
     if reset:
         path = default_path()
@@ -23,8 +23,14 @@ def main(*, as_json: bool = False, reset: bool = False, color: bool = False) -> 
         store = Store()
     except TutorError as exc:
         return invalid(exc, as_json)
+    from .. import bank
+
     try:
-        mastery, boxes = store.mastery(), store.boxes()
+        exercises = bank.load(directory)
+    except TutorError:
+        exercises = None            # (a broken bundled bank: the topics seen so far, as saved)
+    try:
+        mastery, boxes = store.mastery(exercises), store.boxes()
     finally:
         store.close()
     if as_json:

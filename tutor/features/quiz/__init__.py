@@ -49,7 +49,28 @@ def plan(exercises: Sequence[Exercise], boxes: dict[str, dict[str, Any]], opts: 
     else:
         chosen = choose(exercises, boxes, opts.count, seed)
     rng = random.Random(seed)
-    return [[ex.id, rng.randrange(1_000_000)] for ex in chosen]
+    drawn: dict[str, set[str]] = {}
+    out = []
+    for ex in chosen:
+        out.append([ex.id, _fresh_seed(ex, rng, drawn) if chosen.count(ex) > 1 else rng.randrange(1_000_000)])
+    return out
+
+
+def _fresh_seed(ex: Exercise, rng: random.Random, drawn: dict[str, set[str]]) -> int:
+    """A seed whose variant has parameters this session has not asked yet (an exercise asked several times:
+    ``--exercise X --count 5`` asks five different variants while it has them)."""
+    from ... import bank
+    from ...bank.variants import params_key
+
+    seen = drawn.setdefault(ex.id, set())
+    seed = rng.randrange(1_000_000)
+    for _attempt in range(30):
+        key = params_key(bank.variant(ex, seed).params)
+        if key not in seen:
+            seen.add(key)
+            return seed
+        seed = rng.randrange(1_000_000)
+    return seed
 
 
 def run(opts: Options, read: Read, emit: Emit, store: Store) -> int:
@@ -78,11 +99,13 @@ def run(opts: Options, read: Read, emit: Emit, store: Store) -> int:
         v = bank.variant(ex, seed)
         emit(question_event(v, position, total))
         if ask(v, position, opts, read, emit, store, session.id) == "quit":
+            if position > session.answered or store.history(session.id):
+                emit(summary_event(store, session.id, total, by_id, stopped=True))
             emit({"event": "quit", "answered": position, "total": total,
                   "message": _("Your answers are saved. Run the same command again to continue.")})
             return 1
     store.finish_session(session.id)
-    emit(summary_event(store, session.id, total))
+    emit(summary_event(store, session.id, total, by_id))
     return 0
 
 

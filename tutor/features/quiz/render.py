@@ -126,11 +126,22 @@ def _quit(event: Event, color: bool) -> str:
 
 
 def _summary(event: Event, color: bool) -> str:
-    lines = ["", style(_("Done: {first} of {total} right at the first try, {later} more after feedback.").format(
-        first=event["right_first_time"], total=event["total"], later=event["right_after_feedback"]), "bold",
-        enabled=color)]
-    for mid, n in sorted(event["misconceptions"].items()):
-        lines.append(_("  seen {n}x: {id}").format(n=n, id=mid))
+    counts = dict(first=event["right_first_time"], total=event["total"], later=event["right_after_feedback"],
+                  answered=event.get("answered", event["total"]))
+    head = _("So far: {answered} of {total} answered, {first} right at the first try, {later} more after "
+             "feedback.") if event.get("stopped") else _("Done: {first} of {total} right at the first try, "
+                                                          "{later} more after feedback.")
+    lines = ["", style(head.format(**counts), "bold", enabled=color)]
+    for topic in TOPICS:
+        t = event.get("topics", {}).get(topic)
+        if t:
+            lines.append("  " + _("{topic}: {right} of {asked} right").format(topic=_(TOPICS[topic]), **t))
+    if event.get("mistakes"):
+        lines.append(_("The mistakes your answers showed:"))
+        lines += ["  - " + _("{title} ({n}x)").format(title=m["title"], n=m["count"]) for m in event["mistakes"]]
+    for topic in event.get("revisit", []):
+        lines.append(style(_("Worth revisiting: {topic} ({command})").format(
+            topic=_(TOPICS[topic]), command=f"tutor quiz --topic {topic}"), "yellow", enabled=color))
     lines.append(_("Run tutor progress to see your mastery per topic."))
     return "\n".join(lines)
 
@@ -152,20 +163,27 @@ def _table_lines(table: dict[str, Any]) -> list[str]:
 
 def render_progress(mastery: dict[str, dict[str, Any]], boxes: dict[str, dict[str, Any]],
                     color: bool = False) -> str:
+    """Every topic in the course's order: how much of it is mastered, seen out of its exercises."""
     from .store import describe_due
 
-    if not mastery:
-        return _("No answers yet: run tutor quiz.")
-    lines = [style(_("Mastery per topic"), "bold", enabled=color)]
-    for topic in TOPICS:
+    if not boxes:
+        lines = [_("No answers yet: run tutor quiz (or tutor quiz --topic requires-grad to start at the "
+                   "beginning).")]
+    else:
+        lines = [style(_("Mastery per topic"), "bold", enabled=color)]
+    for topic in [*TOPICS, *(t for t in mastery if t not in TOPICS)]:
         m = mastery.get(topic)
-        if not m:
+        if not m or not boxes:
             continue
         filled = round(m["mastery"] * 20)
         bar = "█" * filled + "·" * (20 - filled)
-        acc = "-" if m["accuracy"] is None else f"{m['accuracy'] * 100:.0f}%"
-        lines.append(f"  {topic:<17} {bar} {m['mastery'] * 100:3.0f}%   "
-                     + _("{n} exercises, {acc} right first time, {later} more after feedback").format(
-                         n=m["exercises"], acc=acc, later=m.get("right_after_feedback", 0)))
-    lines.append(describe_due(boxes))
+        if not m["exercises"]:
+            detail = _("not started ({total} exercises)").format(total=m["total"])
+        else:
+            acc = "-" if m["accuracy"] is None else f"{m['accuracy'] * 100:.0f}%"
+            detail = _("{n} of {total} seen, {acc} right first time, {later} more after feedback").format(
+                n=m["exercises"], total=m["total"], acc=acc, later=m.get("right_after_feedback", 0))
+        lines.append(f"  {topic:<17} {bar} {m['mastery'] * 100:3.0f}%   {detail}")
+    if boxes:
+        lines.append(describe_due(boxes))
     return "\n".join(lines)

@@ -159,21 +159,33 @@ class Store:
         return {r[0]: {"topic": r[1], "box": r[2], "due": r[3], "seen": r[4], "right": r[5]}
                 for r in self.db.execute("SELECT exercise, topic, box, due, seen, right FROM boxes")}
 
-    def mastery(self) -> dict[str, dict[str, Any]]:
+    def mastery(self, bank: Sequence[Any] | None = None) -> dict[str, dict[str, Any]]:
         """Per topic: questions seen, answered right first time (``right``), right only after feedback on a
-        later attempt (``right_after_feedback``, counted apart: it is not mastery), mean box, a 0..1 mastery."""
+        later attempt (``right_after_feedback``, counted apart: it is not mastery), a 0..1 mastery.
+
+        ``bank``: the exercises (with ``id`` and ``topic``): then every topic of it is listed, ``total`` says
+        how many exercises it has, and mastery is over all of them (an exercise never seen counts as box 1:
+        one seen out of seven is not 25% of a topic)."""
         out: dict[str, dict[str, Any]] = {}
         later = dict(self.db.execute("SELECT topic, COUNT(*) FROM answers WHERE final = 1 AND correct = 1 "
                                      "AND attempt > 1 GROUP BY topic").fetchall())
-        for b in self.boxes().values():
-            t = out.setdefault(b["topic"], {"seen": 0, "right": 0, "right_after_feedback": later.get(b["topic"], 0),
-                                            "exercises": 0, "box_total": 0})
-            t["seen"] += b["seen"]
-            t["right"] += b["right"]
-            t["exercises"] += 1
-            t["box_total"] += b["box"]
+        boxes = self.boxes()
+        known = {ex.id: ex.topic for ex in bank} if bank is not None else {}
+        known.update({e: b["topic"] for e, b in boxes.items() if e not in known})   # (answered from another bank)
+        for topic in dict.fromkeys(known.values()):
+            out[topic] = {"seen": 0, "right": 0, "right_after_feedback": later.get(topic, 0), "exercises": 0,
+                          "total": 0, "box_total": 0}
+        for ex_id, topic in known.items():
+            t = out[topic]
+            t["total"] += 1
+            b = boxes.get(ex_id)
+            t["box_total"] += b["box"] if b else 1
+            if b:
+                t["seen"] += b["seen"]
+                t["right"] += b["right"]
+                t["exercises"] += 1
         for t in out.values():
-            t["mastery"] = round((t["box_total"] / t["exercises"] - 1) / 4, 3)
+            t["mastery"] = round((t["box_total"] / t["total"] - 1) / 4, 3) if t["total"] else 0.0
             t["accuracy"] = round(t["right"] / t["seen"], 3) if t["seen"] else None
             del t["box_total"]
         return out
@@ -212,9 +224,29 @@ def choose(exercises: Sequence[Any], boxes: dict[str, dict[str, Any]], count: in
 
 
 def describe_due(boxes: dict[str, dict[str, Any]], now: float | None = None) -> str:
+    """When reviews are due, in words: "2 exercises are due for review now; the next one in 3 days"."""
     now = time.time() if now is None else now
     due = sum(1 for b in boxes.values() if b["due"] <= now)
-    return _("{n} due for review").format(n=due)
+    later = [b["due"] for b in boxes.values() if b["due"] > now]
+    parts = []
+    if due:
+        parts.append(_("{n} exercise(s) due now").format(n=due))
+    if later:
+        parts.append(_("the next one {when}").format(when=in_words(min(later) - now)))
+    if not parts:
+        return _("Nothing is due for review.")
+    return _("Reviews: {parts}.").format(parts="; ".join(parts))
+
+
+def in_words(seconds: float) -> str:
+    """A wait, in words: "in 5 hours", "tomorrow", "in 3 days"."""
+    hours = seconds / 3600
+    if hours < 1:
+        return _("within the hour")
+    if hours < 20:
+        return _("in {n} hour(s)").format(n=round(hours))
+    days = round(hours / 24)
+    return _("tomorrow") if days <= 1 else _("in {n} days").format(n=days)
 
 
 def default_path() -> Path:

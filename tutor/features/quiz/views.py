@@ -1,6 +1,7 @@
 """What the quiz shows besides the verdict: the question event, the .grad table, the graph, the summary."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -105,14 +106,32 @@ def graph_lines(scenario: Any) -> list[str]:
     return lines
 
 
-def summary_event(store: Any, session_id: int, total: int) -> dict[str, Any]:
+def summary_event(store: Any, session_id: int, total: int, by_id: Mapping[str, Any] | None = None,
+                  stopped: bool = False) -> dict[str, Any]:
+    """The session in numbers and words: right at the first try and after feedback, per topic, the mistakes
+    (the misconceptions' titles) and the topics to revisit.  ``stopped``: the learner quit early."""
+    from ...bank.misconceptions import CATALOGUE
+
     history = store.history(session_id)
     finals = [h for h in history if h["final"]]
     seen: dict[str, int] = {}
     for h in history:
         if h["misconception"]:
             seen[h["misconception"]] = seen.get(h["misconception"], 0) + 1
-    return {"event": "summary", "total": total, "right": sum(1 for h in finals if h["correct"]),
+    topics: dict[str, dict[str, int]] = {}
+    for h in finals:
+        topic = by_id[h["exercise"]].topic if by_id and h["exercise"] in by_id else None
+        if topic is None:
+            continue
+        t = topics.setdefault(topic, {"asked": 0, "right": 0})
+        t["asked"] += 1
+        t["right"] += bool(h["correct"])
+    mistakes = [{"id": mid, "title": CATALOGUE[mid].title if mid in CATALOGUE else mid, "count": n}
+                for mid, n in sorted(seen.items(), key=lambda kv: (-kv[1], kv[0]))]
+    revisit = [t for t in TOPICS if t in topics and topics[t]["right"] < topics[t]["asked"]]
+    return {"event": "summary", "total": total, "answered": len(finals), "stopped": stopped,
+            "right": sum(1 for h in finals if h["correct"]),
             "right_first_time": sum(1 for h in finals if h["correct"] and h["attempt"] == 1),
             "right_after_feedback": sum(1 for h in finals if h["correct"] and h["attempt"] > 1),
-            "misconceptions": seen, "mastery": store.mastery()}
+            "misconceptions": seen, "mistakes": mistakes, "topics": topics, "revisit": revisit,
+            "mastery": store.mastery()}
