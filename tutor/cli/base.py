@@ -81,6 +81,13 @@ def _on_terminal() -> bool:
     return sys.stdout.isatty()
 
 
+def _width() -> int | None:
+    """The terminal's columns, for prose broken between words; None off a terminal (a pipe gets whole lines)."""
+    import shutil
+
+    return shutil.get_terminal_size().columns if _on_terminal() else None
+
+
 def _bank_dir() -> str | None:
     obj = click.get_current_context().find_root().obj or {}
     return obj.get("exercises")

@@ -7,7 +7,7 @@ import click
 
 from ..foundation.i18n import _
 from . import main
-from .base import KIND_CHOICE, MATH_ARGS, TOPIC_CHOICE, MathCommand, _bank_dir, _color, _emit, bank_option
+from .base import KIND_CHOICE, MATH_ARGS, TOPIC_CHOICE, MathCommand, _bank_dir, _color, _emit, _width, bank_option
 
 
 @main.command(cls=MathCommand, context_settings=MATH_ARGS)
@@ -122,7 +122,8 @@ def quiz_command(topics: tuple[str, ...], exercise: str | None, count: int | Non
     options = Options(topics=tuple(topics), exercise=exercise, count=count or (1 if exercise else 10), seed=seed,
                       attempts=attempts, fresh=fresh, bank_dir=_bank_dir())
     try:
-        outcome = run(options=options, read=read, write=click.echo, as_json=as_json, color=_color() and not as_json)
+        outcome = run(options=options, read=read, write=click.echo, as_json=as_json, color=_color() and not as_json,
+                      width=_width())
     except KeyboardInterrupt:
         from ..foundation.outcome import EXIT_INTERRUPTED
 

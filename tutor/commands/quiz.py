@@ -10,13 +10,16 @@ from ..features.quiz.render import render_event
 from ..foundation.errors import TutorError
 from ..foundation.i18n import _
 from ..foundation.outcome import EXIT_INVALID, Outcome
+from ..foundation.term import wrap
 
 
 def main(*, options: Options, read: Callable[[str], str | None], write: Callable[[str], None],
-         as_json: bool = False, color: bool = False, store: Store | None = None) -> Outcome:
-    """Exit status: 0 finished, 1 stopped early (progress saved), 2 invalid options."""
+         as_json: bool = False, color: bool = False, store: Store | None = None, width: int | None = None) -> Outcome:
+    """Exit status: 0 finished, 1 stopped early (progress saved), 2 invalid options.
+
+    ``width``: the terminal's columns: prose is broken between words to fit (None: as it is)."""
     def emit(event: dict[str, Any]) -> None:
-        write(json.dumps(event, ensure_ascii=False) if as_json else render_event(event, color))
+        write(json.dumps(event, ensure_ascii=False) if as_json else wrap(render_event(event, color), width))
 
     own = store is None
     try:

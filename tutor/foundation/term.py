@@ -35,3 +35,32 @@ def fmt_values(values: Sequence[Any] | None, vector: bool) -> str:
         return "None"
     shown = [fmt_number(v) for v in values]
     return "[" + ", ".join(shown) + "]" if vector else shown[0]
+
+
+def visible_len(text: str) -> int:
+    """Length on screen: colour codes take no room."""
+    import re
+
+    return len(re.sub(r"\x1b\[[0-9;]*m", "", text))
+
+
+def wrap(text: str, width: int | None) -> str:
+    """Prose lines longer than ``width`` broken between words, each continuation indented like its line (a
+    bullet's text past the bullet).  Code, tables and drawings (lines indented by four spaces or more) are
+    left as they are: breaking them would change what they say."""
+    import textwrap
+
+    if not width or width < 20:
+        return text
+    out = []
+    for line in text.split("\n"):
+        indent = len(line) - len(line.lstrip(" "))
+        if visible_len(line) <= width or indent >= 4:
+            out.append(line)
+            continue
+        body = line[indent:]
+        hang = indent + (2 if body.startswith(("- ", "• ", "! ", "✓ ", "✗ ")) else 0)
+        # (colour codes count as text for textwrap: a coloured line breaks a few columns early, never late)
+        out.append(textwrap.fill(body, width=width, initial_indent=" " * indent, subsequent_indent=" " * hang,
+                                 break_long_words=False, break_on_hyphens=False))
+    return "\n".join(out)
