@@ -20,8 +20,13 @@ from .base import KIND_CHOICE, MATH_ARGS, TOPIC_CHOICE, MathCommand, _bank_dir, 
               help=_("The dtype torch computes in."))
 @click.option("--steps", is_flag=True, help=_("Also derive it step by step: each rule applied, each result checked "
                                              "against sympy."))
+@click.option("--walk", is_flag=True, help=_("Also walk the backward pass node by node: torch's graph, each node's "
+                                            "local derivative and what it passes on, checked against torch."))
+@click.option("--dot", "dot_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=str),
+              help=_("Write the backward graph as Graphviz DOT to FILE (render it with dot -Tsvg)."))
 @click.option("--json", "as_json", is_flag=True, help=_("Print one JSON object."))
-def grad(expression: str, at: tuple[str, ...], gradient: str | None, dtype: str, steps: bool, as_json: bool) -> None:
+def grad(expression: str, at: tuple[str, ...], gradient: str | None, dtype: str, steps: bool, walk: bool,
+         dot_file: str | None, as_json: bool) -> None:
     """Show the gradient of EXPRESSION three ways: sympy's exact derivative,
     torch autograd's .grad and a central finite difference.
 
@@ -31,7 +36,7 @@ def grad(expression: str, at: tuple[str, ...], gradient: str | None, dtype: str,
     from ..commands.grad import main as run
 
     _emit(run(expression=expression, at=list(at), gradient=gradient, dtype=dtype, as_json=as_json, color=_color(),
-              steps=steps))
+              steps=steps, walk=walk, dot_file=dot_file))
 
 @main.command(cls=MathCommand, context_settings=MATH_ARGS)
 @click.argument("reference")

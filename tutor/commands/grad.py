@@ -15,10 +15,13 @@ BUDGET = 3.5        # seconds for the whole answer, past the imports a bounded c
 
 
 def main(*, expression: str, at: list[str], gradient: str | None = None, dtype: str = "float64",
-         as_json: bool = False, color: bool = False, steps: bool = False) -> Outcome:
+         as_json: bool = False, color: bool = False, steps: bool = False, walk: bool = False,
+         dot_file: str | None = None) -> Outcome:
     """Exit status: 0 all agree, 1 they disagree, 2 invalid input.
 
-    ``steps``: also the derivative of each (scalar) variable, rule by rule (:mod:`tutor.engines.steps`)."""
+    ``steps``: also the derivative of each (scalar) variable, rule by rule (:mod:`tutor.engines.steps`).
+    ``walk``: also the backward pass node by node, checked against torch (:mod:`tutor.engines.walk`);
+    ``dot_file``: its graph written there as Graphviz DOT."""
     import time
 
     from ..foundation.bounded import bounded
@@ -29,36 +32,96 @@ def main(*, expression: str, at: list[str], gradient: str | None = None, dtype: 
 
     budget = max(1.5, BUDGET - (time.monotonic() - started))
     try:
-        report, derivations = bounded(lambda: _computed(expression, at, gradient, dtype, steps), budget,
-                                      _("the gradient of {expr}").format(expr=expression))
+        report, derivations, walked = bounded(
+            lambda: _computed(expression, at, gradient, dtype, steps, walk or dot_file is not None), budget,
+            _("the gradient of {expr}").format(expr=expression))
+        if walked is not None and dot_file is not None:
+            from ..engines.walk import dot
+
+            _write(dot_file, dot(walked))
     except TutorError as exc:
         return invalid(exc, as_json)
-    code = EXIT_OK if report.agree else EXIT_FAIL
+    code = EXIT_OK if report.agree and (walked is None or walked.checked) else EXIT_FAIL
     if as_json:
         data = report.to_json()
         if steps:
             data["steps"] = {d.wrt: d.to_json() for d in derivations}
+        if walked is not None:
+            data["walk"] = walked.to_json()
         return Outcome(stdout=json.dumps(data, indent=2, allow_nan=False), exit_code=code)
     text = render(report, color)
     for derivation in derivations:
         text += "\n\n" + render_steps(derivation, color)
+    if walked is not None and walk:
+        text += "\n\n" + render_walk(walked, color)
     return Outcome(stdout=text, exit_code=code)
 
 
-def _computed(expression: str, at: list[str], gradient: str | None, dtype: str, steps: bool) -> tuple[Any, list[Any]]:
+def _write(path: str, text: str) -> None:
+    from pathlib import Path
+
+    try:
+        Path(path).write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise TutorError(_("cannot write {path}: {reason}").format(path=path, reason=exc.strerror),
+                         code="grad.cannot-write") from None
+
+
+def render_walk(w: Any, color: bool = False) -> str:
+    """The backward pass, node by node, in the order torch runs it; every number beside torch's."""
+    from ..foundation.term import fmt_number as n
+
+    ok, bad = style("✓", "green", enabled=color), style("✗", "red", enabled=color)
+    point = ", ".join(f"{k} = {n(v)}" for k, v in w.point.items())
+    lines = [style(_("The backward pass of {expr} at {point}, node by node (in the order torch runs it):").format(
+        expr=w.expression, point=point), "bold", enabled=color)]
+    for node in w.nodes:
+        lines.append(f"  {node.part}   [{node.grad_fn}]   " + _("value {v}").format(v=n(node.value)))
+        mark = ok if node.upstream_torch is not None and abs(node.upstream - node.upstream_torch) <= 1e-9 * max(
+            1.0, abs(node.upstream)) else bad
+        lines.append("    " + _("receives dL/d({part}) = {g}   (torch: {t} {mark})").format(
+            part=node.part, g=n(node.upstream), t=n(node.upstream_torch), mark=mark))
+        for e in node.edges:
+            lines.append("    " + _("to {to}: local derivative {local} = {value}; sends {g} × {value} = "
+                                      "{sends}").format(
+                to=e.to, local=e.local, value=n(e.local_value), g=n(node.upstream), sends=n(e.sends))
+                + ("" if e.local_torch is None else "   " + _("(torch's local derivative: {t})").format(
+                    t=n(e.local_torch))))
+    for leaf in w.leaves:
+        total = " + ".join(n(f) for f in leaf.flows) or "0"
+        mark = ok if not any(p.startswith(f"{leaf.name}.grad") for p in w.problems) else bad
+        lines.append("  " + _("{name}.grad = {total} = {g}   (AccumulateGrad; torch: {t} {mark})").format(
+            name=leaf.name, total=total, g=n(leaf.grad), t=n(leaf.grad_torch), mark=mark))
+    if w.problems:
+        lines += [style("  ✗ " + p, "red", enabled=color) for p in w.problems]
+    else:
+        lines.append(style("  " + _("(every node, link and number above is torch's own: grad_fn and next_functions, "
+                                    "retain_grad, autograd.grad)"), "dim", enabled=color))
+    return "\n".join(lines)
+
+
+def _computed(expression: str, at: list[str], gradient: str | None, dtype: str, steps: bool,
+              walk: bool) -> tuple[Any, list[Any], Any]:
     from ..engines.gradients import compute
     from ..engines.steps import derive_steps
 
     report = compute(expression, at, gradient=gradient, dtype=dtype)
-    if not steps:
-        return report, []
-    if any(v.vector for v in report.point.values()):
-        raise TutorError(_("--steps derives functions of numbers, and {names} is a vector here: give it as "
+    if not steps and not walk:
+        return report, [], None
+    vectors = [n for n, v in report.point.items() if v.vector]
+    if vectors:
+        raise TutorError(_("{option} works on functions of numbers, and {names} is a vector here: give it as "
                            "a number (each element follows the same rules)").format(
-                               names=", ".join(n for n, v in report.point.items() if v.vector)),
-                         code="grad.steps-vector")
+                               option="--steps" if steps else "--walk", names=", ".join(vectors)),
+                         code="grad.steps-vector" if steps else "grad.walk-vector")
     names = set(report.point)
-    return report, [derive_steps(expression, name, names) for name in report.point]
+    derivations = [derive_steps(expression, name, names) for name in report.point] if steps else []
+    walked = None
+    if walk:
+        from ..engines.walk import walk as backward_walk
+
+        walked = backward_walk(expression, {name: v.values[0] for name, v in report.point.items()})
+    return report, derivations, walked
 
 
 def render_steps(d: Any, color: bool = False) -> str:

@@ -1,0 +1,64 @@
+"""The backward pass node by node: every part's grad_fn, order, upstream gradient and local derivative
+checked against torch itself."""
+import json
+import re
+
+import pytest
+import sympy
+
+from tutor.engines.walk import walk
+from tutor.mathlang.functions import FUNCTIONS
+
+R = sympy.Rational
+CASES = [
+    ("x^2 sin(x)", {"x": 2}), ("x*x + 3/x", {"x": R(3, 2)}), ("sec(x) y + exp(-x y)", {"x": R(1, 2), "y": 3}),
+    ("sigmoid(2x + 1) - relu(x)", {"x": R(1, 3)}), ("x^y", {"x": 2, "y": 3}), ("sin(x) + sin(x)", {"x": 1}),
+    ("(x + 1)(x + 2)(x + 3)", {"x": 1}), ("2^x cot(x)", {"x": R(1, 2)}), ("log(x)/sqrt(x)", {"x": 3}),
+    ("tanh(w x + b)", {"w": R(1, 2), "x": 2, "b": R(-1, 4)}), ("(w x - 3)^2", {"w": R(1, 3), "x": 4}),
+]
+CASES += [(f"{name}(x/2 + 0.1)", {"x": R(3, 5)}) for name, fn in FUNCTIONS.items() if fn.arity == 1 and not fn.reduces]
+
+
+@pytest.mark.parametrize("expr,at", CASES, ids=[c[0] for c in CASES])
+def test_every_number_of_the_walk_is_torchs(expr, at):
+    w = walk(expr, {k: sympy.sympify(v) for k, v in at.items()})
+    assert w.checked, w.problems
+    assert w.nodes and all(re.fullmatch(r"\w+Backward\d", n.grad_fn.split(" <- ")[0]) for n in w.nodes)
+    assert all(e.local_torch is not None for n in w.nodes for e in n.edges[:1])
+
+
+def test_the_walk_adds_what_reaches_a_leaf():
+    w = walk("x*x + 3/x", {"x": R(3, 2)})
+    (x,) = w.leaves
+    assert x.flows == pytest.approx([-4 / 3, 1.5, 1.5]) and x.grad == pytest.approx(2 * 1.5 - 3 / 1.5 ** 2)
+    names = [n.grad_fn for n in w.nodes]
+    assert names[0] == "AddBackward0" and "ReciprocalBackward0" in names[1]
+
+
+def test_a_wrong_local_derivative_is_caught(monkeypatch):
+    """The checks can fail: a local derivative off by a factor (the chain rule forgotten) is named."""
+    from tutor.engines import walk as module
+
+    right = module._Run.locals
+
+    def doubled(self, node):
+        return [(child, 2 * local) for child, local in right(self, node)]
+
+    monkeypatch.setattr(module._Run, "locals", doubled)
+    w = walk("x^2 sin(x)", {"x": 2})
+    assert not w.checked and any("x^2*sin(x)" in p for p in w.problems)
+
+
+def test_grad_walk_and_dot_on_the_command_line(run_cli, tmp_path):
+    dot = tmp_path / "graph.dot"
+    r = run_cli("grad", "x^2 sin(x)", "--at", "x=2", "--walk", "--dot", str(dot))
+    assert r.exit_code == 0 and "SinBackward0" in r.stdout and "PowBackward0" in r.stdout and "✗" not in r.stdout
+    text = dot.read_text()
+    assert text.startswith("digraph backward {") and text.count("->") == 4
+    data = json.loads(run_cli("grad", "x^2 sin(x)", "--at", "x=2", "--walk", "--json").stdout)
+    assert data["walk"]["checked"] and [n["grad_fn"] for n in data["walk"]["nodes"]] == [
+        "MulBackward0", "SinBackward0", "PowBackward0"]
+    vector = run_cli("grad", "sum(x^2)", "--at", "x=1,2", "--walk", "--json")
+    assert vector.exit_code == 2 and json.loads(vector.stdout)["code"] == "grad.walk-vector"
+    constant = run_cli("grad", "x - x + 2", "--at", "x=1", "--walk", "--json")
+    assert constant.exit_code in (0, 1, 2) and "Traceback" not in constant.stdout + constant.stderr
