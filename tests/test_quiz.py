@@ -188,11 +188,18 @@ def test_choose_prefers_due_and_weak_topics():
 def test_code_question_runs_the_learners_file(run_cli, data):
     import shutil
 
-    # the stub as copied: it forgets to zero, and the feedback names that mistake
-    r = run_cli("quiz", "--exercise", "code-zero-before-backward", "--json", "--seed", "1", input="check\n")
+    # an unedited stub costs no attempt; the stub edited but still forgetting to zero: the feedback names it
+    r = run_cli("quiz", "--exercise", "code-zero-before-backward", "--json", "--seed", "1", input="check\nquit\n")
     evs = events(r)
     question = evs[0]
     assert "TODO" in question["code"] and question["file"].endswith("code/zero_before_backward.py")
+    assert [e["code"] for e in evs if e["event"] == "invalid"] == ["quiz.code-unedited"]
+    assert not [e for e in evs if e["event"] == "feedback"]
+    with open(question["file"], "a", encoding="utf-8") as fh:
+        fh.write("# my first try\n")
+    r = run_cli("quiz", "--exercise", "code-zero-before-backward", "--json", "--seed", "1", input="check\n")
+    evs = events(r)
+    assert "running" in [e["event"] for e in evs]
     fb = [e for e in evs if e["event"] == "feedback"][0]
     assert fb["correct"] is False and fb["misconception"] == "accumulation.no-zero"
     # the learner completes the file: the same question (resumed) is now right
@@ -202,6 +209,33 @@ def test_code_question_runs_the_learners_file(run_cli, data):
     assert fb["correct"] is True
 
 
+def test_code_run_syntax_errors_the_solution_and_a_fresh_stub(run_cli, data):
+    import pathlib
+
+    r = run_cli("quiz", "--exercise", "code-zero-before-backward", "--json", "--seed", "2", "--attempts", "1",
+                input="quit\n")
+    path = pathlib.Path(events(r)[0]["file"])
+    stub = path.read_text(encoding="utf-8")
+    path.write_text(stub + "\ndef broken(:\n", encoding="utf-8")
+    path2 = stub + "\n# edited, still wrong\n"
+    r = run_cli("quiz", "--exercise", "code-zero-before-backward", "--json", "--seed", "2", "--attempts", "1",
+                input="check\nquit\n")
+    invalid = [e for e in events(r) if e["event"] == "invalid"]
+    assert invalid[0]["code"] == "quiz.code-syntax" and f" {stub.count(chr(10)) + 2}: " in invalid[0]["reason"]
+    path.write_text(path2, encoding="utf-8")
+    r = run_cli("quiz", "--exercise", "code-zero-before-backward", "--json", "--seed", "2", "--attempts", "1",
+                input="run\ncheck\n")
+    evs = events(r)
+    ran = [e for e in evs if e["event"] == "ran"][0]
+    assert "value" in ran and ran["call"].endswith(")")
+    fb = [e for e in evs if e["event"] == "feedback"]
+    assert len(fb) == 1 and fb[0]["attempt"] == 1 and fb[0]["correct"] is False     # run cost nothing
+    assert "def " in fb[0]["solution"]["code"] and fb[0]["solution"]["file"].startswith("../solutions/")
+    # asked again in a new session: the stub afresh, the edited file kept beside it
+    r = run_cli("quiz", "--exercise", "code-zero-before-backward", "--json", "--new", "--seed", "3",
+                input="quit\n")
+    assert path.read_text(encoding="utf-8") == stub
+    assert path.with_suffix(".previous.py").read_text(encoding="utf-8") == path2
 def test_progress_reset_erases_saved_answers(run_cli, data):
     quiz(run_cli, "--exercise", "acc-k-backward", input_text="14.25\n")
     assert (data / "progress.sqlite3").exists()

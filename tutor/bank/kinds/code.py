@@ -27,7 +27,8 @@ from ._scenario import (
     wrong,
 )
 
-CHECK_WORDS = ("check", "done", "run")
+CHECK_WORDS = ("check", "done")
+QUIZ_TIMEOUT = 15.0         # seconds a quiz check may run (an endless loop is stopped, and the learner told)
 
 
 def _failure(result: Mapping[str, Any]) -> str:
@@ -210,12 +211,45 @@ class Code(ExerciseKind[Answer]):
         if text.lower() not in CHECK_WORDS:
             return Judgement.unreadable(self.expected_text(v), _("edit {path}, then type check").format(path=path),
                                         "quiz.code-needs-check"), text
-        (result,) = self.run_files(v.exercise, path, [self.call_args(v)])
+        problem = self.unready(v, path)
+        if problem is not None:
+            return Judgement.unreadable(self.expected_text(v), problem[0], problem[1]), text
+        (result,) = self.run_files(v.exercise, path, [self.call_args(v)], timeout=QUIZ_TIMEOUT)
         judged = self.grade_result(v, result)
         if result.get("printed"):
             judged = replace(judged, explanation=(judged.explanation or "") + "\n" + _(
                 "Your program printed:") + "\n" + result["printed"].rstrip("\n"))
         return judged, json.dumps(result)[:500]
+
+    def unready(self, v: Variant[Answer], path: Path) -> tuple[str, str] | None:
+        """Why checking the file now would only cost an attempt (reason, code): still the stub, unreadable,
+        or not Python (compiled here, never run)."""
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return _("cannot read {path}: {reason}").format(path=path, reason=exc), "quiz.code-unreadable"
+        if source == self.stub(v):
+            return _("{path} is still the stub: complete {function}() there first").format(
+                path=path, function=v.exercise.data["function"]), "quiz.code-unedited"
+        try:
+            compile(source, str(path), "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            return _("{path}, line {line}: {msg}").format(path=path, line=exc.lineno, msg=exc.msg), \
+                "quiz.code-syntax"
+        except ValueError as exc:
+            return str(exc), "quiz.code-syntax"
+        return None
+
+    def run_only(self, v: Variant[Answer], path: Path) -> dict[str, Any]:
+        """The learner's function called on the question's input, not judged: what it returned, raised and
+        printed (the quiz's ``run``)."""
+        (result,) = self.run_files(v.exercise, path, [self.call_args(v)], timeout=QUIZ_TIMEOUT)
+        out = {"call": self.call_text(v), **{k: result[k] for k in ("value", "error", "printed", "unusable")
+                                             if k in result}}
+        if "failure" in result:
+            out["failure"] = _failure(result)
+            out.pop("error", None)
+        return out
 
     def prepare(self, ex: Exercise, seeds: int, ctx: CheckContext) -> Prepared:
         """Every stub fails and every solution passes (each run in a fresh process of the preloaded worker)."""

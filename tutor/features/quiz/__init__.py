@@ -19,10 +19,10 @@ from ...bank import Exercise, Variant
 from ...foundation.errors import TutorError
 from ...foundation.i18n import _
 from .store import Store
-from .views import GRAPH_TOPICS, graph_lines, question_event, summary_event, table, work_file
+from .views import GRAPH_TOPICS, fresh_work_file, graph_lines, question_event, summary_event, table, work_file
 
 COMMANDS = {"hint": "hint", "h": "hint", "?": "hint", "skip": "skip", "s": "skip", "quit": "quit",
-            "q": "quit", "exit": "quit", "help": "help", "commands": "help", "steps": "steps"}
+            "q": "quit", "exit": "quit", "help": "help", "commands": "help", "steps": "steps", "run": "run"}
 
 Read = Callable[[str], "str | None"]
 Emit = Callable[[dict[str, Any]], None]
@@ -97,6 +97,9 @@ def run(opts: Options, read: Read, emit: Emit, store: Store) -> int:
             store.record(session.id, position, ex_id, "?", seed, 0, "", False, None, True)
             continue
         v = bank.variant(ex, seed)
+        resuming = session.resumed and position == session.answered
+        if ex.kind == "code" and not resuming:
+            fresh_work_file(ex)          # a question asked anew starts from the stub (the old file is kept)
         emit(question_event(v, position, total))
         if ask(v, position, opts, read, emit, store, session.id) == "quit":
             if position > session.answered or store.history(session.id):
@@ -137,11 +140,17 @@ def ask(v: Variant[Any], position: int, opts: Options, read: Read, emit: Emit, s
                   if ex.kind == "derive" else _("steps shows how a derivative is built, on derivative "
                                                 "questions.")})
             continue
+        if command == "run" and ex.kind == "code":
+            emit({"event": "running", "seconds": _code_timeout()})
+            emit({"event": "ran", **v.kind.run_only(v, work_file(ex))})
+            continue
         if command == "skip":
             store.record(session_id, position, ex.id, ex.topic, v.seed, used + 1, "", False, None, True)
             skipped = {"event": "skipped", "expected": v.kind.expected_text(v), "explanation": v.explanation}
             emit({**skipped, **derivation(v)})
             return "skipped"
+        if ex.kind == "code" and text.lower() in ("check", "done") and v.kind.unready(v, work_file(ex)) is None:
+            emit({"event": "running", "seconds": _code_timeout()})
         judged, answer = _respond(v, text)
         if judged.invalid:
             emit({"event": "invalid", "reason": judged.invalid, "code": judged.code, "answer": answer,
@@ -156,6 +165,12 @@ def ask(v: Variant[Any], position: int, opts: Options, read: Read, emit: Emit, s
             return "right" if judged.correct else "wrong"
 
 
+def _code_timeout() -> float:
+    from ...bank.kinds.code import QUIZ_TIMEOUT
+
+    return QUIZ_TIMEOUT
+
+
 def help_event(v: Variant[Any]) -> dict[str, Any]:
     """What can be typed at the prompt: the commands, and the answer this question takes."""
     from ...mathlang.functions import help_line
@@ -163,6 +178,10 @@ def help_event(v: Variant[Any]) -> dict[str, Any]:
     commands = [("hint", _("the next hint (costs nothing)")), ("skip", _("see the answer and go on")),
                 ("quit", _("stop here; your answers are saved, the same command resumes")),
                 ("help", _("this list"))]
+    if v.exercise.kind == "code":
+        commands[:0] = [("check", _("run your function on the question's input and judge it (an unedited stub "
+                                    "or a syntax error costs no attempt)")),
+                        ("run", _("run it and show what it returns and prints, without judging"))]
     if v.exercise.kind == "derive":
         commands.insert(2, ("steps", _("the derivation rule by rule (after your last attempt, or with skip)")))
         answer = _("math as on a calculator: + - * / and ^ for powers; 2x, x y and 2(x+1) multiply; constants "
@@ -243,6 +262,10 @@ def _feedback(v: Variant[Any], answer: str, judged: Any, used: int, final: bool,
     event["expected"] = judged.expected
     if not judged.correct:
         event.update(derivation(v))
+        if v.exercise.kind == "code":
+            shown, text = v.kind.solution(v)
+            if text is not None:
+                event["solution"] = {"file": shown, "code": text}
     if judged.fix:
         event["fix"] = judged.fix
     grad_table = table(v, judged.misconception)

@@ -92,6 +92,9 @@ def _feedback(event: Event, color: bool) -> str:
     if event.get("graph"):
         lines += [_("  computation graph:")] + ["   " + g for g in event["graph"]]
     lines += _steps_lines(event, color)
+    if event.get("solution"):
+        lines.append(_("A solution ({file}):").format(file=event["solution"]["file"]))
+        lines += ["    " + ln for ln in highlight(event["solution"]["code"].rstrip(), color).splitlines()]
     if event.get("attempts_left"):
         lines.append(style(_("Try again ({n} attempt(s) left).").format(n=event["attempts_left"]), "dim",
                            enabled=color))
@@ -107,6 +110,26 @@ def _skipped(event: Event, color: bool) -> str:
 
 def _steps_lines(event: Event, color: bool) -> list[str]:
     return [style(ln, "dim", enabled=color) if ln.startswith("  (") else ln for ln in event.get("steps", [])]
+
+
+def _running(event: Event, color: bool) -> str:
+    return style(_("Running your function (stopped after {s:g} s)...").format(s=event["seconds"]), "dim",
+                 enabled=color)
+
+
+def _ran(event: Event, color: bool) -> str:
+    lines = [_("{call}:").format(call=event["call"])]
+    if "value" in event:
+        lines.append("  " + _("returned {value}").format(value=event["value"]))
+    if "error" in event:
+        lines.append("  " + _("raised {error}").format(error=event["error"]))
+    if "failure" in event or "unusable" in event:
+        lines.append("  " + str(event.get("failure") or event.get("unusable")))
+    if event.get("printed"):
+        lines.append("  " + _("printed:"))
+        lines += ["    " + ln for ln in str(event["printed"]).rstrip("\n").splitlines()]
+    lines.append(style(_("(not judged, no attempt used: type check when it is ready)"), "dim", enabled=color))
+    return "\n".join(lines)
 
 
 def _help(event: Event, color: bool) -> str:
@@ -148,7 +171,7 @@ def _summary(event: Event, color: bool) -> str:
 
 _RENDERERS: dict[str, Callable[[Event, bool], str]] = {
     "resume": _resume, "question": _question, "hint": _hint, "invalid": _invalid, "feedback": _feedback,
-    "skipped": _skipped, "quit": _quit, "summary": _summary, "help": _help,
+    "skipped": _skipped, "quit": _quit, "summary": _summary, "help": _help, "running": _running, "ran": _ran,
 }
 
 

@@ -27,6 +27,19 @@ def work_file(ex: Exercise) -> Path:
     return path
 
 
+def fresh_work_file(ex: Exercise) -> Path:
+    """The stub copied anew for a question asked again; an edited earlier copy is kept beside it as
+    ``NAME.previous.py`` (never lost)."""
+    import shutil
+
+    path = work_file(ex)
+    stub = ex.root / ex.data["file"]
+    if path.read_bytes() != stub.read_bytes():
+        path.replace(path.with_suffix(".previous" + path.suffix))
+        shutil.copyfile(stub, path)
+    return path
+
+
 def question_event(v: Variant[Any], position: int, total: int) -> dict[str, Any]:
     ex = v.exercise
     event = {"event": "question", "position": position + 1, "total": total, "id": ex.id, "title": ex.title,
