@@ -244,8 +244,8 @@ class Code(ExerciseKind[Answer]):
         """The learner's function called on the question's input, not judged: what it returned, raised and
         printed (the quiz's ``run``)."""
         (result,) = self.run_files(v.exercise, path, [self.call_args(v)], timeout=QUIZ_TIMEOUT)
-        out = {"call": self.call_text(v), **{k: result[k] for k in ("value", "error", "printed", "unusable")
-                                             if k in result}}
+        out: dict[str, Any] = {"call": self.call_text(v)}
+        out.update({k: result[k] for k in ("value", "error", "printed", "unusable") if k in result})
         if "failure" in result:
             out["failure"] = _failure(result)
             out.pop("error", None)

@@ -142,14 +142,14 @@ def ask(v: Variant[Any], position: int, opts: Options, read: Read, emit: Emit, s
             continue
         if command == "run" and ex.kind == "code":
             emit({"event": "running", "seconds": _code_timeout()})
-            emit({"event": "ran", **v.kind.run_only(v, work_file(ex))})
+            emit({"event": "ran", **_code(v).run_only(v, work_file(ex))})
             continue
         if command == "skip":
             store.record(session_id, position, ex.id, ex.topic, v.seed, used + 1, "", False, None, True)
             skipped = {"event": "skipped", "expected": v.kind.expected_text(v), "explanation": v.explanation}
             emit({**skipped, **derivation(v)})
             return "skipped"
-        if ex.kind == "code" and text.lower() in ("check", "done") and v.kind.unready(v, work_file(ex)) is None:
+        if ex.kind == "code" and text.lower() in ("check", "done") and _code(v).unready(v, work_file(ex)) is None:
             emit({"event": "running", "seconds": _code_timeout()})
         judged, answer = _respond(v, text)
         if judged.invalid:
@@ -163,6 +163,15 @@ def ask(v: Variant[Any], position: int, opts: Options, read: Read, emit: Emit, s
         emit(_feedback(v, answer, judged, used, final, opts))
         if final:
             return "right" if judged.correct else "wrong"
+
+
+def _code(v: Variant[Any]) -> Any:
+    """A code question's kind (its run, readiness and solution)."""
+    from ...bank.kinds.code import Code
+
+    kind = v.kind
+    assert isinstance(kind, Code)
+    return kind
 
 
 def _code_timeout() -> float:
@@ -263,7 +272,7 @@ def _feedback(v: Variant[Any], answer: str, judged: Any, used: int, final: bool,
     if not judged.correct:
         event.update(derivation(v))
         if v.exercise.kind == "code":
-            shown, text = v.kind.solution(v)
+            shown, text = _code(v).solution(v)
             if text is not None:
                 event["solution"] = {"file": shown, "code": text}
     if judged.fix:
