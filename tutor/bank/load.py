@@ -30,7 +30,7 @@ def load(directory: str | Path | None = None) -> list[Exercise]:
     root = Path(directory) if directory else default_bank_dir()
     if not root.is_dir():
         raise TutorError(_("no exercise bank at {path}").format(path=root), code="bank.missing")
-    files = sorted(root.rglob("*.toml"))
+    files = sorted(f for f in root.rglob("*.toml") if f.relative_to(root).parts[0] != "lessons")   # (lessons.py)
     if not files:
         raise TutorError(_("no exercise files (*.toml) in {path}").format(path=root), code="bank.empty")
     exercises: list[Exercise] = []

@@ -36,7 +36,7 @@ class TutorGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """In the order a learner meets them (then an instructor), not alphabetical."""
-        order = ["quiz", "progress", "grad", "equiv", "list", "check", "sheet", "grade", "trace", "export"]
+        order = ["learn", "quiz", "progress", "grad", "equiv", "list", "check", "sheet", "grade", "trace", "export"]
         names = super().list_commands(ctx)
         return sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n))
 
@@ -55,7 +55,8 @@ def main(ctx: click.Context, color: bool | None, exercises: str | None) -> None:
 
     \b
     Examples:
-      tutor quiz                          (start here; progress is saved)
+      tutor learn                         (start here: lesson by lesson)
+      tutor quiz                          (questions; progress is saved)
       tutor quiz --topic accumulation --topic zeroing
       tutor progress
       tutor grad "3*a^3 - b^2" --at a=2,3 --at b=6,4 --gradient 1,1

@@ -89,6 +89,46 @@ def progress_command(as_json: bool, reset: bool) -> None:
     _emit(run(as_json=as_json, reset=reset, color=_color(), directory=_bank_dir()))
 
 
+@main.command(name="learn")
+@bank_option
+@click.argument("topic", required=False, type=TOPIC_CHOICE)
+@click.option("--practice", type=click.IntRange(0, 20), default=3, show_default=True, metavar="N",
+              help=_("Practice questions after the lesson."))
+@click.option("--seed", type=int, metavar="S", help=_("Seed for the practice questions."))
+@click.option("--json", "as_json", is_flag=True, help=_("One JSON object per line for each event."))
+def learn_command(topic: str | None, practice: int, seed: int | None, as_json: bool) -> None:
+    """Learn the course topic by topic: a short lesson, a program you change
+    (what sympy computes and what torch prints, side by side), then practice.
+
+    \b
+    Without TOPIC it continues where you are, in the course's order.
+    At the prompt: NAME=VALUE to change the program, Enter to practise, quit.
+    Exit status: 0 the topic done, 1 stopped early (progress saved), 2 invalid input.
+    """
+    from ..commands.learn import main as run
+
+    interactive = sys.stdin.isatty() and not as_json
+
+    def read(prompt: str) -> str | None:
+        try:
+            if interactive:
+                return input(prompt)
+            line = sys.stdin.readline()
+            return None if line == "" else line
+        except EOFError:
+            return None
+
+    try:
+        outcome = run(topic=topic, read=read, write=click.echo, bank_dir=_bank_dir(), practice=practice, seed=seed,
+                      as_json=as_json, color=_color() and not as_json, width=_width())
+    except KeyboardInterrupt:
+        from ..foundation.outcome import EXIT_INTERRUPTED
+
+        click.echo("\n" + _("Stopped. Your answers are saved: run the same command to continue."), err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    _emit(outcome)
+
+
 @main.command(name="quiz")
 @bank_option
 @click.option("--topic", "topics", multiple=True, type=TOPIC_CHOICE, help=_("Only this topic (repeatable)."))

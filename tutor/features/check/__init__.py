@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ... import bank
-from ...foundation.errors import BankError
+from ...foundation.errors import BankError, TutorError
 from ...foundation.i18n import _
 from ...foundation.paths import default_bank_dir, solutions_dir
 from .report import CheckReport, Problem, _bank_problem
@@ -56,6 +56,7 @@ def check_bank(directory: str | Path | None = None, seeds: int = 5, solutions: s
     report.coverage = {topic: sum(1 for ex in exercises if ex.topic == topic) for topic in bank.TOPICS}
     report.kinds = {kind: sum(1 for ex in exercises if ex.kind == kind) for kind in bank.KINDS}
     report.problems += orphans(root, ctx.solutions, exercises)
+    report.problems += check_lessons(root)
     if any(ex.handler.runs_code for ex in exercises) and ctx.solutions is None:
         report.notes.append(_("no solutions/ folder next to {root}: code solutions were not run").format(root=root))
     for verified, problem in run_checks(exercises, seeds, ctx, jobs, progress):
@@ -67,6 +68,34 @@ def check_bank(directory: str | Path | None = None, seeds: int = 5, solutions: s
         progress(len(exercises), len(exercises), "")
     report.seconds = time.perf_counter() - start
     return report
+
+
+def check_lessons(root: Path) -> list[Problem]:
+    """Each lesson's program proven at its defaults and at the ends of its ranges: what sympy computes is what
+    torch prints (the lesson shows both; they must never differ)."""
+    from ...bank.lessons import demo, load_lessons
+
+    try:
+        lessons = load_lessons(root)
+    except BankError as exc:
+        return [_bank_problem(exc)]
+    found = []
+    for topic, lesson in lessons.items():
+        points = [lesson.defaults()] + [{**lesson.defaults(), name: p[end]} for name, p in lesson.params.items()
+                                        for end in ("min", "max")]
+        for params in points:
+            try:
+                shown = demo(lesson, params)
+            except TutorError as exc:
+                found.append(Problem(str(lesson.path), f"lesson {topic}", exc.one_line(), exc.code))
+                break
+            if not shown.agree:
+                values = ", ".join(f"{k} = {v}" for k, v in params.items())
+                found.append(Problem(str(lesson.path), f"lesson {topic}", _(
+                    "with {values} sympy computes {exact} but torch prints {torch}").format(
+                    values=values, exact=shown.exact.text(), torch=shown.torch.text()), "check.lesson-disagrees"))
+                break
+    return found
 
 
 def orphans(root: Path, solutions: Path | None, exercises: list[bank.Exercise]) -> list[Problem]:

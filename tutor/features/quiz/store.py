@@ -57,6 +57,10 @@ CREATE TABLE IF NOT EXISTS boxes (
     right INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS answers_session ON answers(session, position);
+CREATE TABLE IF NOT EXISTS lessons (
+    topic TEXT PRIMARY KEY,
+    finished REAL NOT NULL
+);
 """
 
 
@@ -122,6 +126,14 @@ class Store:
         row = self.db.execute("SELECT COUNT(*) FROM answers WHERE session = ? AND position = ? AND answer != ''",
                               (session, position)).fetchone()
         return int(row[0])
+
+    def lesson_done(self, topic: str) -> None:
+        """tutor learn: the topic's lesson and practice were gone through."""
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO lessons(topic, finished) VALUES (?, ?)", (topic, time.time()))
+
+    def lessons_done(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT topic FROM lessons")}
 
     def finish_session(self, session: int) -> None:
         with self.db:
