@@ -285,4 +285,10 @@ def _feedback(v: Variant[Any], answer: str, judged: Any, used: int, final: bool,
     return event
 
 
-__all__ = ["Options", "Store", "run"]
+def feedback_event(v: Variant[Any], answer: str, judged: Any, used: int, final: bool, opts: Options) \
+        -> dict[str, Any]:
+    """The quiz's feedback for one judged answer (for other front ends: the notebook)."""
+    return _feedback(v, answer, judged, used, final, opts)
+
+
+__all__ = ["Options", "Store", "feedback_event", "run"]

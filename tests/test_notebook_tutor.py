@@ -1,0 +1,42 @@
+"""The tutor in Jupyter: a generated notebook executed headless (nbclient): a question asked and answered, a
+code exercise self-checked, a gradient shown with its steps and walk."""
+import os
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("ipykernel")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _html(cell):
+    return "\n".join(o.get("data", {}).get("text/html", "") for o in cell.outputs if o.output_type in (
+        "execute_result", "display_data"))
+
+
+def test_a_notebook_asks_checks_and_shows_a_gradient(tmp_path):
+    solution = os.path.join(ROOT, "solutions", "code", "zero_before_backward.py")
+    cells = [
+        "from tutor import notebook",
+        'q = notebook.question("accumulate-three-backward", seed=1)\nq',
+        'first = q.answer("4.75")\nassert not first.correct and first.expected is None\nfirst',
+        'last = q.answer("3 * (2*3 + 1.75)")\nassert last.correct\nlast',
+        f"exec(open({solution!r}).read())\n"
+        "from tutor import bank\n"
+        'fn = [e for e in bank.load() if e.id == "code-zero-before-backward"][0].data["function"]\n'
+        'checked = notebook.check("code-zero-before-backward", globals()[fn])\nassert checked.correct\nchecked',
+        'wrong = notebook.check("code-zero-before-backward", lambda **kw: 0.0)\nassert not wrong.correct\nwrong',
+        'notebook.gradient("x^2 sin(x)", x=2, steps=True, walk=True)',
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    env_data = tmp_path / "data"
+    nbclient.NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}},
+                            ).execute(env={**os.environ, "TUTOR_DATA": str(env_data), "PYTHONPATH": ROOT})
+    html = [_html(c) for c in nb.cells]
+    assert "print(x.grad)" in html[1]                                   # the question's program
+    assert "color:#b00" in html[2] and "(1 " in html[2]                  # a nudge, one attempt left
+    assert "23.25" not in html[2] and "23.25" in html[3]                # the answer only after the last attempt
+    assert "color:green" in html[4] and "color:#b00" in html[5]
+    assert "<math" in html[6] and "SinBackward0" in html[6] and "MulBackward0" in html[6]
