@@ -1,7 +1,8 @@
 """The package's shape: layers that import only downward, no import cycle, click only in the CLI.
 
 The layers, bottom to top, are visible in the folder names:
-foundation -> mathlang -> engines -> bank -> features -> commands -> cli.
+foundation -> mathlang -> engines -> bank -> features -> commands -> cli (and the notebook front end,
+``tutor.notebook``, beside the CLI).
 Every import counts, including those inside functions (the lazy ones that keep
 start-up fast), so a lazy import cannot smuggle in an upward arrow.
 """
@@ -93,8 +94,13 @@ LOAD_GRAPH = {name: {t for t in imports_of(path, every=False) if t in MODULES an
               for name, path in MODULES.items()}
 
 
+FRONT_ENDS = ("notebook",)        # tutor.notebook (the Jupyter front end) sits beside the CLI, at the top
+
+
 def layer(name: str) -> int | None:
     parts = name.split(".")
+    if len(parts) > 1 and parts[1] in FRONT_ENDS:
+        return LAYERS.index("cli")
     return LAYERS.index(parts[1]) if len(parts) > 1 and parts[1] in LAYERS else None
 
 

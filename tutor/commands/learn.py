@@ -5,8 +5,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ..features.learn import render, run
 from ..features.quiz import Store
+from ..features.quiz.learn import render, run
 from ..features.quiz.render import render_event
 from ..foundation.errors import TutorError
 from ..foundation.i18n import _

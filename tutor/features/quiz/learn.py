@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..bank.lessons import Demo, Lesson, demo, load_lessons, set_param
-from ..bank.topics import TOPICS
-from ..foundation.errors import TutorError
-from ..foundation.i18n import _
-from .quiz import Options, Store
-from .quiz import run as run_quiz
+from ...bank.lessons import Demo, Lesson, demo, load_lessons, set_param
+from ...bank.topics import TOPICS
+from ...foundation.errors import TutorError
+from ...foundation.i18n import _
+from . import Options, Store
+from . import run as run_quiz
 
 Read = Callable[[str], "str | None"]
 Emit = Callable[[dict[str, Any]], None]
@@ -91,8 +91,8 @@ def run(topic: str | None, read: Read, emit: Emit, store: Store, bank_dir: str |
 
 def render(event: dict[str, Any], color: bool = False) -> str | None:
     """The lesson's own events as text (None: a quiz event, rendered by the quiz)."""
-    from ..foundation.term import style
-    from .quiz.render import highlight
+    from ...foundation.term import style
+    from .render import highlight
 
     kind = event["event"]
     if kind in ("lesson", "demo"):
