@@ -135,7 +135,7 @@ def test_an_unusable_progress_database_is_one_clear_error_and_reset_mends_it(run
     r = run_cli("progress", "--json")
     assert (r.exit_code, r.error_code()) == (2, "progress.unusable")
     assert run_cli("progress", "--reset").exit_code == 0
-    assert run_cli("progress", "--json").json()["topics"] == {}
+    assert all(t["exercises"] == 0 for t in run_cli("progress", "--json").json()["topics"].values())
 
 
 def test_a_code_run_that_timed_out_says_so_with_its_seconds():
