@@ -112,7 +112,11 @@ def test_plot_draws_both_loss_curves(run_cli, tmp_path):
     plot = tmp_path / "loss.svg"
     result = trace(run_cli, tmp_path, NO_ZERO, "--plot", str(plot))
     svg = plot.read_text()
-    assert svg.startswith("<svg") and svg.count("<polyline") == 2
+    assert "<svg" in svg and svg.count('id="line2d_') >= 2             # two curves (matplotlib's lines)
+    from tutor.foundation.i18n import _
+
+    for text in (_("your loop"), _("with zeroing before backward"), _("backward call"), _("loss")):
+        assert text.replace("'", "&#39;") in svg or text in svg          # text kept as text, none clipped away
     a, b = exact_course_trajectory()
     assert result["corrected_parameters"]["a"] == pytest.approx(a, rel=1e-5)
 
@@ -155,3 +159,25 @@ def test_every_way_of_writing_the_mistake_is_found(run_cli, tmp_path, name):
     source, finding, tensor = OTHER_WAYS[name]
     result = trace(run_cli, tmp_path, source)
     assert [(f["id"], f["tensor"]) for f in result["findings"]][:1] == [(finding, tensor)], result["findings"]
+
+
+def test_plot_needs_a_known_format_and_says_how_to_get_matplotlib(tmp_path, monkeypatch):
+    import builtins
+
+    from tutor.features.grading.trace import plot_losses
+    from tutor.foundation.errors import TutorError
+
+    with pytest.raises(TutorError) as bad:
+        plot_losses({"a": [1.0, 0.5]}, "t", tmp_path / "loss.jpg")
+    assert bad.value.code == "trace.plot-format"
+    real = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name.startswith("matplotlib"):
+            raise ImportError(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    with pytest.raises(TutorError) as missing:
+        plot_losses({"a": [1.0, 0.5]}, "t", tmp_path / "loss.svg")
+    assert missing.value.code == "trace.no-matplotlib" and "[plot]" in str(missing.value)

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..features.grading.trace import analyse, run_script, short, svg_plot
+from ..features.grading.trace import analyse, plot_losses, run_script, short
 from ..foundation.errors import TutorError
 from ..foundation.i18n import _
 from ..foundation.outcome import EXIT_INVALID, EXIT_OK, Outcome, invalid
@@ -34,8 +34,7 @@ def main(*, script: str, as_json: bool = False, plot: str | None = None, timeout
             corrected = run_script(path, corrected=True, timeout=timeout)
             fixed = analyse(corrected)
             series = {_("your loop"): result["losses"], _("with zeroing before backward"): fixed["losses"]}
-            Path(plot).parent.mkdir(parents=True, exist_ok=True)
-            Path(plot).write_text(svg_plot(series, _("loss per backward call")), encoding="utf-8")
+            plot_losses(series, _("loss per backward call"), Path(plot))
             result["corrected_parameters"] = fixed.get("parameters")
     except TutorError as exc:
         return invalid(exc)

@@ -179,33 +179,36 @@ def short(v: Any) -> str:
     return "?"
 
 
-def svg_plot(series: dict[str, list[float]], title: str) -> str:
-    """A small self-contained SVG line chart (no plotting library needed)."""
-    width, height, pad = 640, 360, 50
-    values = [v for s in series.values() for v in s if v is not None]
-    if not values:
-        values = [0.0, 1.0]
-    lo, hi = min(values), max(values)
-    hi = hi if hi > lo else lo + 1
-    n = max((len(s) for s in series.values()), default=1)
-    colors = ["#c0392b", "#2471a3", "#1e8449"]
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
-             f'font-size="12"><rect width="100%" height="100%" fill="white"/>',
-             f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14">{title}</text>',
-             f'<line x1="{pad}" y1="{height - pad}" x2="{width - 10}" y2="{height - pad}" stroke="black"/>',
-             f'<line x1="{pad}" y1="30" x2="{pad}" y2="{height - pad}" stroke="black"/>',
-             f'<text x="{width / 2}" y="{height - 12}" text-anchor="middle">step</text>',
-             f'<text x="8" y="{height / 2}">loss</text>',
-             f'<text x="{pad - 4}" y="34" text-anchor="end">{hi:.3g}</text>',
-             f'<text x="{pad - 4}" y="{height - pad}" text-anchor="end">{lo:.3g}</text>']
-    for k, (label, s) in enumerate(series.items()):
-        pts = []
-        for i, v in enumerate(s):
-            x = pad + (width - pad - 10) * (i / max(1, n - 1))
-            y = (height - pad) - (height - pad - 30) * ((v - lo) / (hi - lo))
-            pts.append(f"{x:.1f},{y:.1f}")
-        color = colors[k % len(colors)]
-        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(pts)}"/>')
-        parts.append(f'<text x="{width - 200}" y="{40 + 16 * k}" fill="{color}">{label}</text>')
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
+PLOT_FORMATS = (".svg", ".png", ".pdf")
+
+
+def plot_losses(series: dict[str, list[float]], title: str, path: Path) -> None:
+    """Both loss curves, drawn with matplotlib (the ``plot`` extra): x is the backward call, with whole-number
+    ticks; the format follows the file's suffix (svg keeps its text as text)."""
+    if path.suffix.lower() not in PLOT_FORMATS:
+        raise TutorError(_("--plot writes {formats}: give the file one of those suffixes").format(
+            formats=", ".join(PLOT_FORMATS)), code="trace.plot-format")
+    try:
+        import matplotlib
+    except ImportError:
+        raise TutorError(_("--plot draws with matplotlib, which is not installed: {command}").format(
+            command="pip install 'autograd-tutor[plot]'"), code="trace.no-matplotlib") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "tutor"}):
+        fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+        try:
+            for label, losses in series.items():
+                ax.plot(range(1, len(losses) + 1), losses, marker="o", markersize=3, linewidth=1.5, label=label)
+            ax.set_title(title)
+            ax.set_xlabel(_("backward call"))
+            ax.set_ylabel(_("loss"))
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.grid(alpha=0.3)
+            fig.legend(loc="outside lower center", ncols=len(series), frameon=False)   # never over a curve
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fig.savefig(path, metadata={"Date": None} if path.suffix.lower() == ".svg" else None)
+        finally:
+            plt.close(fig)
