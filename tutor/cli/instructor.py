@@ -135,7 +135,8 @@ def grade_cmd(paths: tuple[str, ...], exercise: str | None, manifest: str | None
 @click.argument("script", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True,
               help=_("Print {backward_calls, findings: [{id, message}], parameters, losses}."))
-@click.option("--plot", metavar="FILE", help=_("Draw the loss per backward call beside the corrected loop's (FILE.svg, .png or .pdf; needs matplotlib)."))
+@click.option("--plot", metavar="FILE", help=_("Draw the loss per backward call beside the corrected loop's "
+                                               "(FILE.svg, .png or .pdf; needs matplotlib)."))
 @click.option("--timeout", type=click.FloatRange(1, 600), default=60.0, show_default=True, metavar="S",
               help=_("Seconds the script may run."))
 def trace_cmd(script: str, as_json: bool, plot: str | None, timeout: float) -> None:
