@@ -245,7 +245,8 @@ class Gradient:
                         f"<td>{mark}</td></tr>")
         head = "".join(f"<th>{html.escape(h)}</th>" for h in (
             "", _("derivative"), _("sympy"), _("torch autograd"), _("finite difference"), ""))
-        parts = [f"<b>{html.escape(_('Gradient of {expr}').format(expr=r.expression))}</b>",
+        title = _("Gradient of {expr}").format(expr=r.expression)
+        parts = [f"<b>{html.escape(title)}</b>",
                  f"<table><tr>{head}</tr>{''.join(rows)}</table>"]
         for d in self.derivations:
             parts.append(_pre("\n".join(lines(d))))
