@@ -104,5 +104,24 @@ def test_the_installed_package_and_bank_stay_hidden_from_a_submission(user_env):
     assert test["score"] == 0 and "FileNotFoundError" in test["output"], test
 
 
+def test_tutor_check_lessons_and_catalogue_as_nobody(user_env):
+    """The bank check as an ordinary user, on the installed package: its bank, lessons and Chinese catalogue
+    travelled in the wheel."""
+    venv, work = user_env
+    tutor = str(venv / "bin" / "tutor")
+    env = ["env", "-i", f"HOME={work}", f"TUTOR_DATA={work / 'data'}", "PATH=/usr/bin:/bin", "LANG=C.UTF-8"]
+
+    def run(*args, stdin=""):
+        return subprocess.run(["runuser", "-u", "nobody", "--", *env, *args], input=stdin, capture_output=True,
+                              text=True, timeout=900, cwd=work)
+
+    checked = run(tutor, "check", "--solutions", str(work / "solutions"))
+    assert checked.returncode == 0, checked.stdout[-2000:] + checked.stderr[-2000:]
+    learned = run(tutor, "learn", "accumulation", "--practice", "0", "--json", stdin="\n")
+    assert learned.returncode == 0 and '"agree": true' in learned.stdout, learned.stderr
+    chinese = run("/usr/bin/env", "TUTOR_LANG=zh_CN", tutor, "--help")
+    assert "学习者命令" in chinese.stdout
+
+
 if __name__ == "__main__":      # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
