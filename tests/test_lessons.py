@@ -98,3 +98,10 @@ def test_tutor_check_proves_the_lessons(monkeypatch):
     monkeypatch.setattr(module, "demo", lambda lesson, params: replace(right(lesson, params), agree=False))
     problems = check_lessons(default_bank_dir())
     assert len(problems) == len(TOPICS) and {p.code for p in problems} == {"check.lesson-disagrees"}
+
+
+def test_a_wrong_final_answer_points_to_the_topics_lesson(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("TUTOR_DATA", str(tmp_path / "data"))
+    r = run_cli("quiz", "--exercise", "accumulate-three-backward", "--json", "--attempts", "1", input="1\n")
+    fb = [e for e in events(r) if e["event"] == "feedback"][0]
+    assert not fb["correct"] and fb["lesson"] == "tutor learn accumulation"

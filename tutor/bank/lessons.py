@@ -132,7 +132,7 @@ def _validate(item: object, path: Path) -> Lesson:
     params: dict[str, dict[str, Any]] = {}
     for name, spec in (item.get("params") or {}).items():
         if not isinstance(spec, dict) or set(spec) != set(PARAM_FIELDS):
-            fail(f"params.{name}", _("must be {{ default = ..., min = ..., max = ... }}"))
+            fail(f"params.{name}", _("must be {{ default = ..., min = ..., max = ... }}").format())
         try:
             values = {k: parse_number(str(spec[k])) for k in PARAM_FIELDS}
         except TutorError as exc:

@@ -180,6 +180,27 @@ def _code_timeout() -> float:
     return QUIZ_TIMEOUT
 
 
+_LESSONS: dict[str | None, set[str]] = {}
+
+
+def has_lesson(topic: str, bank_dir: str | None) -> bool:
+    """Does the bank have a lesson on ``topic`` (read once per bank)?"""
+    if bank_dir not in _LESSONS:
+        from ...bank.lessons import lessons_dir
+
+        folder = lessons_dir(bank_dir)
+        found: set[str] = set()
+        if folder.is_dir():
+            from ...bank.lessons import load_lessons
+
+            try:
+                found = set(load_lessons(bank_dir))
+            except TutorError:
+                found = set()
+        _LESSONS[bank_dir] = found
+    return topic in _LESSONS[bank_dir]
+
+
 def help_event(v: Variant[Any]) -> dict[str, Any]:
     """What can be typed at the prompt: the commands, and the answer this question takes."""
     from ...mathlang.functions import help_line
@@ -271,6 +292,8 @@ def _feedback(v: Variant[Any], answer: str, judged: Any, used: int, final: bool,
     event["expected"] = judged.expected
     if not judged.correct:
         event.update(derivation(v))
+        if has_lesson(v.exercise.topic, opts.bank_dir):
+            event["lesson"] = f"tutor learn {v.exercise.topic}"
         if v.exercise.kind == "code":
             shown, text = _code(v).solution(v)
             if text is not None:

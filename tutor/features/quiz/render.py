@@ -92,6 +92,8 @@ def _feedback(event: Event, color: bool) -> str:
     if event.get("graph"):
         lines += [_("  computation graph:")] + ["   " + g for g in event["graph"]]
     lines += _steps_lines(event, color)
+    if event.get("lesson"):
+        lines.append(style(_("The lesson on this: {command}").format(command=event["lesson"]), "cyan", enabled=color))
     if event.get("solution"):
         lines.append(_("A solution ({file}):").format(file=event["solution"]["file"]))
         lines += ["    " + ln for ln in highlight(event["solution"]["code"].rstrip(), color).splitlines()]
