@@ -204,3 +204,13 @@ def test_sheet_command_writes_sheet_and_key(run_cli, tmp_path):
 
     done = sheet(count=1, seed=1, fmt="pdf", output=str(tmp_path / "s.pdf"))
     assert done.exit_code == 0 or (done.exit_code == 2 and done.code == "sheet.no-tex")
+
+
+def test_columns_line_up_in_chinese():
+    """Wide characters take two columns: the witnesses' values start in one column in any language."""
+    from tutor.foundation.term import display_width, pad
+
+    assert display_width("有限差分") == 8 and display_width("sympy") == 5
+    labels = ["符号式", "sympy", "torch 自动求导", "有限差分"]
+    width = max(display_width(s) for s in labels) + 2
+    assert {display_width(pad(s, width)) for s in labels} == {width}

@@ -373,3 +373,19 @@ def test_progress_covers_every_topic_over_all_its_exercises(run_cli, data):
     acc = report["accumulation"]
     assert acc["exercises"] == 1 and acc["total"] == sum(ex.topic == "accumulation" for ex in exercises)
     assert acc["mastery"] == round(1 / 4 / acc["total"], 3)       # one exercise up one box, of all of them
+
+
+def test_answers_typed_with_a_chinese_input_method(run_cli, data):
+    """Full-width digits, letters and brackets, and 对 / 错, read as what the learner means."""
+    r = quiz(run_cli, "--exercise", "acc-k-backward", "--json", input_text="１４．２５\n")
+    assert [e for e in events(r) if e["event"] == "feedback"][0]["correct"] is True
+    r = quiz(run_cli, "--exercise", "chain-cos-square", "--json", input_text="２ｘ　ｃｏｓ（ｘ＾２）\n")
+    assert [e for e in events(r) if e["event"] == "feedback"][0]["correct"] is True
+    from tutor import bank
+
+    statement = next(ex for ex in bank.load(None) if ex.kind == "concept" and ex.data.get("choices") is None)
+    truth = bank.variant(statement, 0).answer
+    r = run_cli("quiz", "--exercise", statement.id, "--json", input=("对" if truth else "错") + "\n")
+    assert [e for e in events(r) if e["event"] == "feedback"][0]["correct"] is True
+    r = quiz(run_cli, "--exercise", "acc-k-backward", "--json", input_text="ｈｉｎｔ\nｑｕｉｔ\n")
+    assert [e["event"] for e in events(r)][:2] == ["question", "hint"]

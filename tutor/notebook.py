@@ -144,7 +144,10 @@ class Question:
         if self.used >= self.attempts:
             assert self.last is not None
             return self.last
-        judged = bank_module.judge(lambda: v.kind.grade(v, str(text)), v)
+        from .foundation.text import typed
+
+        text = typed(str(text))
+        judged = bank_module.judge(lambda: v.kind.grade(v, text), v)
         if judged.invalid:
             return Feedback({"event": "invalid", "reason": judged.invalid, "code": judged.code,
                              "message": _("That cost no attempt: try again.")})

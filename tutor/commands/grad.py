@@ -9,7 +9,7 @@ from ..engines.gradients import GradReport
 from ..foundation.errors import TutorError
 from ..foundation.i18n import N_, _
 from ..foundation.outcome import EXIT_FAIL, EXIT_OK, Outcome, invalid
-from ..foundation.term import fmt_values, style
+from ..foundation.term import display_width, fmt_values, pad, style
 
 BUDGET = 3.5        # seconds for the whole answer, past the imports a bounded computation gets the rest
 
@@ -157,13 +157,13 @@ def _variable_lines(report: GradReport, name: str, color: bool) -> list[str]:
     w = report.gradients[name]
     vec = report.point[name].vector
     labels = [_("symbolic"), _("sympy"), _("torch autograd"), _("finite difference")]
-    width = max(len(s) for s in labels) + 2
+    width = max(display_width(s) for s in labels) + 2
     lines = [style(f"{name}.grad", "bold", enabled=color)]
     if w.symbolic is not None:
-        lines.append(f"  {labels[0]:<{width}}d/d{name} = {w.symbolic}")
-    lines.append(f"  {labels[1]:<{width}}{fmt_values(w.sympy, vec)}")
-    lines.append(f"  {labels[2]:<{width}}{fmt_values(w.torch, vec)}")
-    lines.append(f"  {labels[3]:<{width}}{fmt_values([_round_fd(x) for x in w.finite_difference], vec)}")
+        lines.append(f"  {pad(labels[0], width)}d/d{name} = {w.symbolic}")
+    lines.append(f"  {pad(labels[1], width)}{fmt_values(w.sympy, vec)}")
+    lines.append(f"  {pad(labels[2], width)}{fmt_values(w.torch, vec)}")
+    lines.append(f"  {pad(labels[3], width)}{fmt_values([_round_fd(x) for x in w.finite_difference], vec)}")
     lines.append("  " + _verdict(w, vec, color))
     lines += ["  " + note for note in w.notes]
     for nd in report.nondifferentiable:

@@ -64,3 +64,17 @@ def wrap(text: str, width: int | None) -> str:
         out.append(textwrap.fill(body, width=width, initial_indent=" " * indent, subsequent_indent=" " * hang,
                                  break_long_words=False, break_on_hyphens=False))
     return "\n".join(out)
+
+
+def display_width(text: str) -> int:
+    """Columns on a terminal: a wide character (Chinese, full-width) takes two; colour codes none."""
+    import re
+    import unicodedata
+
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in plain)
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` columns (str.ljust counts characters, not columns)."""
+    return text + " " * max(0, width - display_width(text))

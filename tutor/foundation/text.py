@@ -50,3 +50,17 @@ def decode_source(data: bytes) -> str:
         return data.decode(encoding, "replace")
     except LookupError:
         return data.decode("utf-8", "replace")
+
+
+# what a Chinese input method types: full-width ASCII (U+FF01..U+FF5E) and the ideographic space, and the
+# words for true and false, read as the ASCII a learner means (never NFKC: it would turn x² into x2)
+_FULL_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0x3002: 0x2E}
+_TRUTH = {"对": "true", "正确": "true", "是": "true", "真": "true",
+          "错": "false", "错误": "false", "否": "false", "不是": "false", "假": "false"}
+
+
+def typed(text: str) -> str:
+    """An answer as a learner typed it, read as plain ASCII where they meant it: ``１４．２５`` is ``14.25``,
+    ``（ｘ＋１）`` is ``(x+1)``, ``对`` / ``错`` (``是`` / ``否``) are true / false; the rest unchanged."""
+    s = text.translate(_FULL_WIDTH)
+    return _TRUTH.get(s.strip(), s)

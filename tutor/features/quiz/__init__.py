@@ -18,6 +18,7 @@ from typing import Any
 from ...bank import Exercise, Variant
 from ...foundation.errors import TutorError
 from ...foundation.i18n import _
+from ...foundation.text import typed
 from .store import Store
 from .views import GRAPH_TOPICS, fresh_work_file, graph_lines, question_event, summary_event, table, work_file
 
@@ -122,7 +123,7 @@ def ask(v: Variant[Any], position: int, opts: Options, read: Read, emit: Emit, s
         text = read(_("answer> "))
         if text is None:
             return "quit"
-        text = text.strip()
+        text = typed(text).strip()
         if not text:
             continue
         command = COMMANDS.get(text.lower())

@@ -7,7 +7,7 @@ from typing import Any
 
 from ...bank.topics import TOPICS
 from ...foundation.i18n import _
-from ...foundation.term import style
+from ...foundation.term import display_width, pad, style
 
 Event = dict[str, Any]
 _KEYWORDS = r"\b(import|for|in|range|with|def|return|if|is|not|None|True|False|and|print)\b"
@@ -180,9 +180,9 @@ _RENDERERS: dict[str, Callable[[Event, bool], str]] = {
 def _table_lines(table: dict[str, Any]) -> list[str]:
     cols = table["columns"]
     rows = [[str(c) for c in r] for r in table["rows"]]
-    widths = [max(len(cols[i]), *(len(r[i]) for r in rows)) for i in range(len(cols))]
-    out = ["  " + "  ".join(c.ljust(w) for c, w in zip(cols, widths))]
-    out += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    widths = [max(display_width(cols[i]), *(display_width(r[i]) for r in rows)) for i in range(len(cols))]
+    out = ["  " + "  ".join(pad(c, w) for c, w in zip(cols, widths))]
+    out += ["  " + "  ".join(pad(c, w) for c, w in zip(r, widths)) for r in rows]
     return out
 
 
