@@ -40,3 +40,25 @@ def test_a_notebook_asks_checks_and_shows_a_gradient(tmp_path):
     assert "23.25" not in html[2] and "23.25" in html[3]                # the answer only after the last attempt
     assert "color:green" in html[4] and "color:#b00" in html[5]
     assert "<math" in html[6] and "SinBackward0" in html[6] and "MulBackward0" in html[6]
+
+
+def test_a_practice_sheet_checks_itself_in_the_notebook(run_cli, tmp_path):
+    sheet = tmp_path / "practice.ipynb"
+    r = run_cli("sheet", "--exercise", "accumulate-three-backward", "--exercise", "code-zero-before-backward",
+                "--seed", "3", "--format", "ipynb", "-o", str(sheet), "--self-check")
+    assert r.exit_code == 0, r.stderr
+    key = tmp_path / "practice-key.ipynb"
+    results = {}
+    for path in (sheet, key):
+        nb = nbformat.read(str(path), as_version=4)
+        assert sum(c.cell_type == "code" and c.source.startswith("#") and "notebook." in c.source
+                   for c in nb.cells) == 2
+        nbclient.NotebookClient(nb, timeout=180, kernel_name="python3",
+                                resources={"metadata": {"path": str(tmp_path)}}).execute(
+            env={**os.environ, "TUTOR_DATA": str(tmp_path / "data"), "PYTHONPATH": ROOT})
+        results[path.name] = [_html(c) for c in nb.cells if c.cell_type == "code" and "notebook." in c.source]
+    assert all("color:green" in h for h in results["practice-key.ipynb"])       # the key's answers check right
+    assert not any("color:green" in h for h in results["practice.ipynb"])       # the blank sheet does not
+    marked = run_cli("sheet", "--exercise", "accumulate-three-backward", "--format", "ipynb", "--secret", "s",
+                     "--self-check")
+    assert marked.exit_code == 2

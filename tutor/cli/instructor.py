@@ -55,12 +55,16 @@ def check_command(seeds: int, solutions: str | None, as_json: bool) -> None:
                      "seed and secret give the same sheets. Without it, sheets for a roster or a manifest use a "
                      "secret kept for you in the tutor's data folder, and a practice sheet derives from the seed "
                      "alone. Prefer the variable TUTOR_SHEET_SECRET."))
+@click.option("--self-check", is_flag=True,
+              help=_("ipynb practice sheets: a cell after each answer that checks it with the tutor in the notebook "
+                     "(it names each question's variant, so not for marked sheets)."))
 @click.option("--preview", "previews", multiple=True, metavar="ID",
               help=_("Write no sheet: say how many distinct variants this exercise has, with examples "
                      "(repeatable; with --format json, as JSON)."))
 def sheet_cmd(topics: tuple[str, ...], ids: tuple[str, ...], kinds: tuple[str, ...], count: int | None,
               seed: int | None, fmt: str | None, output: str | None, answers: str | None, students: str | None,
-              manifest: str | None, title: str, secret: str | None, previews: tuple[str, ...]) -> None:
+              manifest: str | None, title: str, secret: str | None, self_check: bool,
+              previews: tuple[str, ...]) -> None:
     """Generate an exercise sheet with seeded variants and a separate answer key.
 
     \b
@@ -83,7 +87,8 @@ def sheet_cmd(topics: tuple[str, ...], ids: tuple[str, ...], kinds: tuple[str, .
     from ..commands.sheet import main as run
 
     _emit(run(directory=_bank_dir(), topics=topics, ids=ids, kinds=kinds, count=count, seed=seed, fmt=fmt,
-              output=output, answers=answers, students=students, manifest=manifest, title=title, secret=secret))
+              output=output, answers=answers, students=students, manifest=manifest, title=title, secret=secret,
+              self_check=self_check))
 
 @main.command(name="grade")
 @bank_option

@@ -14,7 +14,8 @@ from ..foundation.text import clean
 def main(*, directory: str | None = None, topics: Sequence[str] = (), ids: Sequence[str] = (),
          kinds: Sequence[str] = (), count: int | None = None, seed: int | None = None, fmt: str | None = None,
          output: str | None = None, answers: str | None = None, students: str | None = None,
-         manifest: str | None = None, title: str = "", secret: str | None = None) -> Outcome:
+         manifest: str | None = None, title: str = "", secret: str | None = None,
+         self_check: bool = False) -> Outcome:
     """Exit status: 0 done, 1 the PDF could not be compiled, 2 invalid input (``error: ...`` on stderr).
 
     Without ``output`` the sheet is the Outcome's stdout; with it, stdout lists the files written.
@@ -23,7 +24,7 @@ def main(*, directory: str | None = None, topics: Sequence[str] = (), ids: Seque
     try:
         done = write_sheets(directory, topics=topics, ids=ids, kinds=kinds, count=count, seed=seed, fmt=fmt,
                             output=output, answers=answers, students=students, manifest=manifest, title=title,
-                            secret=secret, notes=notes)
+                            secret=secret, notes=notes, self_check=self_check)
     except PdfError as exc:
         failed = invalid(exc, notes=tuple(notes))
         failed.exit_code = EXIT_FAIL

@@ -41,6 +41,16 @@ def answer_source(item: Item, key: bool = False) -> str:
     return "\n".join([marker(item.token, item.number), *item.notebook_answer(key)])
 
 
+def self_check_source(item: Item) -> str:
+    """A cell that checks the answer above with the tutor in the notebook (``from tutor import notebook``)."""
+    head = "# " + _("Check your answer (not a grade): run this cell after the one above.")
+    if item.kind == "code":
+        call = f"notebook.check({item.id!r}, {item.variant.exercise.data['function']}, seed={item.seed})"
+    else:
+        call = f"notebook.question({item.id!r}, seed={item.seed}).answer(answer)"
+    return "\n".join([head, "from tutor import notebook", call])
+
+
 def render(sheet: Sheet, key: bool = False) -> str:
     heading = sheet.heading() + (" — " + _("answer key") if key else "")
     intro = [f"# {heading}", "", f"*{sheet.subtitle(key)}*", "",
@@ -55,6 +65,8 @@ def render(sheet: Sheet, key: bool = False) -> str:
         if key:
             meta["tutor"].update({"exercise": item.id, "seed": item.seed})
         cells.append(_code(f"q{item.number}-answer", answer_source(item, key), meta))
+        if sheet.self_check:
+            cells.append(_code(f"q{item.number}-check", self_check_source(item)))
         if key:
             cells.append(_markdown(f"q{item.number}-key", "\n".join(markdown.answer_lines(item)).rstrip("\n")))
     notebook = {

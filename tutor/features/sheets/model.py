@@ -141,6 +141,7 @@ class Sheet:
     student_name: str | None = None
     variant_seed: int | None = None      # the seed the variants derive from (the student's seed)
     title: str = ""
+    self_check: bool = False             # ipynb: self-check cells (practice sheets only)
 
     def heading(self) -> str:
         return self.title or _("Autograd exercise sheet")

@@ -60,6 +60,7 @@ class _Job:
     title: str
     secret: str | None = None
     origin: str = "seed"        # what the variants derive from: secret, local-secret or seed
+    self_check: bool = False    # ipynb: a cell after each answer checking it with the tutor
 
     def manifest_head(self) -> dict[str, Any]:
         return {"format": MANIFEST_FORMAT, "version": MANIFEST_VERSION, "seed": self.seed, "sheet_format": self.fmt,
@@ -70,7 +71,7 @@ def write_sheets(directory: str | Path | None = None, *, topics: Sequence[str] =
                  kinds: Sequence[str] = (), count: int | None = None, seed: int | None = None,
                  fmt: str | None = None, output: str | None = None, answers: str | None = None,
                  students: str | None = None, manifest: str | None = None, title: str = "",
-                 secret: str | None = None, notes: list[str] | None = None) -> Written:
+                 secret: str | None = None, notes: list[str] | None = None, self_check: bool = False) -> Written:
     """Make the sheets and keys; raises TutorError (PdfError when TeX fails).  ``notes`` collects what to say.
 
     ``secret``: the instructor's secret the variants and tokens derive from (the same options, seed and
@@ -97,6 +98,13 @@ def write_sheets(directory: str | Path | None = None, *, topics: Sequence[str] =
                          code="sheet.bad-seed")
     if secret is not None and not secret.strip():
         raise TutorError(_("the secret must not be empty"), code="sheet.bad-secret")
+    if self_check and fmt != "ipynb":
+        raise TutorError(_("{option} adds cells to a notebook: use --format ipynb").format(option="--self-check"),
+                         code="sheet.self-check-format")
+    if self_check and (secret is not None or students is not None or manifest is not None):
+        raise TutorError(_("{option} is for practice sheets: its cells name each question's variant, which a "
+                           "marked sheet (--secret, --students, --manifest) keeps hidden").format(
+                               option="--self-check"), code="sheet.self-check-marked")
     chosen = choose(bank.load(directory), topics=topics, ids=ids, kinds=kinds, count=count, seed=seed)
     origin = "secret" if secret is not None else "seed"
     roster = read_roster(students) if students is not None else None
@@ -105,7 +113,7 @@ def write_sheets(directory: str | Path | None = None, *, topics: Sequence[str] =
         # sheets that will be marked: never from the seed alone, whose tokens a student can search through
         secret, where = local_secret()
         origin = "local-secret"
-    job = _Job(fmt, engine, seed, chosen, title, secret, origin)
+    job = _Job(fmt, engine, seed, chosen, title, secret, origin, self_check)
     if roster is None:
         done = _one_sheet(job, output, answers, manifest, notes)
     else:
@@ -121,6 +129,7 @@ def _one_sheet(job: _Job, output: str | None, answers: str | None, manifest: str
     sheet = build(job.chosen, job.seed, title=job.title, secret=job.secret)
     done = Written(notes=notes)
     if output is None:
+        sheet.self_check = job.self_check
         done.text = render(sheet, job.fmt)
         if answers is not None:
             _write(Path(answers), _payload(sheet, job, True))
@@ -267,6 +276,7 @@ def _variants(made: list[Sheet]) -> dict[str, dict[str, Any]]:
 
 
 def _payload(sheet: Sheet, job: _Job, key: bool) -> bytes:
+    sheet.self_check = job.self_check
     text = render(sheet, job.fmt, key=key)
     if job.fmt == "pdf":
         return compile_pdf(text, job.engine)
