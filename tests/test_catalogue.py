@@ -67,3 +67,14 @@ def test_the_tutor_speaks_chinese_when_asked():
     out = subprocess.run([sys.executable, "-m", "tutor", "--help"], capture_output=True, text=True, env=env,
                          cwd=ROOT, timeout=60).stdout
     assert "学习者命令" in out and "教师命令" in out
+
+
+def test_lang_chooses_over_the_environment():
+    def helped(*args, lang_env):
+        env = {**os.environ, "TUTOR_LANG": lang_env, "PYTHONPATH": str(ROOT)}
+        return subprocess.run([sys.executable, "-m", "tutor", *args, "--help"], capture_output=True, text=True,
+                              env=env, cwd=ROOT, timeout=60)
+
+    assert "学习者命令" in helped("--lang", "zh", lang_env="en").stdout
+    assert "学习者命令" not in helped("--lang=en", lang_env="zh_CN").stdout
+    assert helped("--lang", "klingon", lang_env="en").returncode == 2

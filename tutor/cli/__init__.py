@@ -8,10 +8,33 @@ part of the tutor that imports click: :mod:`.base` (what the commands share),
 """
 from __future__ import annotations
 
-import click
+import os
+import sys
 
-from .. import __version__
-from ..foundation.i18n import _
+LANGUAGES = {"en": "en", "zh": "zh_CN", "zh_CN": "zh_CN", "zh-CN": "zh_CN"}
+
+
+def _language_from_argv(argv: list[str]) -> str | None:
+    """``--lang zh`` (or ``--lang=zh``) as given: read before anything is translated, since the help of every
+    option is translated when the commands are defined."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+_asked = _language_from_argv(sys.argv[1:])
+if _asked in LANGUAGES:
+    os.environ["TUTOR_LANG"] = LANGUAGES[_asked]
+
+import click  # noqa: E402
+
+from .. import __version__  # noqa: E402
+from ..foundation.i18n import _  # noqa: E402
 
 
 class TutorGroup(click.Group):
@@ -45,6 +68,8 @@ class TutorGroup(click.Group):
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="tutor")
 @click.option("--color/--no-color", default=None, help=_("Force colours on or off (default: on a terminal)."))
+@click.option("--lang", type=click.Choice(sorted(LANGUAGES)), metavar="LANG", expose_value=False, is_eager=True,
+              help=_("The language: en or zh (default: TUTOR_LANG, else the locale)."))
 @click.option("--exercises", "exercises", envvar="TUTOR_EXERCISES", metavar="DIR",
               type=click.Path(file_okay=False, path_type=str),
               help=_("The exercise bank to use (default: the bundled one; also TUTOR_EXERCISES)."))
