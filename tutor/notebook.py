@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .foundation.errors import TutorError
-from .foundation.i18n import _
+from .foundation.i18n import _, ngettext
 
 __all__ = ["Feedback", "Gradient", "Question", "check", "gradient", "question", "questions"]
 
@@ -83,7 +83,8 @@ class Feedback:
         if e.get("solution"):
             parts.append(_p(_("A solution ({file}):").format(file=e["solution"]["file"])) + _pre(e["solution"]["code"]))
         if e.get("attempts_left"):
-            parts.append(_p(_("Try again ({n} attempt(s) left).").format(n=e["attempts_left"])))
+            parts.append(_p(ngettext("Try again ({n} attempt left).", "Try again ({n} attempts left).",
+                                 e["attempts_left"]).format(n=e["attempts_left"])))
         elif self.expected is not None:
             shown = _mathml(self.expected) if e.get("kind") == "derive" else html.escape(self.expected)
             parts.append("<p>" + html.escape(_("The answer is")) + " " + shown + "</p>")
@@ -129,7 +130,9 @@ class Question:
         choices = v.exercise.data.get("choices")
         if choices:
             parts.append("<ol type='a'>" + "".join(f"<li>{html.escape(str(c))}</li>" for c in choices) + "</ol>")
-        parts.append(_p(_("Answer with .answer(\"...\"); {n} attempt(s).").format(n=self.attempts)))
+        parts.append(_p(ngettext("Answer with .answer(\"...\"); {n} attempt.",
+                                       "Answer with .answer(\"...\"); {n} attempts.",
+                              self.attempts).format(n=self.attempts)))
         return "\n".join(parts)
 
     def answer(self, text: str) -> Feedback:

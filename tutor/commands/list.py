@@ -5,7 +5,7 @@ import json
 from collections.abc import Sequence
 
 from ..foundation.errors import TutorError
-from ..foundation.i18n import _
+from ..foundation.i18n import _, ngettext
 from ..foundation.outcome import Outcome, invalid
 from ..foundation.term import style
 
@@ -32,5 +32,5 @@ def main(*, directory: str | None = None, topics: Sequence[str] = (), kinds: Seq
         for ex in rows:
             lines.append(f"  {ex.id:<{width}}  {style(f'{ex.kind:<8}', 'cyan', enabled=color)}  {ex.title}")
         lines.append("")
-    lines.append(_("{n} exercises").format(n=len(chosen)))
+    lines.append(ngettext("{n} exercise", "{n} exercises", len(chosen)).format(n=len(chosen)))
     return Outcome(stdout="\n".join(lines))

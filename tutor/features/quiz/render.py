@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...bank.topics import TOPICS
-from ...foundation.i18n import _
+from ...foundation.i18n import _, ngettext
 from ...foundation.term import display_width, pad, style
 
 Event = dict[str, Any]
@@ -77,7 +77,9 @@ def _feedback(event: Event, color: bool) -> str:
     lines = [style(_("✗ Not quite."), "red", "bold", enabled=color)]
     if event.get("attempts_left"):           # before the last attempt: a nudge, never the answer
         lines += (event["explanation"] or "").splitlines()
-        lines.append(style(_("Try again ({n} attempt(s) left).").format(n=event["attempts_left"]), "dim",
+        lines.append(style(ngettext("Try again ({n} attempt left).", "Try again ({n} attempts left).",
+                                    event["attempts_left"]).format(
+            n=event["attempts_left"]), "dim",
                            enabled=color))
         return "\n".join(lines)
     lines += (event["explanation"] or "").splitlines()
@@ -98,7 +100,9 @@ def _feedback(event: Event, color: bool) -> str:
         lines.append(_("A solution ({file}):").format(file=event["solution"]["file"]))
         lines += ["    " + ln for ln in highlight(event["solution"]["code"].rstrip(), color).splitlines()]
     if event.get("attempts_left"):
-        lines.append(style(_("Try again ({n} attempt(s) left).").format(n=event["attempts_left"]), "dim",
+        lines.append(style(ngettext("Try again ({n} attempt left).", "Try again ({n} attempts left).",
+                                    event["attempts_left"]).format(
+            n=event["attempts_left"]), "dim",
                            enabled=color))
     elif event.get("expected"):
         lines.append(_("The answer is {expected}.").format(expected=event["expected"]))
@@ -203,7 +207,8 @@ def render_progress(mastery: dict[str, dict[str, Any]], boxes: dict[str, dict[st
         filled = round(m["mastery"] * 20)
         bar = "█" * filled + "·" * (20 - filled)
         if not m["exercises"]:
-            detail = _("not started ({total} exercises)").format(total=m["total"])
+            detail = ngettext("not started ({total} exercise)", "not started ({total} exercises)", m["total"]).format(
+                total=m["total"])
         else:
             acc = "-" if m["accuracy"] is None else f"{m['accuracy'] * 100:.0f}%"
             detail = _("{n} of {total} seen, {acc} right first time, {later} more after feedback").format(

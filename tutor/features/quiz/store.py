@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ...foundation.errors import TutorError
-from ...foundation.i18n import _
+from ...foundation.i18n import _, ngettext
 from ...foundation.paths import data_dir
 
 # Leitner boxes 1..5: days until the next review after a right answer
@@ -242,7 +242,7 @@ def describe_due(boxes: dict[str, dict[str, Any]], now: float | None = None) -> 
     later = [b["due"] for b in boxes.values() if b["due"] > now]
     parts = []
     if due:
-        parts.append(_("{n} exercise(s) due now").format(n=due))
+        parts.append(ngettext("{n} exercise due now", "{n} exercises due now", due).format(n=due))
     if later:
         parts.append(_("the next one {when}").format(when=in_words(min(later) - now)))
     if not parts:
@@ -256,7 +256,7 @@ def in_words(seconds: float) -> str:
     if hours < 1:
         return _("within the hour")
     if hours < 20:
-        return _("in {n} hour(s)").format(n=round(hours))
+        return ngettext("in {n} hour", "in {n} hours", round(hours)).format(n=round(hours))
     days = round(hours / 24)
     return _("tomorrow") if days <= 1 else _("in {n} days").format(n=days)
 

@@ -33,7 +33,7 @@ from typing import Any
 from ...bank import Exercise, Variant
 from ...foundation.document import Block, Inline
 from ...foundation.errors import TutorError
-from ...foundation.i18n import _
+from ...foundation.i18n import _, ngettext
 
 SEED_RANGE = 1_000_000          # variant seeds are shown to people (in keys): keep them short, as the quiz does
 TOKEN_LENGTH = 8                # base32 characters of a variant token (40 bits)
@@ -152,7 +152,7 @@ class Sheet:
         if self.student is not None:
             who = self.student + (f" ({self.student_name})" if self.student_name else "")
             parts.append(_("student {who}").format(who=who))
-        parts.append(_("{n} questions").format(n=len(self.items)))
+        parts.append(ngettext("{n} question", "{n} questions", len(self.items)).format(n=len(self.items)))
         return " · ".join(parts)
 
     def meta_json(self, key: bool = False) -> dict[str, Any]:
