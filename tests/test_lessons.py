@@ -105,3 +105,8 @@ def test_a_wrong_final_answer_points_to_the_topics_lesson(run_cli, tmp_path, mon
     r = run_cli("quiz", "--exercise", "accumulate-three-backward", "--json", "--attempts", "1", input="1\n")
     fb = [e for e in events(r) if e["event"] == "feedback"][0]
     assert not fb["correct"] and fb["lesson"] == "tutor learn accumulation"
+
+
+def test_the_lesson_shows_what_torch_prints(lessons):
+    shown = demo(lessons["accumulation"], lessons["accumulation"].defaults())
+    assert shown.printed == "tensor(14.2500)"

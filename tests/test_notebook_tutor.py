@@ -62,3 +62,15 @@ def test_a_practice_sheet_checks_itself_in_the_notebook(run_cli, tmp_path):
     marked = run_cli("sheet", "--exercise", "accumulate-three-backward", "--format", "ipynb", "--secret", "s",
                      "--self-check")
     assert marked.exit_code == 2
+
+
+def test_notebook_check_judges_only_numbers_and_stops_a_hang(monkeypatch):
+    import time
+
+    from tutor import notebook
+
+    monkeypatch.setattr(notebook, "CHECK_SECONDS", 1)
+    assert not notebook.check("code-zero-before-backward", lambda **kw: "0.15552").correct
+    start = time.monotonic()
+    hung = notebook.check("code-zero-before-backward", lambda **kw: time.sleep(60))
+    assert not hung.correct and time.monotonic() - start < 10

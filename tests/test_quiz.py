@@ -389,3 +389,21 @@ def test_answers_typed_with_a_chinese_input_method(run_cli, data):
     assert [e for e in events(r) if e["event"] == "feedback"][0]["correct"] is True
     r = quiz(run_cli, "--exercise", "acc-k-backward", "--json", input_text="ｈｉｎｔ\nｑｕｉｔ\n")
     assert [e["event"] for e in events(r)][:2] == ["question", "hint"]
+
+
+def test_a_check_that_never_returns_costs_no_attempt_and_says_so(run_cli, data, monkeypatch):
+    import pathlib
+
+    from tutor.bank.kinds import code
+
+    monkeypatch.setattr(code, "QUIZ_TIMEOUT", 2.0)
+    r = run_cli("quiz", "--exercise", "code-zero-before-backward", "--json", "--seed", "4", "--attempts", "1",
+                input="quit\n")
+    path = pathlib.Path(events(r)[0]["file"])
+    path.write_text(path.read_text(encoding="utf-8") + "\nwhile True:\n    pass\n", encoding="utf-8")
+    r = run_cli("quiz", "--exercise", "code-zero-before-backward", "--json", "--seed", "4", "--attempts", "1",
+                input="check\nquit\n")
+    evs = events(r)
+    invalid = [e for e in evs if e["event"] == "invalid"]
+    assert invalid and invalid[0]["code"] in ("quiz.code-timeout", "quiz.code-load") and "2" in invalid[0]["reason"]
+    assert not [e for e in evs if e["event"] == "feedback"]

@@ -62,3 +62,20 @@ def test_grad_walk_and_dot_on_the_command_line(run_cli, tmp_path):
     assert vector.exit_code == 2 and json.loads(vector.stdout)["code"] == "grad.walk-vector"
     constant = run_cli("grad", "x - x + 2", "--at", "x=1", "--walk", "--json")
     assert constant.exit_code in (0, 1, 2) and "Traceback" not in constant.stdout + constant.stderr
+
+
+@pytest.mark.parametrize("expr", ["x + x^2", "x*sin(x)", "x*exp(x)", "x*(x + 1)", "abs(x)*x", "x*relu(x)",
+                                  "sqrt(x)*x", "abs(x) + x", "x^x^x"])
+def test_a_leaf_reached_directly_and_through_another_part_is_not_a_false_cross(expr):
+    """Each edge's local derivative is compared with torch's for that edge (x + x^2: 1 along the direct edge,
+    not the 7 that also flows through x^2)."""
+    w = walk(expr, {"x": R(3, 2)})
+    assert w.checked, w.problems
+
+
+@pytest.mark.parametrize("expr,at", [("log(x)", 0), ("sqrt(x)", -1), ("1/x", 0), ("asin(x)", 2),
+                                     ("(-x)^(1/3)", 8), ("x^x", -2)])
+def test_where_there_is_no_real_value_the_walk_says_so(run_cli, expr, at):
+    r = run_cli("grad", expr, "--at", f"x={at}", "--walk", "--json")
+    assert "Traceback" not in r.stdout + r.stderr and r.exit_code in (0, 1)
+    assert json.loads(r.stdout)["walk"]["code"] == "walk.undefined"

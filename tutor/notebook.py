@@ -193,9 +193,14 @@ def check(exercise: str, function: Callable[..., Any], *, seed: int = 0, bank: s
     kind = v.kind
     call = kind.call_args(v)  # type: ignore[attr-defined]
     try:
-        result: dict[str, Any] = {"value": _plain(function(**call))}
+        with _time_limit(CHECK_SECONDS):
+            value = _plain(function(**call))
+        result: dict[str, Any] = {"value": value} if _numbers(value) else {
+            "unusable": _("a {type}").format(type=type(value).__name__)}
+    except _TooLong:
+        result = {"failure": "timeout", "seconds": CHECK_SECONDS}
     except Exception as exc:  # the learner's function raised: that is the outcome judged
-        result = {"error": f"{type(exc).__name__}: {exc}"}
+        result = {"error": f"{type(exc).__name__}: {_safe_text(exc)}"}
     judged = kind.grade_result(v, result)  # type: ignore[attr-defined]
     event = {"event": "feedback", "correct": judged.correct, "explanation": judged.explanation,
              "misconception": judged.misconception, "fix": judged.fix, "attempts_left": 0,
@@ -203,6 +208,55 @@ def check(exercise: str, function: Callable[..., Any], *, seed: int = 0, bank: s
     if not judged.correct:
         event["call"] = kind.call_text(v)  # type: ignore[attr-defined]
     return Feedback(event)
+
+
+CHECK_SECONDS = 15
+
+
+class _TooLong(Exception):
+    pass
+
+
+class _time_limit:
+    """Stop a function that runs past ``seconds`` (SIGALRM, in the kernel's main thread; elsewhere no limit)."""
+
+    def __init__(self, seconds: int):
+        self.seconds = seconds
+        self.armed = False
+
+    def __enter__(self) -> None:
+        import signal
+        import threading
+
+        if hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread():
+            def stop(_signum: int, _frame: Any) -> None:
+                raise _TooLong
+
+            self.previous = signal.signal(signal.SIGALRM, stop)
+            signal.alarm(self.seconds)
+            self.armed = True
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self.armed:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, self.previous)
+
+
+def _numbers(value: Any) -> bool:  # noqa: ANN401
+    """A number or a flat list of numbers (what the grader accepts; a string is not one)."""
+    def number(x: Any) -> bool:  # noqa: ANN401
+        return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+    return number(value) or (isinstance(value, list) and all(number(x) for x in value))
+
+
+def _safe_text(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # an exception whose __str__ raises
+        return type(exc).__name__
 
 
 def _plain(value: Any) -> Any:  # noqa: ANN401

@@ -70,6 +70,7 @@ class Demo:
     exact: Any            # Answer (the simulation)
     torch: Any            # Answer (torch ran it)
     agree: bool
+    printed: str = ""     # what the program prints when torch runs it, as the learner would see it
 
 
 def lessons_dir(bank: str | Path | None = None) -> Path:
@@ -179,5 +180,28 @@ def demo(lesson: Lesson, params: dict[str, Any]) -> Demo:
     scenario = build(lesson.scenario, params, where=f"lesson {lesson.topic}.scenario")
     exact = simulate(scenario).answer
     got = run_in_torch(scenario)
-    return Demo(dict(params), render(scenario), str(scenario.ask), exact, got,
-                same_answer(exact, got, scenario.dtype))
+    program = render(scenario)
+    return Demo(dict(params), program, str(scenario.ask), exact, got, same_answer(exact, got, scenario.dtype),
+                _printed(program))
+
+
+def _printed(program: str) -> str:
+    """What the rendered program prints (our own generated code, run here as torch runs it: the line torch
+    shows, ``tensor(14.2500)``, or the error it raises)."""
+    import contextlib
+    import io
+    import math
+    import warnings
+
+    import torch
+
+    out = io.StringIO()
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(out):
+            warnings.simplefilter("ignore")
+            exec(compile(program, "<lesson>", "exec"), {"torch": torch, "math": math})  # noqa: S102 - generated
+    except Exception as exc:  # the program's own error is what it shows
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    finally:
+        torch.set_grad_enabled(True)
+    return out.getvalue().strip()

@@ -35,25 +35,29 @@ def main(*, expression: str, at: list[str], gradient: str | None = None, dtype: 
         report, derivations, walked = bounded(
             lambda: _computed(expression, at, gradient, dtype, steps, walk or dot_file is not None), budget,
             _("the gradient of {expr}").format(expr=expression))
+        if isinstance(walked, dict) and dot_file is not None:
+            raise TutorError(walked["error"], code=walked["code"])
         if walked is not None and dot_file is not None:
             from ..engines.walk import dot
 
             _write(dot_file, dot(walked))
     except TutorError as exc:
         return invalid(exc, as_json)
-    code = EXIT_OK if report.agree and (walked is None or walked.checked) else EXIT_FAIL
+    walk_failed = isinstance(walked, dict)
+    code = EXIT_OK if report.agree and (walked is None or walk_failed or walked.checked) else EXIT_FAIL
     if as_json:
         data = report.to_json()
         if steps:
             data["steps"] = {d.wrt: d.to_json() for d in derivations}
         if walked is not None:
-            data["walk"] = walked.to_json()
+            data["walk"] = walked if walk_failed else walked.to_json()
         return Outcome(stdout=json.dumps(data, indent=2, allow_nan=False), exit_code=code)
     text = render(report, color)
     for derivation in derivations:
         text += "\n\n" + render_steps(derivation, color)
     if walked is not None and walk:
-        text += "\n\n" + render_walk(walked, color)
+        text += "\n\n" + (style(_("--walk: {reason}").format(reason=walked["error"]), "yellow", enabled=color)
+                           if walk_failed else render_walk(walked, color))
     return Outcome(stdout=text, exit_code=code)
 
 
@@ -116,11 +120,14 @@ def _computed(expression: str, at: list[str], gradient: str | None, dtype: str, 
                          code="grad.steps-vector" if steps else "grad.walk-vector")
     names = set(report.point)
     derivations = [derive_steps(expression, name, names) for name in report.point] if steps else []
-    walked = None
+    walked: Any = None
     if walk:
         from ..engines.walk import walk as backward_walk
 
-        walked = backward_walk(expression, {name: v.values[0] for name, v in report.point.items()})
+        try:
+            walked = backward_walk(expression, {name: v.values[0] for name, v in report.point.items()})
+        except TutorError as exc:             # (the report above says why; the walk says it cannot be drawn)
+            walked = {"error": exc.one_line(), "code": exc.code}      # (plain data: it crosses a process)
     return report, derivations, walked
 
 

@@ -147,29 +147,32 @@ class _Run:
 
     # -- forward: one torch operation per part, as the rendered code does it
     def forward(self, node: Node) -> Any:
-        torch = self.torch
         if not variables(node):
-            value = float(self.exact(node))       # a constant part: a Python number (torch makes no node)
+            value = _real(self.exact(node), node)  # a constant part: a Python number (torch makes no node)
             self.made[id(node)] = value
             return value
         if isinstance(node, Var):
             out = self.leaves[node.name]
-        elif isinstance(node, Neg):
-            out = -self.forward(node.operand)
-        elif isinstance(node, Call):
-            args = [self.forward(a) for a in node.args]
-            args = [a if isinstance(a, torch.Tensor) else torch.tensor(a, dtype=torch.float64) for a in args]
-            out = FUNCTIONS[node.name].torch(torch, *args)
         else:
-            assert isinstance(node, BinOp)
-            a, b = self.forward(node.left), self.forward(node.right)
-            out = {"add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b, "div": lambda: a / b,
-                   "pow": lambda: a ** b}[node.op]()
+            out = self.apply(node, [self.forward(c) for c in _children(node)])
         self.made[id(node)] = out
         if not isinstance(node, Var):
             self.order.append(node)
             self.tensors.append(out)
         return out
+
+    def apply(self, node: Node, args: list[Any]) -> Any:
+        """The part's own torch operation on its inputs (tensors, or Python numbers for constant parts)."""
+        torch = self.torch
+        if isinstance(node, Neg):
+            return -args[0]
+        if isinstance(node, Call):
+            args = [a if isinstance(a, torch.Tensor) else torch.tensor(a, dtype=torch.float64) for a in args]
+            return FUNCTIONS[node.name].torch(torch, *args)
+        assert isinstance(node, BinOp)
+        a, b = args
+        return {"add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b, "div": lambda: a / b,
+                "pow": lambda: a ** b}[node.op]()
 
     def exact(self, node: Node) -> Any:
         from ..mathlang.sym import expand_elements
@@ -189,24 +192,21 @@ class _Run:
         for node in reversed(self.order):            # torch's engine: the latest created first
             up = upstream.get(id(node), sp.Integer(0))
             tensor = self.made[id(node)]
-            wn = WalkNode(tree_text(node), self.grad_fn_chain(node), float(self.exact(node).xreplace(self.exact_at)),
-                          float(up), self.grads[id(tensor)])
+            value = _real(self.exact(node).xreplace(self.exact_at), node)
+            wn = WalkNode(tree_text(node), self.grad_fn_chain(node), value, _real(up, node), self.grads[id(tensor)])
             if not _close(wn.upstream, wn.upstream_torch):
                 problems.append(_("the gradient reaching {part}: {exact} exactly, torch {torch}").format(
                     part=wn.part, exact=f"{wn.upstream:.10g}", torch=wn.upstream_torch))
-            totals: dict[int, Any] = {}
             for child, local in self.locals(node):
                 value = local.xreplace(self.exact_at)
                 sends = up * value
-                wn.edges.append(Edge(tree_text(child), _text(local), float(value), float(sends),
+                wn.edges.append(Edge(tree_text(child), _text(local), _real(value, node), _real(sends, node),
                                      node=place.get(id(child))))
-                key = id(self.leaves[child.name]) if isinstance(child, Var) else id(self.made[id(child)])
-                totals[key] = totals.get(key, sp.Integer(0)) + value
                 if isinstance(child, Var):
                     flows[child.name].append(sends)
                 else:
                     upstream[id(child)] = upstream.get(id(child), sp.Integer(0)) + sends
-            self.check_locals(node, wn, totals, problems)
+            self.check_locals(node, wn, problems)
             nodes.append(wn)
         listed = [id(n) for n in reversed(self.order)]
         if [k for k in self.ran if k in set(listed)] != listed:
@@ -214,7 +214,7 @@ class _Run:
         leaves = []
         for name, tensor in self.leaves.items():
             grad = sum(flows[name], start=sp.Integer(0))
-            leaf = Leaf(name, [float(f) for f in flows[name]], float(grad), self.grads[id(tensor)])
+            leaf = Leaf(name, [float(f) for f in flows[name]], _real(grad, Var(name)), self.grads[id(tensor)])
             if not _close(leaf.grad, leaf.grad_torch):
                 problems.append(_("{name}.grad: {exact} exactly, torch {torch}").format(
                     name=name, exact=f"{leaf.grad:.10g}", torch=leaf.grad_torch))
@@ -236,30 +236,29 @@ class _Run:
 
         return [(c, derivative(part, holders[i]).xreplace(real)) for i, c in enumerate(kids) if variables(c)]
 
-    def check_locals(self, node: Node, wn: WalkNode, totals: dict[int, Any], problems: list[str]) -> None:
-        """torch's own local derivatives (autograd.grad of the part w.r.t. each input tensor) and links (each
-        input's grad_fn among the part's next_functions, through the function's own chain)."""
+    def check_locals(self, node: Node, wn: WalkNode, problems: list[str]) -> None:
+        """torch's own local derivatives, one per edge (the part's operation run again on a detached copy of
+        each input: x + x^2 has the local derivative 1 along its edge to x, whatever x^2 adds), and the links
+        (each input's grad_fn among the part's next_functions, through the function's own chain)."""
         torch = self.torch
         out = self.made[id(node)]
         reach = self.reachable(out.grad_fn)
-        seen: set[int] = set()
-        for edge, child in zip(wn.edges, [c for c in _children(node) if variables(c)]):
+        kids = _children(node)
+        copies = [self.made[id(c)].detach().requires_grad_() if variables(c) else self.made[id(c)] for c in kids]
+        again = self.apply(node, copies)
+        inputs = [c for c, k in zip(copies, kids) if variables(k)]
+        grads = torch.autograd.grad(again, inputs, allow_unused=True)
+        for edge, child, g in zip(wn.edges, [c for c in kids if variables(c)], grads):
             t = self.leaves[child.name] if isinstance(child, Var) else self.made[id(child)]
-            target = t.grad_fn if t.grad_fn is not None else None
-            if target is None:          # a leaf: torch links its AccumulateGrad node
+            if t.grad_fn is None:          # a leaf: torch links its AccumulateGrad node
                 linked = any(getattr(fn, "variable", None) is t for fn in reach)
             else:
-                linked = target in reach
+                linked = t.grad_fn in reach
             wn.linked = wn.linked and linked
-            if id(t) in seen:
-                continue
-            seen.add(id(t))
-            (g,) = torch.autograd.grad(out, t, retain_graph=True, allow_unused=True)
             edge.local_torch = _float(g)
-            total = totals[id(t)]
-            if not _close(float(total), edge.local_torch):
+            if not _close(edge.local_value, edge.local_torch):
                 problems.append(_("d({part})/d({input}): {exact} exactly, torch {torch}").format(
-                    part=wn.part, input=edge.to, exact=f"{float(total):.10g}", torch=edge.local_torch))
+                    part=wn.part, input=edge.to, exact=f"{edge.local_value:.10g}", torch=edge.local_torch))
         if not wn.linked:
             problems.append(_("{part}: an input is not among torch's next_functions").format(part=wn.part))
 
@@ -312,6 +311,22 @@ def _apply(sp: Any, node: Node, args: list[Any]) -> Any:
     assert isinstance(node, BinOp)
     a, b = args
     return {"add": a + b, "sub": a - b, "mul": a * b, "div": a / b, "pow": a ** b}[node.op]
+
+
+def _real(value: Any, node: Node) -> float:
+    """A value of the walk as a float; a TutorError where it is not a real, finite number (log(x) at 0)."""
+    import math
+
+    import sympy
+
+    try:
+        found = complex(sympy.N(value))
+    except (TypeError, ValueError):
+        found = complex("nan")
+    if found.imag != 0 or not math.isfinite(found.real):
+        raise TutorError(_("{part} (or its derivative) is not a real, finite number at this point: there is no "
+                           "backward pass to walk there").format(part=tree_text(node)), code="walk.undefined")
+    return found.real
 
 
 def _float(t: Any) -> float | None:

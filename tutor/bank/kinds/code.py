@@ -215,6 +215,9 @@ class Code(ExerciseKind[Answer]):
         if problem is not None:
             return Judgement.unreadable(self.expected_text(v), problem[0], problem[1]), text
         (result,) = self.run_files(v.exercise, path, [self.call_args(v)], timeout=QUIZ_TIMEOUT)
+        if result.get("failure") in ("timeout", "load"):     # it never returned: nothing to judge, no attempt
+            return Judgement.unreadable(self.expected_text(v), _failure(result), f"quiz.code-{result['failure']}"), \
+                json.dumps(result)[:500]
         judged = self.grade_result(v, result)
         if result.get("printed"):
             judged = replace(judged, explanation=(judged.explanation or "") + "\n" + _(

@@ -43,7 +43,7 @@ def following(topic: str, lessons: dict[str, Lesson]) -> str | None:
 def demo_event(kind: str, lesson: Lesson, shown: Demo) -> dict[str, Any]:
     return {"event": kind, "topic": lesson.topic, "params": {k: str(v) for k, v in shown.params.items()},
             "program": shown.program, "ask": shown.ask, "exact": shown.exact.text(), "torch": shown.torch.text(),
-            "agree": shown.agree}
+            "printed": shown.printed, "agree": shown.agree}
 
 
 def run(topic: str | None, read: Read, emit: Emit, store: Store, bank_dir: str | None = None,
@@ -106,8 +106,10 @@ def render(event: dict[str, Any], color: bool = False) -> str | None:
                                                                       event["params"].items())))
         lines += ["    " + ln for ln in highlight(event["program"].rstrip(), color).splitlines()]
         mark = style("✓", "green", enabled=color) if event["agree"] else style("✗", "red", enabled=color)
-        lines.append(_("  print({ask}): sympy computes {exact} exactly; torch gives {torch} {mark}").format(
+        lines.append(_("  sympy computes {ask} = {exact} exactly; torch gives {torch} {mark}").format(
             ask=event["ask"], exact=event["exact"], torch=event["torch"], mark=mark))
+        if event.get("printed"):
+            lines.append("  " + _("the program prints: {printed}").format(printed=event["printed"]))
         if kind == "lesson":
             if event.get("try"):
                 lines.append(style(_("Try it: {text}").format(text=event["try"]), "cyan", enabled=color))
