@@ -15,6 +15,7 @@ from ...bank.lessons import Demo, Lesson, demo, load_lessons, set_param
 from ...bank.topics import TOPICS
 from ...foundation.errors import TutorError
 from ...foundation.i18n import _
+from ...foundation.text import typed
 from . import Options, Store
 from . import run as run_quiz
 
@@ -40,8 +41,25 @@ def following(topic: str, lessons: dict[str, Lesson]) -> str | None:
     return ordered[i + 1] if i + 1 < len(ordered) else None
 
 
+def _number(value: Any) -> str:
+    """A parameter as the learner typed it: 0.15, not 3/20 (exact values keep their own form: pi/4)."""
+    from ...foundation.term import fmt_number
+
+    shown = fmt_number(float(value))
+    return shown if sympy_equal(value, shown) else str(value)
+
+
+def sympy_equal(value: Any, text: str) -> bool:
+    from ...mathlang.parser import parse_number
+
+    try:
+        return bool(parse_number(text) == value)
+    except TutorError:
+        return False
+
+
 def demo_event(kind: str, lesson: Lesson, shown: Demo) -> dict[str, Any]:
-    return {"event": kind, "topic": lesson.topic, "params": {k: str(v) for k, v in shown.params.items()},
+    return {"event": kind, "topic": lesson.topic, "params": {k: _number(v) for k, v in shown.params.items()},
             "program": shown.program, "ask": shown.ask, "exact": shown.exact.text(), "torch": shown.torch.text(),
             "printed": shown.printed, "agree": shown.agree}
 
@@ -59,12 +77,12 @@ def run(topic: str | None, read: Read, emit: Emit, store: Store, bank_dir: str |
     emit({**demo_event("lesson", lesson, demo(lesson, params)), "title": lesson.title,
           "topic_title": _(TOPICS[topic]), "number": ordered.index(topic) + 1, "of": len(ordered),
           "idea": lesson.idea_text(params), "try": lesson.try_text,
-          "ranges": {n: [str(p["min"]), str(p["max"])] for n, p in lesson.params.items()}})
+          "ranges": {n: [_number(p["min"]), _number(p["max"])] for n, p in lesson.params.items()}})
     while True:
         text = read(_("change> "))
         if text is None or text.strip().lower() in QUIT:
             return 1
-        text = text.strip()
+        text = typed(text).strip()
         if text.lower() in GO_ON:
             break
         if text.lower() in ("help", "?", "h"):
