@@ -1,7 +1,7 @@
 """A simulated Gradescope run: the exported zip in an /autograder-like layout, set up and run as Gradescope does.
 
 For each Python (3.11, and 3.10, the default of Gradescope's Ubuntu 22.04
-image), ``setup.sh`` builds the environment (torch pinned, the requirements
+image, on request: ``TUTOR_TEST_PY310=1``), ``setup.sh`` builds the environment (torch pinned, the requirements
 pinned) and ``run_autograder`` grades four submissions: a correct one, a wrong
 one, a misnamed file and an empty folder, each giving the right
 ``results.json``.  It runs as root (Gradescope does; ``--isolation container``
@@ -48,7 +48,13 @@ def _python(version, base):
     return str(copy / "bin" / "python3.10")
 
 
-@pytest.fixture(scope="module", params=["3.11", "3.10"])
+# Python 3.10 installs torch from the index (no local wheel here): about two minutes, so it runs on request
+# (TUTOR_TEST_PY310=1) and not in the default run, which must stay under CI's 15 minutes
+PY310 = pytest.param("3.10", marks=pytest.mark.skipif(not os.environ.get("TUTOR_TEST_PY310"),
+                                                      reason="Python 3.10 runs with TUTOR_TEST_PY310=1"))
+
+
+@pytest.fixture(scope="module", params=["3.11", PY310])
 def autograder(request, tmp_path_factory):
     if os.geteuid() != 0:
         pytest.skip("Gradescope runs the autograder as root (--isolation container switches users)")
