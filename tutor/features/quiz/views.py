@@ -29,13 +29,18 @@ def work_file(ex: Exercise) -> Path:
 
 def fresh_work_file(ex: Exercise) -> Path:
     """The stub copied anew for a question asked again; an edited earlier copy is kept beside it as
-    ``NAME.previous.py`` (never lost)."""
+    ``NAME.previous.py`` (then ``NAME.previous-2.py`` ...: none is lost)."""
     import shutil
 
     path = work_file(ex)
     stub = ex.root / ex.data["file"]
     if path.read_bytes() != stub.read_bytes():
-        path.replace(path.with_suffix(".previous" + path.suffix))
+        keep = path.with_suffix(".previous" + path.suffix)
+        n = 1
+        while keep.exists():              # an earlier kept copy stays too: NAME.previous-2.py ...
+            n += 1
+            keep = path.with_suffix(f".previous-{n}{path.suffix}")
+        path.replace(keep)
         shutil.copyfile(stub, path)
     return path
 
