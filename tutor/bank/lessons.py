@@ -27,7 +27,6 @@ The format::
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,18 +92,9 @@ def load_lessons(bank: str | Path | None = None) -> dict[str, Lesson]:
 
 
 def _items(path: Path) -> list[Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:                               # Python 3.10
-        import tomli as tomllib
+    from .load import read_toml
 
-    try:
-        with open(path, "rb") as fh:
-            doc = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise BankError(path, _("not valid TOML: {reason}").format(reason=exc), code="bank.toml") from None
-    except OSError as exc:
-        raise BankError(path, str(exc), code="bank.unreadable") from None
+    doc = read_toml(path)
     unknown = set(doc) - {"format_version", "lesson"}
     if doc.get("format_version") != 1 or unknown or not isinstance(doc.get("lesson"), list):
         raise BankError(path, _("expected format_version = 1 and one or more [[lesson]] tables"),

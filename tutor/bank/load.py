@@ -46,7 +46,8 @@ def load(directory: str | Path | None = None) -> list[Exercise]:
     return exercises
 
 
-def _items(path: Path) -> list[Any]:
+def read_toml(path: Path) -> dict[str, Any]:
+    """A bank file's TOML (exercises or lessons); a BankError naming the file where it cannot be read."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:                               # Python 3.10
@@ -54,11 +55,16 @@ def _items(path: Path) -> list[Any]:
 
     try:
         with open(path, "rb") as fh:
-            doc = tomllib.load(fh)
+            doc: dict[str, Any] = tomllib.load(fh)
+            return doc
     except tomllib.TOMLDecodeError as exc:
         raise BankError(path, _("not valid TOML: {reason}").format(reason=exc), code="bank.toml") from None
     except OSError as exc:
         raise BankError(path, str(exc), code="bank.unreadable") from None
+
+
+def _items(path: Path) -> list[Any]:
+    doc = read_toml(path)
     version = doc.get("format_version")
     if version != FORMAT_VERSION:
         raise BankError(path, _("format_version must be {v} (got {got!r})").format(v=FORMAT_VERSION, got=version),

@@ -63,6 +63,34 @@ def _emit(outcome: Outcome) -> None:
     sys.exit(outcome.exit_code)
 
 
+def _reader(as_json: bool) -> Callable[[str], str | None]:
+    """How a session reads a line: with a prompt on a terminal, else one line at a time (None: no more)."""
+    interactive = sys.stdin.isatty() and not as_json
+
+    def read(prompt: str) -> str | None:
+        try:
+            if interactive:
+                return input(prompt)
+            line = sys.stdin.readline()
+            return None if line == "" else line
+        except EOFError:
+            return None
+
+    return read
+
+
+def _session(run: Callable[[], Outcome]) -> None:
+    """A quiz or lesson session: Ctrl-C stops it with its answers saved (they are saved as given)."""
+    try:
+        outcome = run()
+    except KeyboardInterrupt:
+        from ..foundation.outcome import EXIT_INTERRUPTED
+
+        click.echo("\n" + _("Stopped. Your answers are saved: run the same command to continue."), err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    _emit(outcome)
+
+
 def _color() -> bool:
     """--color/--no-color if given; else colours only on a terminal, and never with NO_COLOR set (no-color.org;
     TERM=dumb too)."""

@@ -7,7 +7,19 @@ import click
 
 from ..foundation.i18n import _
 from . import main
-from .base import KIND_CHOICE, MATH_ARGS, TOPIC_CHOICE, MathCommand, _bank_dir, _color, _emit, _width, bank_option
+from .base import (
+    KIND_CHOICE,
+    MATH_ARGS,
+    TOPIC_CHOICE,
+    MathCommand,
+    _bank_dir,
+    _color,
+    _emit,
+    _reader,
+    _session,
+    _width,
+    bank_option,
+)
 
 
 @main.command(cls=MathCommand, context_settings=MATH_ARGS)
@@ -107,26 +119,9 @@ def learn_command(topic: str | None, practice: int, seed: int | None, as_json: b
     """
     from ..commands.learn import main as run
 
-    interactive = sys.stdin.isatty() and not as_json
-
-    def read(prompt: str) -> str | None:
-        try:
-            if interactive:
-                return input(prompt)
-            line = sys.stdin.readline()
-            return None if line == "" else line
-        except EOFError:
-            return None
-
-    try:
-        outcome = run(topic=topic, read=read, write=click.echo, bank_dir=_bank_dir(), practice=practice, seed=seed,
-                      as_json=as_json, color=_color() and not as_json, width=_width())
-    except KeyboardInterrupt:
-        from ..foundation.outcome import EXIT_INTERRUPTED
-
-        click.echo("\n" + _("Stopped. Your answers are saved: run the same command to continue."), err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    _emit(outcome)
+    _session(lambda: run(topic=topic, read=_reader(as_json), write=click.echo, bank_dir=_bank_dir(),
+                         practice=practice, seed=seed, as_json=as_json, color=_color() and not as_json,
+                         width=_width()))
 
 
 @main.command(name="quiz")
@@ -153,25 +148,7 @@ def quiz_command(topics: tuple[str, ...], exercise: str | None, count: int | Non
     from ..commands.quiz import main as run
     from ..features.quiz import Options
 
-    interactive = sys.stdin.isatty() and not as_json
-
-    def read(prompt: str) -> str | None:
-        try:
-            if interactive:
-                return input(prompt)
-            line = sys.stdin.readline()
-            return None if line == "" else line
-        except EOFError:
-            return None
-
     options = Options(topics=tuple(topics), exercise=exercise, count=count or (1 if exercise else 10), seed=seed,
                       attempts=attempts, fresh=fresh, bank_dir=_bank_dir())
-    try:
-        outcome = run(options=options, read=read, write=click.echo, as_json=as_json, color=_color() and not as_json,
-                      width=_width())
-    except KeyboardInterrupt:
-        from ..foundation.outcome import EXIT_INTERRUPTED
-
-        click.echo("\n" + _("Stopped. Your answers are saved: run the same command to continue."), err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    _emit(outcome)
+    _session(lambda: run(options=options, read=_reader(as_json), write=click.echo, as_json=as_json,
+                         color=_color() and not as_json, width=_width()))

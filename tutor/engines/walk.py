@@ -24,7 +24,7 @@ from ..foundation.i18n import _
 from ..mathlang import parse
 from ..mathlang.functions import FUNCTIONS
 from ..mathlang.printing import tree_text
-from ..mathlang.tree import BinOp, Call, Neg, Node, Var, variables
+from ..mathlang.tree import BinOp, Call, Neg, Node, Var, children, variables
 
 RTOL = 1e-9       # float64 torch against exact sympy, relative
 
@@ -154,7 +154,7 @@ class _Run:
         if isinstance(node, Var):
             out = self.leaves[node.name]
         else:
-            out = self.apply(node, [self.forward(c) for c in _children(node)])
+            out = self.apply(node, [self.forward(c) for c in children(node)])
         self.made[id(node)] = out
         if not isinstance(node, Var):
             self.order.append(node)
@@ -224,11 +224,11 @@ class _Run:
     def locals(self, node: Node) -> list[tuple[Node, Any]]:
         """(input, d(part)/d(input)) for each input that depends on a variable, as a formula in the leaves."""
         sp = self.sp
-        inputs = [c for c in _children(node) if variables(c)]
+        inputs = [c for c in children(node) if variables(c)]
         if not inputs:
             return []
-        holders = [sp.Dummy(f"in{i}", real=True) for i in range(len(_children(node)))]
-        kids = _children(node)
+        holders = [sp.Dummy(f"in{i}", real=True) for i in range(len(children(node)))]
+        kids = children(node)
         env_exprs = [holders[i] if variables(c) else self.exact(c) for i, c in enumerate(kids)]
         part = _apply(sp, node, env_exprs)
         real = {holders[i]: self.exact(c) for i, c in enumerate(kids) if variables(c)}
@@ -243,7 +243,7 @@ class _Run:
         torch = self.torch
         out = self.made[id(node)]
         reach = self.reachable(out.grad_fn)
-        kids = _children(node)
+        kids = children(node)
         copies = [self.made[id(c)].detach().requires_grad_() if variables(c) else self.made[id(c)] for c in kids]
         again = self.apply(node, copies)
         inputs = [c for c, k in zip(copies, kids) if variables(k)]
@@ -286,16 +286,6 @@ class _Run:
             inner = [f for f, _i in inner[0].next_functions if f is not None and id(f) not in others
                      and type(f).__name__ != "AccumulateGrad"]
         return " <- ".join(names)
-
-
-def _children(node: Node) -> tuple[Node, ...]:
-    if isinstance(node, BinOp):
-        return (node.left, node.right)
-    if isinstance(node, Call):
-        return node.args
-    if isinstance(node, Neg):
-        return (node.operand,)
-    return ()
 
 
 def _apply(sp: Any, node: Node, args: list[Any]) -> Any:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ....foundation.i18n import _
 from ....mathlang.functions import FUNCTIONS
 from ....mathlang.printing import to_python
-from ....mathlang.tree import BinOp, Call, Neg, Node, Var, rename_calls, variables, walk
+from ....mathlang.tree import BinOp, Call, Node, Var, children, rename_calls, variables, walk
 from . import Step
 
 if TYPE_CHECKING:
@@ -156,7 +156,7 @@ def saved_leaves(tree: Node, tracked: set[str]) -> list[str]:
 
     def visit(node: Node) -> None:          # Python's evaluation order: operands first, left to right
         nonlocal order
-        for child in _children(node):
+        for child in children(node):
             visit(child)
         order += 1
         for position, operand in enumerate(_kept_operands(node, needs)):
@@ -165,16 +165,6 @@ def saved_leaves(tree: Node, tracked: set[str]) -> list[str]:
 
     visit(tree)
     return [name for _order, _position, name in sorted(found)]
-
-
-def _children(node: Node) -> tuple[Node, ...]:
-    if isinstance(node, BinOp):
-        return (node.left, node.right)
-    if isinstance(node, Call):
-        return node.args
-    if isinstance(node, Neg):
-        return (node.operand,)
-    return ()
 
 
 def _kept_operands(node: Node, needs: Callable[[Node], bool]) -> list[Node]:
