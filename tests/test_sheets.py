@@ -372,8 +372,11 @@ def test_pdf_without_a_tex_engine_says_so(tmp_path, monkeypatch):
     assert not (tmp_path / "s.pdf").exists()
 
 
-def test_pdf_is_compiled_by_the_engine_on_path(tmp_path, monkeypatch):
-    """A stand-in pdflatex proves the plumbing: .tex in, .pdf out, for the sheet and the key."""
+def test_pdf_is_compiled_by_the_engine_on_path(tmp_path, run_cli):
+    """A stand-in pdflatex proves the plumbing: .tex in, .pdf out, for the sheet and the key.
+
+    In English, from a fresh process: the pseudo-translation's accents are beyond Latin-1 (a sheet with
+    them needs xelatex and a font; that path has its own tests)."""
     import os
     import shutil
     import sys
@@ -386,10 +389,12 @@ def test_pdf_is_compiled_by_the_engine_on_path(tmp_path, monkeypatch):
                     "assert tex.startswith('\\\\documentclass')\n"
                     "pathlib.Path('sheet.pdf').write_bytes(b'%PDF-1.4 fake ' + str(len(tex)).encode())\n")
     fake.chmod(0o755)
-    monkeypatch.setenv("PATH", str(bindir) + os.pathsep + os.environ.get("PATH", ""))
-    if shutil.which("pdflatex") != str(fake):
+    path = str(bindir) + os.pathsep + os.environ.get("PATH", "")
+    if shutil.which("pdflatex", path=path) != str(fake):
         pytest.skip("cannot put a stand-in pdflatex first on PATH")
-    r = sheet_command(ids=MIXED, seed=1, output=str(tmp_path / "s.pdf"))
+    ids = [a for i in MIXED for a in ("--exercise", i)]
+    r = run_cli("--lang", "en", "sheet", *ids, "--seed", "1", "-o", str(tmp_path / "s.pdf"), binary=True,
+                env={"PATH": path})
     assert r.exit_code == 0, r.stderr
     assert (tmp_path / "s.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "s-key.pdf").read_bytes().startswith(b"%PDF")
@@ -437,13 +442,15 @@ def test_a_name_beyond_latin_without_a_unicode_engine_names_the_student(tmp_path
     calls = []
     monkeypatch.setattr(pdf, "tex_engine", lambda: "/bin/true")
 
+    import tutor.features.sheets.write as write
+
+    monkeypatch.setattr(write, "tex_engine", lambda: "/bin/true")     # (imported by name there)
+
     def fake_compile(tex, engine=None, timeout=300, _real=pdf.compile_pdf):
         if pdf.wide_characters(tex):
             return _real(tex, engine, timeout)           # raises: no engine for these characters
         calls.append(engine)
         return b"%PDF-1.4 stand-in"
-
-    import tutor.features.sheets.write as write
 
     monkeypatch.setattr(write, "compile_pdf", fake_compile)
     roster = tmp_path / "r.csv"
