@@ -42,7 +42,7 @@ def test_a_wrong_local_derivative_is_caught(monkeypatch):
     right = module._Run.locals
 
     def doubled(self, node):
-        return [(child, 2 * local) for child, local in right(self, node)]
+        return [(child, text, [[2 * v for v in row] for row in jac]) for child, text, jac in right(self, node)]
 
     monkeypatch.setattr(module._Run, "locals", doubled)
     w = walk("x^2 sin(x)", {"x": 2})
@@ -58,8 +58,12 @@ def test_grad_walk_and_dot_on_the_command_line(run_cli, tmp_path):
     data = json.loads(run_cli("grad", "x^2 sin(x)", "--at", "x=2", "--walk", "--json").stdout)
     assert data["walk"]["checked"] and [n["grad_fn"] for n in data["walk"]["nodes"]] == [
         "MulBackward0", "SinBackward0", "PowBackward0"]
-    vector = run_cli("grad", "sum(x^2)", "--at", "x=1,2", "--walk", "--json")
-    assert vector.exit_code == 2 and json.loads(vector.stdout)["code"] == "grad.walk-vector"
+    vector = run_cli("grad", "w*x", "--at", "w=2", "--at", "x=1,2,3", "--gradient", "1,1,2", "--walk", "--json")
+    walked = json.loads(vector.stdout)["walk"]
+    assert vector.exit_code == 0 and walked["checked"] and walked["weights"] == [1, 1, 2]
+    (node,) = walked["nodes"]
+    assert [e["shape"] for e in node["edges"]] == ["broadcast", "elementwise"]     # w: summed over x's elements
+    assert [lf["grad"] for lf in walked["leaves"]] == [9, [2, 2, 4]]
     constant = run_cli("grad", "x - x + 2", "--at", "x=1", "--walk", "--json")
     assert constant.exit_code in (0, 1, 2) and "Traceback" not in constant.stdout + constant.stderr
 
@@ -79,3 +83,32 @@ def test_where_there_is_no_real_value_the_walk_says_so(run_cli, expr, at):
     r = run_cli("grad", expr, "--at", f"x={at}", "--walk", "--json")
     assert "Traceback" not in r.stdout + r.stderr and r.exit_code in (0, 1)
     assert json.loads(r.stdout)["walk"]["code"] == "walk.undefined"
+
+
+VECTOR_CASES = [
+    ("mean(x^2)", {"x": [1, 2, 3]}, ()), ("sum(sin(x)*y)", {"x": [R(1, 2), 1], "y": [2, 3]}, ()),
+    ("dot(u, v)", {"u": [1, 2, 3], "v": [4, 5, 6]}, ()), ("mean((t - (a*x + b))^2)",
+                                                         {"a": 2, "b": R(1, 2), "x": [1, 2], "t": [3, 4]}, ()),
+    ("x/sum(x)", {"x": [1, 2, 5]}, (1, 0, 2)), ("w*x^2 + w", {"w": 3, "x": [1, 2]}, (R(1, 2), 2)),
+    ("exp(-x)*x", {"x": [0, 1, 2]}, (1, 1, 1)), ("sum(x)*sum(x)", {"x": [1, 2]}, ()),
+]
+
+
+@pytest.mark.parametrize("expr,at,weights", VECTOR_CASES, ids=[c[0] for c in VECTOR_CASES])
+def test_vectors_walk_element_by_element_and_torch_confirms_every_number(expr, at, weights):
+    """Vector parts: each local derivative is the Jacobian of the part's operation (a diagonal shown element
+    by element, a reduction's row, a broadcast scalar's column whose products are summed), all of it
+    compared with torch's Jacobian; each leaf's .grad is torch's."""
+    w = walk(expr, {k: [sympy.sympify(x) for x in v] if isinstance(v, list) else sympy.sympify(v)
+                    for k, v in at.items()}, weights)
+    assert w.checked, w.problems
+    for leaf in w.leaves:
+        assert isinstance(leaf.grad, list) == isinstance(at[leaf.name], list)
+
+
+def test_a_vector_result_without_weights_cannot_be_walked():
+    from tutor.foundation.errors import TutorError
+
+    with pytest.raises(TutorError) as caught:
+        walk("x^2", {"x": [1, 2]})
+    assert caught.value.code == "walk.vector-root"

@@ -80,6 +80,8 @@ class Feedback:
             parts.append(_pre(e["fix"]))
         if e.get("steps"):
             parts.append(_pre("\n".join(e["steps"])))
+        if e.get("walk"):
+            parts.append(_pre("\n".join(e["walk"])))
         if e.get("solution"):
             parts.append(_p(_("A solution ({file}):").format(file=e["solution"]["file"])) + _pre(e["solution"]["code"]))
         if e.get("attempts_left"):

@@ -72,36 +72,17 @@ def _write(path: str, text: str) -> None:
 
 
 def render_walk(w: Any, color: bool = False) -> str:
-    """The backward pass, node by node, in the order torch runs it; every number beside torch's."""
-    from ..foundation.term import fmt_number as n
+    """The backward pass, node by node (:func:`tutor.engines.walk.lines`), its marks coloured on a terminal."""
+    from ..engines.walk import lines
 
-    ok, bad = style("✓", "green", enabled=color), style("✗", "red", enabled=color)
-    point = ", ".join(f"{k} = {n(v)}" for k, v in w.point.items())
-    lines = [style(_("The backward pass of {expr} at {point}, node by node (in the order torch runs it):").format(
-        expr=w.expression, point=point), "bold", enabled=color)]
-    for node in w.nodes:
-        lines.append(f"  {node.part}   [{node.grad_fn}]   " + _("value {v}").format(v=n(node.value)))
-        mark = ok if node.upstream_torch is not None and abs(node.upstream - node.upstream_torch) <= 1e-9 * max(
-            1.0, abs(node.upstream)) else bad
-        lines.append("    " + _("receives dL/d({part}) = {g}   (torch: {t} {mark})").format(
-            part=node.part, g=n(node.upstream), t=n(node.upstream_torch), mark=mark))
-        for e in node.edges:
-            lines.append("    " + _("to {to}: local derivative {local} = {value}; sends {g} × {value} = "
-                                      "{sends}").format(
-                to=e.to, local=e.local, value=n(e.local_value), g=n(node.upstream), sends=n(e.sends))
-                + ("" if e.local_torch is None else "   " + _("(torch's local derivative: {t})").format(
-                    t=n(e.local_torch))))
-    for leaf in w.leaves:
-        total = " + ".join(n(f) for f in leaf.flows) or "0"
-        mark = ok if not any(p.startswith(f"{leaf.name}.grad") for p in w.problems) else bad
-        lines.append("  " + _("{name}.grad = {total} = {g}   (AccumulateGrad; torch: {t} {mark})").format(
-            name=leaf.name, total=total, g=n(leaf.grad), t=n(leaf.grad_torch), mark=mark))
-    if w.problems:
-        lines += [style("  ✗ " + p, "red", enabled=color) for p in w.problems]
+    out = lines(w, ok=style("✓", "green", enabled=color), bad=style("✗", "red", enabled=color))
+    out[0] = style(out[0], "bold", enabled=color)
+    problems = len(w.problems)
+    if problems:
+        out[-problems:] = [style(line, "red", enabled=color) for line in out[-problems:]]
     else:
-        lines.append(style("  " + _("(every node, link and number above is torch's own: grad_fn and next_functions, "
-                                    "retain_grad, autograd.grad)"), "dim", enabled=color))
-    return "\n".join(lines)
+        out[-1] = style(out[-1], "dim", enabled=color)
+    return "\n".join(out)
 
 
 def _computed(expression: str, at: list[str], gradient: str | None, dtype: str, steps: bool,
@@ -113,11 +94,10 @@ def _computed(expression: str, at: list[str], gradient: str | None, dtype: str, 
     if not steps and not walk:
         return report, [], None
     vectors = [n for n, v in report.point.items() if v.vector]
-    if vectors:
+    if vectors and steps:
         raise TutorError(_("{option} works on functions of numbers, and {names} is a vector here: give it as "
                            "a number (each element follows the same rules)").format(
-                               option="--steps" if steps else "--walk", names=", ".join(vectors)),
-                         code="grad.steps-vector" if steps else "grad.walk-vector")
+                               option="--steps", names=", ".join(vectors)), code="grad.steps-vector")
     names = set(report.point)
     derivations = [derive_steps(expression, name, names) for name in report.point] if steps else []
     walked: Any = None
@@ -125,7 +105,11 @@ def _computed(expression: str, at: list[str], gradient: str | None, dtype: str, 
         from ..engines.walk import walk as backward_walk
 
         try:
-            walked = backward_walk(expression, {name: v.values[0] for name, v in report.point.items()})
+            from ..engines.gradients.point import parse_values
+
+            weights = parse_values(gradient, "--gradient")[0] if gradient is not None else ()
+            walked = backward_walk(expression, {name: list(v.values) if v.vector else v.values[0]
+                                                for name, v in report.point.items()}, weights)
         except TutorError as exc:             # (the report above says why; the walk says it cannot be drawn)
             walked = {"error": exc.one_line(), "code": exc.code}      # (plain data: it crosses a process)
     return report, derivations, walked

@@ -1,21 +1,28 @@
 """The backward pass node by node: the graph torch builds, each node's local derivative from sympy, the
 gradient that reaches it and what it sends on, every number checked against torch itself.
 
-The expression is run in torch one operation of the typed tree at a time (the
+A *program* is run in torch one operation of each typed tree at a time (the
 same operations the tutor's rendered code performs), so every part has its
 own tensor: its ``grad_fn`` (and the chain of nodes between it and its inputs,
 read through ``next_functions``) is torch's, its ``.grad`` after backward
 (``retain_grad``) is torch's upstream gradient, and ``torch.autograd.grad``
-gives torch's own local derivative of the part with respect to each input.
-sympy gives the exact values beside them: the part's value, the local
-derivative as a formula and its value, the upstream gradient, the product
-sent to each input; a leaf's ``.grad`` is the sum of what reaches it.  The
-parts are listed in the order torch's engine runs them (the last created
-first), as micrograd's ``draw_dot`` draws value and gradient per node; a
-Graphviz DOT text of the same graph comes with it.
+on the part's operation gives torch's own local derivative (its Jacobian)
+with respect to each input.  sympy gives the exact values beside them: the
+part's value, the local derivative as a formula and its value, the upstream
+gradient, the product sent to each input; a leaf's ``.grad`` is the sum of
+what reaches it.  The parts are listed in the order torch's engine runs them
+(the last created first), as micrograd's ``draw_dot`` draws value and gradient
+per node; a Graphviz DOT text of the same graph comes with it.
+
+Two front ends: :func:`walk` (one expression of scalar leaves, ``tutor grad
+--walk``) and :func:`walk_program` (named results computed one after the
+other from leaves that may be vectors or constants, as a predict question's
+program builds its loss: :mod:`tutor.engines.scenario.walk`).  Values are
+floats for scalar parts and lists of floats for vector parts.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,20 +31,27 @@ from ..foundation.i18n import _
 from ..mathlang import parse
 from ..mathlang.functions import FUNCTIONS
 from ..mathlang.printing import tree_text
-from ..mathlang.tree import BinOp, Call, Neg, Node, Var, children, variables
+from ..mathlang.tree import BinOp, Call, Const, Neg, Node, Num, Var, children, variables
 
 RTOL = 1e-9       # float64 torch against exact sympy, relative
+
+Value = float | list[float] | list[list[float]]      # a scalar, a vector, a Jacobian matrix
+
+# how a local derivative is shown (its Jacobian's shape): one number; a vector, element by element (a
+# diagonal Jacobian); a vector over the input's elements (a reduction, one output); a vector over the
+# outputs whose products are summed (a scalar input broadcast over a vector); the whole matrix
+SHAPES = ("scalar", "elementwise", "reduce", "broadcast", "matrix")
 
 
 @dataclass
 class Edge:
-    to: str                  # the input, as typed (a leaf's name, or a part)
-    local: str               # d(part)/d(input), a formula in the leaves' names
-    local_value: float       # its value (sympy)
-    sends: float             # upstream x local: what this part sends to the input
-    local_torch: float | None = None     # torch.autograd.grad of the part w.r.t. the input (a leaf used twice
-    #                                       in one part: the sum over its uses, on the first edge to it)
+    to: str                  # the input, as typed (a leaf's or a result's name, or a part)
+    local: str               # d(part)/d(input), a formula in the program's names
+    local_value: Value       # its value (sympy; see ``shape``)
+    sends: Value             # upstream x local: what this part sends to the input (its shape)
+    local_torch: Value | None = None     # torch's Jacobian of the part's operation w.r.t. the input, same shape
     node: int | None = None  # the input's place in Walk.nodes (None: a leaf)
+    shape: str = "scalar"    # one of SHAPES
 
 
 @dataclass
@@ -45,28 +59,31 @@ class WalkNode:
     part: str                # the part as typed
     grad_fn: str             # torch's node for it (a chain "MulBackward0 <- ReciprocalBackward0" where the
     #                          function is several torch operations)
-    value: float
-    upstream: float          # dL/d(part): exact
-    upstream_torch: float | None    # torch's .grad of the part's tensor (retain_grad)
+    value: Value
+    upstream: Value          # dL/d(part): exact
+    upstream_torch: Value | None    # torch's .grad of the part's tensor (retain_grad)
     edges: list[Edge] = field(default_factory=list)
     linked: bool = True      # each input's grad_fn is among torch's next_functions of this node
+    name: str | None = None  # the program's name for this result (y_predicted), if it has one
 
 
 @dataclass
 class Leaf:
     name: str
-    flows: list[float]       # what each edge into it sends
-    grad: float              # their sum (exact)
-    grad_torch: float | None
+    flows: list[Value]       # what each edge into it sends
+    grad: Value              # their sum (exact)
+    grad_torch: Value | None
 
 
 @dataclass
 class Walk:
     expression: str
-    point: dict[str, float]
+    point: dict[str, Value]
     nodes: list[WalkNode]
     leaves: list[Leaf]
     problems: list[str] = field(default_factory=list)    # every number or link torch does not confirm
+    weights: Value | None = None      # backward(gradient=...): what the last result receives
+    note: str | None = None           # said under the heading (a program's first of several backward calls)
 
     @property
     def checked(self) -> bool:
@@ -74,57 +91,100 @@ class Walk:
 
     def to_json(self) -> dict[str, Any]:
         return {"expression": self.expression, "point": self.point, "checked": self.checked,
-                "problems": self.problems,
-                "nodes": [{"part": n.part, "grad_fn": n.grad_fn, "value": n.value, "upstream": n.upstream,
-                           "upstream_torch": n.upstream_torch, "linked": n.linked,
+                "problems": self.problems, "weights": self.weights, "note": self.note,
+                "nodes": [{"part": n.part, "name": n.name, "grad_fn": n.grad_fn, "value": n.value,
+                           "upstream": n.upstream, "upstream_torch": n.upstream_torch, "linked": n.linked,
                            "edges": [{"to": e.to, "node": e.node, "local": e.local, "local_value": e.local_value,
-                                      "local_torch": e.local_torch, "sends": e.sends} for e in n.edges]}
+                                      "local_torch": e.local_torch, "sends": e.sends, "shape": e.shape}
+                                     for e in n.edges]}
                           for n in self.nodes],
                 "leaves": [{"name": lf.name, "flows": lf.flows, "grad": lf.grad, "grad_torch": lf.grad_torch}
                            for lf in self.leaves],
                 "dot": dot(self)}
 
 
-def _close(a: float, b: float | None) -> bool:
+def close(a: Any, b: Any) -> bool:
+    """Two values of the walk agree (floats, or lists of them, relative tolerance RTOL)."""
     import math
 
-    if b is None:
+    if b is None or a is None:
         return False
+    if isinstance(a, list) or isinstance(b, list):
+        return isinstance(a, list) and isinstance(b, list) and len(a) == len(b) and all(
+            close(x, y) for x, y in zip(a, b))
     if not (math.isfinite(a) and math.isfinite(b)):
-        return a == b or (math.isnan(a) and math.isnan(b))
-    return abs(a - b) <= RTOL * max(1.0, abs(a), abs(b))
+        return bool(a == b or (math.isnan(a) and math.isnan(b)))
+    return bool(abs(a - b) <= RTOL * max(1.0, abs(a), abs(b)))
 
 
-def walk(expression: str, at: dict[str, Any]) -> Walk:
-    """The backward pass of ``expression`` (a scalar function of scalars) at ``at`` ({name: exact number})."""
+@dataclass(frozen=True)
+class Input:
+    """A name the program reads that no step of it computes: a leaf (``requires_grad``) or a constant tensor."""
+
+    name: str
+    values: tuple[Any, ...]        # exact numbers
+    vector: bool
+    requires_grad: bool = True
+
+
+def walk(expression: str, at: Mapping[str, Any], weights: Sequence[Any] = ()) -> Walk:
+    """The backward pass of ``expression`` at ``at`` ({name: an exact number, or a list of them for a
+    vector}); ``weights``: the gradient passed to backward() where the result is a vector."""
     import sympy
-    import torch
 
     parsed = parse(expression, variables=set(at))
     missing = [v for v in parsed.variables if v not in at]
     if missing:
         raise TutorError(_("no value for {names}").format(names=", ".join(missing)), code="walk.no-value")
-    symbols = {n: sympy.Symbol(n, real=True) for n in parsed.variables}
-    exact_at = {symbols[n]: sympy.sympify(at[n]) if isinstance(at[n], int) else at[n] for n in symbols}
-    leaves = {n: torch.tensor(float(exact_at[symbols[n]]), dtype=torch.float64, requires_grad=True)
-              for n in parsed.variables}
-    run = _Run(torch, sympy, symbols, exact_at, leaves)
-    root = run.forward(parsed.tree)
+
+    def exact(v: Any) -> Any:
+        return sympy.sympify(v) if isinstance(v, int) else v
+
+    inputs = [Input(n, tuple(exact(v) for v in at[n]) if isinstance(at[n], (list, tuple)) else (exact(at[n]),),
+                    isinstance(at[n], (list, tuple)))
+              for n in parsed.variables]
+    return walk_program(inputs, [(None, parsed.tree)], weights, expression_text=tree_text(parsed.tree))
+
+
+def walk_program(inputs: Sequence[Input], steps: Sequence[tuple[str | None, Node]], weights: Sequence[Any] = (),
+                 expression_text: str | None = None) -> Walk:
+    """The backward pass of the last of ``steps`` ((name, tree): each a result the later ones may read by
+    name), from ``inputs``; ``weights``: the gradient passed to backward() (a vector result), else 1."""
+    import sympy
+    import torch
+
+    run = _Run(torch, sympy, inputs)
+    root: Any = None
+    for name, tree in steps:
+        root = run.define(name, tree)
+    last = steps[-1][1]
     if not isinstance(root, torch.Tensor) or root.grad_fn is None:
         raise TutorError(_("{expr} does not depend on its variables: there is no backward pass to walk").format(
-            expr=expression), code="walk.constant")
+            expr=expression_text or tree_text(last)), code="walk.constant")
     for t in run.tensors:
         t.retain_grad()
     ran: list[int] = []              # the parts' nodes in the order torch's engine runs them
     hooks = [t.grad_fn.register_prehook(_recorder(ran, id(node))) for node, t in zip(run.order, run.tensors)]
-    root.backward(retain_graph=True)  # type: ignore[no-untyped-call]
+    if not weights and root.numel() != 1:
+        raise TutorError(_("{expr} is a vector: backward() needs a gradient argument to walk").format(
+            expr=expression_text or tree_text(last)), code="walk.vector-root")
+    exact_weights = [sympy.sympify(w) for w in weights] or [sympy.Integer(1)]
+    if weights:
+        root.backward(torch.tensor([float(w) for w in exact_weights], dtype=torch.float64).reshape(root.shape),
+                      retain_graph=True)  # type: ignore[no-untyped-call]
+    else:
+        root.backward(retain_graph=True)  # type: ignore[no-untyped-call]
     for hook in hooks:
         hook.remove()
     run.ran = list(ran)
     # read now: torch.autograd.grad below (each local derivative) runs retain_grad's hooks again
-    run.grads = {id(t): _float(t.grad) for t in [*run.tensors, *leaves.values()]}
-    return run.report(parsed.tree, tree_text(parsed.tree), {n: float(v) for n, v in
-                                                            ((n, exact_at[symbols[n]]) for n in symbols)})
+    run.grads = {id(t): _values(t.grad) for t in [*run.tensors, *run.leaves.values()]}
+    text = expression_text or "; ".join(f"{n} = {tree_text(t)}" if n else tree_text(t) for n, t in steps)
+    point = {i.name: _shown(i.values, i.vector) for i in inputs if i.name in run.used}
+    walked = run.report(last, text, point, exact_weights)
+    if weights:
+        walked.weights = _shown(exact_weights, len(exact_weights) > 1 or run.vector(last))
+    return walked
 
 
 def _recorder(ran: list[int], key: int) -> Any:
@@ -134,29 +194,82 @@ def _recorder(ran: list[int], key: int) -> Any:
     return hook
 
 
+def _shown(values: Sequence[Any], vector: bool) -> Value:
+    out = [float(v) for v in values]
+    return out if vector else out[0]
+
+
+def _with_children(node: Node, kids: Sequence[Node]) -> Node:
+    if isinstance(node, Neg):
+        return Neg(kids[0])
+    if isinstance(node, BinOp):
+        return BinOp(node.op, kids[0], kids[1])
+    assert isinstance(node, Call)
+    return Call(node.name, tuple(kids))
+
+
 class _Run:
-    def __init__(self, torch: Any, sympy: Any, symbols: dict[str, Any], exact_at: dict[Any, Any],
-                 leaves: dict[str, Any]):
+    def __init__(self, torch: Any, sympy: Any, inputs: Sequence[Input]):
         self.torch, self.sp = torch, sympy
-        self.symbols, self.exact_at, self.leaves = symbols, exact_at, leaves
+        self.inputs = {i.name: i for i in inputs}
+        self.symbols: dict[str, list[Any]] = {}      # a leaf's element symbols
+        self.point: dict[Any, Any] = {}              # each symbol's exact value
+        self.env: dict[str, list[Any]] = {}          # each name's elements, exact (leaves: their symbols)
+        self.vector_of: dict[str, bool] = {}
+        self.leaves: dict[str, Any] = {}             # leaves requiring grad: their torch tensors
+        self.constants: dict[str, Any] = {}          # constant tensors
+        for i in inputs:
+            self.vector_of[i.name] = i.vector
+            data = [float(v) for v in i.values]
+            tensor = torch.tensor(data if i.vector else data[0], dtype=torch.float64)
+            if i.requires_grad:
+                syms = [sympy.Symbol(f"{i.name}[{k}]" if i.vector else i.name, real=True)
+                        for k in range(len(i.values))]
+                self.symbols[i.name] = syms
+                self.point.update(zip(syms, i.values))
+                self.env[i.name] = syms
+                self.leaves[i.name] = tensor.requires_grad_()
+            else:
+                self.env[i.name] = list(i.values)
+                self.constants[i.name] = tensor
+        self.results: dict[str, Node] = {}           # a named result: the root of its tree
+        self.used: set[str] = set()                  # the inputs the program reads
         self.made: dict[int, Any] = {}          # id(node) -> its tensor (or a Python number for a constant part)
         self.order: list[Node] = []             # the parts with a tensor of their own, in creation order
         self.tensors: list[Any] = []
-        self.grads: dict[int, float | None] = {}    # each tensor's .grad after the backward pass
+        self.grads: dict[int, Value | None] = {}    # each tensor's .grad after the backward pass
         self.ran: list[int] = []                    # id(part) in the order torch ran their nodes
+        self._exact: dict[int, tuple[list[Any], bool]] = {}
 
     # -- forward: one torch operation per part, as the rendered code does it
+    def define(self, name: str | None, tree: Node) -> Any:
+        unknown = sorted(v for v in variables(tree) if v not in self.inputs and v not in self.results)
+        if unknown:
+            raise TutorError(_("no value for {names}").format(names=", ".join(unknown)), code="walk.no-value")
+        self.used |= {v for v in variables(tree) if v in self.inputs}
+        out = self.forward(tree)
+        if name is not None:
+            self.results[name] = tree
+            self.env[name], self.vector_of[name] = self.exact_vector(tree)
+        return out
+
+    def tracked(self, node: Node) -> bool:
+        """Does the part depend on a leaf that requires grad (so torch gives it a node of its own)?"""
+        return any(v in self.leaves or v in self.results for v in variables(node))
+
     def forward(self, node: Node) -> Any:
+        if isinstance(node, Var):
+            if node.name in self.results:
+                return self.made[id(self.results[node.name])]
+            out = self.leaves.get(node.name)
+            return out if out is not None else self.constants[node.name]
         if not variables(node):
-            value = _real(self.exact(node), node)  # a constant part: a Python number (torch makes no node)
+            value = _real(self.exact(node)[0], node)    # a constant part: a Python number (torch makes no node)
             self.made[id(node)] = value
             return value
-        if isinstance(node, Var):
-            out = self.leaves[node.name]
-        else:
-            out = self.apply(node, [self.forward(c) for c in children(node)])
+        out = self.apply(node, [self.forward(c) for c in children(node)])
         self.made[id(node)] = out
-        if not isinstance(node, Var):
+        if self.tracked(node):
             self.order.append(node)
             self.tensors.append(out)
         return out
@@ -174,93 +287,188 @@ class _Run:
         return {"add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b, "div": lambda: a / b,
                 "pow": lambda: a ** b}[node.op]()
 
-    def exact(self, node: Node) -> Any:
+    def exact_vector(self, node: Node) -> tuple[list[Any], bool]:
+        """The part's elements, exact, over the leaves' symbols (and whether it is a vector)."""
         from ..mathlang.sym import expand_elements
 
-        names = variables(node)
-        env = {n: [self.symbols[n]] for n in names}
-        return expand_elements(node, env, dict.fromkeys(names, False))[0][0]
+        key = id(node)
+        if key not in self._exact:
+            self._exact[key] = expand_elements(node, self.env, self.vector_of)
+        return self._exact[key]
+
+    def exact(self, node: Node) -> list[Any]:
+        return self.exact_vector(node)[0]
+
+    def vector(self, node: Node) -> bool:
+        return self.exact_vector(node)[1]
+
+    def value(self, node: Node) -> Value:
+        elements, vector = self.exact_vector(node)
+        return _shown([_real(e.xreplace(self.point), node) for e in elements], vector)
 
     # -- backward, exactly, beside torch's
-    def report(self, tree: Node, text: str, point: dict[str, float]) -> Walk:
+    def key(self, node: Node) -> int:
+        """A part's key: a name read by a later step stands for the root of the step that computed it."""
+        if isinstance(node, Var) and node.name in self.results:
+            return id(self.results[node.name])
+        return id(node)
+
+    def report(self, tree: Node, text: str, point: dict[str, Value], weights: list[Any]) -> Walk:
         sp = self.sp
-        upstream: dict[int, Any] = {id(tree): sp.Integer(1)}
+        upstream: dict[int, list[Any]] = {id(tree): list(weights)}
         nodes: list[WalkNode] = []
-        flows: dict[str, list[Any]] = {n: [] for n in self.leaves}
+        flows: dict[str, list[list[Any]]] = {n: [] for n in self.leaves if n in self.used}
         problems: list[str] = []
         place = {id(node): i for i, node in enumerate(reversed(self.order))}
+        names = {id(root): name for name, root in self.results.items()}
         for node in reversed(self.order):            # torch's engine: the latest created first
-            up = upstream.get(id(node), sp.Integer(0))
+            size = len(self.exact(node))
+            up = upstream.get(id(node), [sp.Integer(0)] * size)
             tensor = self.made[id(node)]
-            value = _real(self.exact(node).xreplace(self.exact_at), node)
-            wn = WalkNode(tree_text(node), self.grad_fn_chain(node), value, _real(up, node), self.grads[id(tensor)])
-            if not _close(wn.upstream, wn.upstream_torch):
+            vector = self.vector(node)
+            wn = WalkNode(tree_text(node), self.grad_fn_chain(node), self.value(node),
+                          _shown([_real(u, node) for u in up], vector), self.grads[id(tensor)],
+                          name=names.get(id(node)))
+            if not close(wn.upstream, wn.upstream_torch):
                 problems.append(_("the gradient reaching {part}: {exact} exactly, torch {torch}").format(
-                    part=wn.part, exact=f"{wn.upstream:.10g}", torch=wn.upstream_torch))
-            for child, local in self.locals(node):
-                value = local.xreplace(self.exact_at)
-                sends = up * value
-                wn.edges.append(Edge(tree_text(child), _text(local), _real(value, node), _real(sends, node),
-                                     node=place.get(id(child))))
-                if isinstance(child, Var):
+                    part=wn.part, exact=_brief(wn.upstream), torch=_brief(wn.upstream_torch)))
+            jacobians = []
+            for child, formula, jac in self.locals(node):
+                sends = [sum((up[r] * jac[r][c] for r in range(len(jac))), start=sp.Integer(0))
+                         for c in range(len(jac[0]))]
+                shape = _shape(jac)
+                wn.edges.append(Edge(tree_text(child), formula, _compact(jac, shape, node),
+                                     _shown([_real(s, node) for s in sends], self.vector(child)),
+                                     node=place.get(self.key(child)), shape=shape))
+                jacobians.append(jac)
+                if isinstance(child, Var) and child.name in self.leaves:
                     flows[child.name].append(sends)
                 else:
-                    upstream[id(child)] = upstream.get(id(child), sp.Integer(0)) + sends
-            self.check_locals(node, wn, problems)
+                    k = self.key(child)
+                    before = upstream.get(k)
+                    upstream[k] = sends if before is None else [a + b for a, b in zip(before, sends)]
+            self.check_locals(node, wn, jacobians, problems)
             nodes.append(wn)
         listed = [id(n) for n in reversed(self.order)]
         if [k for k in self.ran if k in set(listed)] != listed:
             problems.append(_("torch ran the nodes in another order than listed"))
         leaves = []
         for name, tensor in self.leaves.items():
-            grad = sum(flows[name], start=sp.Integer(0))
-            leaf = Leaf(name, [float(f) for f in flows[name]], _real(grad, Var(name)), self.grads[id(tensor)])
-            if not _close(leaf.grad, leaf.grad_torch):
+            if name not in flows:
+                continue
+            vector = self.vector_of[name]
+            size = len(self.symbols[name])
+            total = [sum((f[k] for f in flows[name]), start=sp.Integer(0)) for k in range(size)]
+            leaf = Leaf(name, [_shown([_real(v, Var(name)) for v in f], vector) for f in flows[name]],
+                        _shown([_real(v, Var(name)) for v in total], vector), self.grads[id(tensor)])
+            if not close(leaf.grad, leaf.grad_torch):
                 problems.append(_("{name}.grad: {exact} exactly, torch {torch}").format(
-                    name=name, exact=f"{leaf.grad:.10g}", torch=leaf.grad_torch))
+                    name=name, exact=_brief(leaf.grad), torch=_brief(leaf.grad_torch)))
             leaves.append(leaf)
         return Walk(text, point, nodes, leaves, problems)
 
-    def locals(self, node: Node) -> list[tuple[Node, Any]]:
-        """(input, d(part)/d(input)) for each input that depends on a variable, as a formula in the leaves."""
+    def locals(self, node: Node) -> list[tuple[Node, str, list[list[Any]]]]:
+        """(input, d(part)/d(input) as a formula, its exact Jacobian at the point) for each input that depends
+        on a leaf: the part's own operation over placeholders for its inputs' elements."""
+        from ..mathlang.sym import derivative, expand_elements
+
         sp = self.sp
-        inputs = [c for c in children(node) if variables(c)]
-        if not inputs:
-            return []
-        holders = [sp.Dummy(f"in{i}", real=True) for i in range(len(children(node)))]
         kids = children(node)
-        env_exprs = [holders[i] if variables(c) else self.exact(c) for i, c in enumerate(kids)]
-        part = _apply(sp, node, env_exprs)
-        real = {holders[i]: self.exact(c) for i, c in enumerate(kids) if variables(c)}
-        from ..mathlang.sym import derivative
+        live = [i for i, c in enumerate(kids) if self.tracked(c)]
+        if not live:
+            return []
+        env, vector_of = dict(self.env), dict(self.vector_of)
+        holders: dict[int, list[Any]] = {}
+        at: dict[Any, Any] = {}
+        for i in live:
+            elements, vector = self.exact_vector(kids[i])
+            holders[i] = [sp.Dummy(f"in{i}_{k}", real=True) for k in range(len(elements))]
+            env[f"__in{i}"], vector_of[f"__in{i}"] = holders[i], vector
+            at.update(zip(holders[i], (e.xreplace(self.point) for e in elements)))
+        shallow = _with_children(node, [Var(f"__in{i}") if i in live else c for i, c in enumerate(kids)])
+        part = expand_elements(shallow, env, vector_of)[0]
+        out = []
+        for i in live:
+            jac = [[derivative(p, h).xreplace(at) for h in holders[i]] for p in part]
+            out.append((kids[i], self.formula(node, i), jac))
+        return out
 
-        return [(c, derivative(part, holders[i]).xreplace(real)) for i, c in enumerate(kids) if variables(c)]
+    def formula(self, node: Node, i: int) -> str:
+        """d(part)/d(input i) as the learner would write it, in the program's names (a vector's name stands
+        for each of its elements)."""
+        from ..mathlang.sym import derivative, to_text
 
-    def check_locals(self, node: Node, wn: WalkNode, problems: list[str]) -> None:
+        sp = self.sp
+        kids = children(node)
+        if isinstance(node, Call) and FUNCTIONS[node.name].reduces:
+            n = len(self.exact(kids[0]))
+            return "1" if node.name == "sum" else to_text(sp.Rational(1, n))
+        holders = [sp.Dummy(f"in{k}", real=True) for k in range(len(kids))]
+        part = _apply(sp, node, [holders[k] if self.tracked(c) else self.generic(c) for k, c in enumerate(kids)])
+        real = {holders[k]: self.generic(c) for k, c in enumerate(kids) if self.tracked(c)}
+        return to_text(derivative(part, holders[i]).xreplace(real))
+
+    def generic(self, node: Node) -> Any:
+        """The part as a formula in the program's names (each name a symbol: a result read by name is not
+        expanded; a reduction is kept as the function)."""
+        sp = self.sp
+
+        def ev(n: Node) -> Any:
+            if isinstance(n, Num):
+                return n.value
+            if isinstance(n, Const):
+                return sp.pi if n.name == "pi" else sp.E
+            if isinstance(n, Var):
+                return sp.Symbol(n.name, real=True)
+            if isinstance(n, Call) and FUNCTIONS[n.name].reduces:
+                from ..mathlang.sym import VMean, VSum
+
+                return (VMean if n.name == "mean" else VSum)(ev(n.args[0]))
+            return _apply(sp, n, [ev(c) for c in children(n)])
+
+        return ev(node)
+
+    def check_locals(self, node: Node, wn: WalkNode, jacobians: list[list[list[Any]]],
+                     problems: list[str]) -> None:
         """torch's own local derivatives, one per edge (the part's operation run again on a detached copy of
-        each input: x + x^2 has the local derivative 1 along its edge to x, whatever x^2 adds), and the links
-        (each input's grad_fn among the part's next_functions, through the function's own chain)."""
+        each input: x + x^2 has the local derivative 1 along its edge to x, whatever x^2 adds), its whole
+        Jacobian against sympy's, and the links (each input's grad_fn among the part's next_functions, through
+        the function's own chain)."""
         torch = self.torch
         out = self.made[id(node)]
         reach = self.reachable(out.grad_fn)
         kids = children(node)
-        copies = [self.made[id(c)].detach().requires_grad_() if variables(c) else self.made[id(c)] for c in kids]
-        again = self.apply(node, copies)
-        inputs = [c for c, k in zip(copies, kids) if variables(k)]
-        grads = torch.autograd.grad(again, inputs, allow_unused=True)
-        for edge, child, g in zip(wn.edges, [c for c in kids if variables(c)], grads):
-            t = self.leaves[child.name] if isinstance(child, Var) else self.made[id(child)]
+        live = [c for c in kids if self.tracked(c)]
+        copies = [self.made_of(c).detach().requires_grad_() if self.tracked(c) else self.made_of(c) for c in kids]
+        again = self.apply(node, copies).reshape(-1)
+        inputs = [cp for cp, k in zip(copies, kids) if self.tracked(k)]
+        rows = [torch.autograd.grad(again[r], inputs, allow_unused=True, retain_graph=True)
+                for r in range(again.numel())]
+        for j, (edge, child, jac) in enumerate(zip(wn.edges, live, jacobians)):
+            size = len(jac[0])
+            torch_jac = [[0.0] * size if row[j] is None else [float(v) for v in row[j].reshape(-1)] for row in rows]
+            exact_jac = [[_real(v, node) for v in r] for r in jac]
+            t = self.made_of(child)
             if t.grad_fn is None:          # a leaf: torch links its AccumulateGrad node
                 linked = any(getattr(fn, "variable", None) is t for fn in reach)
             else:
                 linked = t.grad_fn in reach
             wn.linked = wn.linked and linked
-            edge.local_torch = _float(g)
-            if not _close(edge.local_value, edge.local_torch):
+            edge.local_torch = _compact(torch_jac, edge.shape, node)
+            if not all(close(a, b) for ra, rb in zip(exact_jac, torch_jac) for a, b in zip(ra, rb)):
                 problems.append(_("d({part})/d({input}): {exact} exactly, torch {torch}").format(
-                    part=wn.part, input=edge.to, exact=f"{edge.local_value:.10g}", torch=edge.local_torch))
+                    part=wn.part, input=edge.to, exact=_brief(edge.local_value), torch=_brief(edge.local_torch)))
         if not wn.linked:
             problems.append(_("{part}: an input is not among torch's next_functions").format(part=wn.part))
+
+    def made_of(self, node: Node) -> Any:
+        """The tensor (or number) a child of a part stands for."""
+        if isinstance(node, Var):
+            if node.name in self.results:
+                return self.made[id(self.results[node.name])]
+            out = self.leaves.get(node.name)
+            return out if out is not None else self.constants[node.name]
+        return self.made[id(node)]
 
     def reachable(self, fn: Any) -> list[Any]:
         """The nodes below ``fn`` up to (and including) the first node of another part or a leaf."""
@@ -286,6 +494,35 @@ class _Run:
             inner = [f for f, _i in inner[0].next_functions if f is not None and id(f) not in others
                      and type(f).__name__ != "AccumulateGrad"]
         return " <- ".join(names)
+
+
+def _shape(jac: list[list[Any]]) -> str:
+    rows, cols = len(jac), len(jac[0])
+    if rows == 1 and cols == 1:
+        return "scalar"
+    if rows == cols and all(jac[r][c] == 0 for r in range(rows) for c in range(cols) if r != c):
+        return "elementwise"
+    if rows == 1:
+        return "reduce"
+    if cols == 1:
+        return "broadcast"
+    return "matrix"
+
+
+def _compact(jac: list[list[Any]], shape: str, node: Node) -> Value:
+    """A Jacobian as shown: its one number, its diagonal, its one row or column, or the matrix."""
+    def num(v: Any) -> float:
+        return v if isinstance(v, float) else _real(v, node)
+
+    if shape == "scalar":
+        return num(jac[0][0])
+    if shape == "elementwise":
+        return [num(jac[k][k]) for k in range(len(jac))]
+    if shape == "reduce":
+        return [num(v) for v in jac[0]]
+    if shape == "broadcast":
+        return [num(r[0]) for r in jac]
+    return [[num(v) for v in r] for r in jac]
 
 
 def _apply(sp: Any, node: Node, args: list[Any]) -> Any:
@@ -319,14 +556,75 @@ def _real(value: Any, node: Node) -> float:
     return found.real
 
 
-def _float(t: Any) -> float | None:
-    return None if t is None else float(t.detach().reshape(-1)[0])
+def _values(t: Any) -> Value | None:
+    """A tensor's numbers: a float for one number, a list for a vector (None for no tensor)."""
+    if t is None:
+        return None
+    flat = [float(v) for v in t.detach().reshape(-1)]
+    return flat if t.dim() > 0 else flat[0]
 
 
-def _text(expr: Any) -> str:
-    from ..mathlang.sym import to_text
+def _brief(v: Any) -> str:
+    from ..foundation.term import fmt_number
 
-    return to_text(expr)
+    if isinstance(v, list):
+        return "[" + ", ".join(_brief(x) for x in v) + "]"
+    return fmt_number(v) if v is not None else "None"
+
+
+def shown(v: Any) -> str:
+    """A value of the walk as the tutor writes it: 0.5, or [1, 2.5, 3] for a vector."""
+    return _brief(v)
+
+
+def lines(w: Walk, ok: str = "✓", bad: str = "✗") -> list[str]:
+    """The backward pass as text, node by node in the order torch runs it, every number beside torch's (a
+    vector's numbers in brackets, element by element); the last lines say what torch confirmed (or each
+    problem, one per line)."""
+    n = shown
+    point = ", ".join(f"{k} = {n(v)}" for k, v in w.point.items())
+    out = [_("The backward pass of {expr} at {point}, node by node (in the order torch runs it):").format(
+        expr=w.expression, point=point)]
+    if w.note:
+        out.append("  " + w.note)
+    if w.weights is not None:
+        out.append("  " + _("backward(gradient={g}): the last result receives these weights, not 1").format(
+            g=n(w.weights)))
+    for node in w.nodes:
+        part = f"{node.name} = {node.part}" if node.name else node.part
+        out.append(f"  {part}   [{node.grad_fn}]   " + _("value {v}").format(v=n(node.value)))
+        mark = ok if close(node.upstream, node.upstream_torch) else bad
+        out.append("    " + _("receives dL/d({part}) = {g}   (torch: {t} {mark})").format(
+            part=node.name or node.part, g=n(node.upstream), t=n(node.upstream_torch), mark=mark))
+        for e in node.edges:
+            out.append("    " + _edge_text(e, n(node.upstream)))
+    for leaf in w.leaves:
+        total = " + ".join(n(f) for f in leaf.flows) or "0"
+        mark = ok if close(leaf.grad, leaf.grad_torch) else bad
+        out.append("  " + _("{name}.grad = {total} = {g}   (AccumulateGrad; torch: {t} {mark})").format(
+            name=leaf.name, total=total, g=n(leaf.grad), t=n(leaf.grad_torch), mark=mark))
+    if w.problems:
+        out += ["  ✗ " + p for p in w.problems]
+    else:
+        out.append("  " + _("(every node, link and number above is torch's own: grad_fn and next_functions, "
+                            "retain_grad, autograd.grad)"))
+    return out
+
+
+def _edge_text(e: Edge, g: str) -> str:
+    local, sends = shown(e.local_value), shown(e.sends)
+    if e.shape == "broadcast":
+        text = _("to {to}: local derivative {local} = {value}; sends the sum of {g} × {value} = {sends}").format(
+            to=e.to, local=e.local, value=local, g=g, sends=sends)
+    elif e.shape == "elementwise":
+        text = _("to {to}: local derivative {local} = {value} (element by element); sends {g} × {value} = "
+                 "{sends}").format(to=e.to, local=e.local, value=local, g=g, sends=sends)
+    else:
+        text = _("to {to}: local derivative {local} = {value}; sends {g} × {value} = {sends}").format(
+            to=e.to, local=e.local, value=local, g=g, sends=sends)
+    if e.local_torch is not None:
+        text += "   " + _("(torch's local derivative: {t})").format(t=shown(e.local_torch))
+    return text
 
 
 def dot(w: Walk) -> str:
@@ -335,18 +633,24 @@ def dot(w: Walk) -> str:
     def q(text: str) -> str:
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
+    def g(v: Any) -> str:
+        if isinstance(v, list):
+            return "[" + ", ".join(g(x) for x in v) + "]"
+        return f"{v:.6g}"
+
     lines = ["digraph backward {", "  rankdir=BT;", '  node [fontname="monospace"];']
     for i, n in enumerate(w.nodes):
-        label = f"{n.part} | {n.grad_fn} | value {n.value:.6g} | grad {n.upstream:.6g}"
+        part = f"{n.name} = {n.part}" if n.name else n.part
+        label = f"{part} | {n.grad_fn} | value {g(n.value)} | grad {g(n.upstream)}"
         lines.append(f"  n{i} [shape=box, label={q(label)}];")
     for lf in w.leaves:
-        lines.append(f"  leaf_{lf.name} [shape=ellipse, label={q(f'{lf.name} | grad {lf.grad:.6g}')}];")
+        lines.append(f"  {q('leaf_' + lf.name)} [shape=ellipse, label={q(f'{lf.name} | grad {g(lf.grad)}')}];")
     for i, n in enumerate(w.nodes):
         for e in n.edges:
-            src = f"leaf_{e.to}" if e.node is None else f"n{e.node}"
-            lines.append(f"  {src} -> n{i} [label={q(f'{e.sends:.6g}')}];")
+            src = q(f"leaf_{e.to}") if e.node is None else f"n{e.node}"
+            lines.append(f"  {src} -> n{i} [label={q(g(e.sends))}];")
     lines.append("}")
     return "\n".join(lines)
 
 
-__all__ = ["Edge", "Leaf", "Walk", "WalkNode", "dot", "walk"]
+__all__ = ["Edge", "Input", "Leaf", "Walk", "WalkNode", "close", "dot", "lines", "shown", "walk", "walk_program"]

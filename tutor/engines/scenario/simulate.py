@@ -142,6 +142,7 @@ class Simulation:
         self._created = 0
         self.consulted: set[str] = set()
         self.raised = False
+        self.observer: Any = None       # sees each tracked result and each backward call (see .backward_walk)
 
     def believes(self, belief: str) -> bool:
         """Every rule a belief changes asks here, so a run that never asked about a belief is, step for

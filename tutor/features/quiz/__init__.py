@@ -23,7 +23,8 @@ from .store import Store
 from .views import GRAPH_TOPICS, fresh_work_file, graph_lines, question_event, summary_event, table, work_file
 
 COMMANDS = {"hint": "hint", "h": "hint", "?": "hint", "skip": "skip", "s": "skip", "quit": "quit",
-            "q": "quit", "exit": "quit", "help": "help", "commands": "help", "steps": "steps", "run": "run"}
+            "q": "quit", "exit": "quit", "help": "help", "commands": "help", "steps": "steps", "run": "run",
+            "walk": "walk"}
 
 Read = Callable[[str], "str | None"]
 Emit = Callable[[dict[str, Any]], None]
@@ -141,6 +142,13 @@ def ask(v: Variant[Any], position: int, opts: Options, read: Read, emit: Emit, s
                   if ex.kind == "derive" else _("steps shows how a derivative is built, on derivative "
                                                 "questions.")})
             continue
+        if command == "walk":
+            emit({"event": "help", "text": _("The walk gives the answer away: torch's backward pass of this program, "
+                                             "node by node, comes with the feedback after your last attempt, or now "
+                                             "if you type skip.")
+                  if ex.kind == "predict" else _("walk shows torch's backward pass node by node, on predict "
+                                                 "questions (and tutor grad EXPR --at ... --walk).")})
+            continue
         if command == "run" and ex.kind == "code":
             emit({"event": "running", "seconds": _code_timeout()})
             emit({"event": "ran", **_code(v).run_only(v, work_file(ex))})
@@ -213,6 +221,9 @@ def help_event(v: Variant[Any]) -> dict[str, Any]:
         commands[:0] = [("check", _("run your function on the question's input and judge it (an unedited stub "
                                     "or a syntax error costs no attempt)")),
                         ("run", _("run it and show what it returns and prints, without judging"))]
+    if v.exercise.kind == "predict":
+        commands.insert(2, ("walk", _("torch's backward pass of the program node by node (after your last attempt, "
+                                      "or with skip)")))
     if v.exercise.kind == "derive":
         commands.insert(2, ("steps", _("the derivation rule by rule (after your last attempt, or with skip)")))
         answer = _("math as on a calculator: + - * / and ^ for powers; 2x, x y and 2(x+1) multiply; constants "
@@ -225,8 +236,10 @@ def help_event(v: Variant[Any]) -> dict[str, Any]:
 
 
 def derivation(v: Variant[Any]) -> dict[str, Any]:
-    """A derive question's derivation rule by rule, for the feedback once its attempts are used (empty for
-    other kinds, or where it cannot be built)."""
+    """A derive question's derivation rule by rule, a predict question's first backward pass node by node, for
+    the feedback once its attempts are used (empty for other kinds, or where it cannot be built)."""
+    if v.exercise.kind == "predict" and v.scenario is not None:
+        return backward_walk(v)
     if v.exercise.kind != "derive" or v.function is None:
         return {}
     from ...engines.steps import derive_steps, lines
@@ -239,6 +252,22 @@ def derivation(v: Variant[Any]) -> dict[str, Any]:
     except TutorError:
         return {}
     return {"steps": [line for d in found for line in lines(d)]}
+
+
+def backward_walk(v: Variant[Any]) -> dict[str, Any]:
+    """The program's first backward pass, node by node, every number checked against torch (empty where the
+    program runs none, or where a number is not confirmed: nothing unproven is shown)."""
+    from ...engines.scenario.backward_walk import first_backward_walk
+    from ...engines.walk import lines
+
+    assert v.scenario is not None
+    try:
+        walked = first_backward_walk(v.scenario)
+    except TutorError:
+        return {}
+    if walked is None or not walked.checked:
+        return {}
+    return {"walk": lines(walked)}
 
 
 def attempts_for(v: Variant[Any], attempts: int) -> int:

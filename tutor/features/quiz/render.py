@@ -115,7 +115,9 @@ def _skipped(event: Event, color: bool) -> str:
 
 
 def _steps_lines(event: Event, color: bool) -> list[str]:
-    return [style(ln, "dim", enabled=color) if ln.startswith("  (") else ln for ln in event.get("steps", [])]
+    """A derivation's steps, or a backward pass's walk: the closing note dimmed, the heading bold."""
+    walk = [style(ln, "bold", enabled=color) if i == 0 else ln for i, ln in enumerate(event.get("walk", []))]
+    return [style(ln, "dim", enabled=color) if ln.startswith("  (") else ln for ln in [*event.get("steps", []), *walk]]
 
 
 def _running(event: Event, color: bool) -> str:

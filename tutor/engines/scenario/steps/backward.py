@@ -63,6 +63,8 @@ class Backward(Step):
                 if leaf.symbols is not symbols:
                     raise ScenarioError("RuntimeError", version_error(sim, leaf, symbols))
         sim.backward_calls += 1
+        if sim.observer is not None:
+            sim.observer.backward(self, y, [y, *sim.ancestors(y)], v)
         self._propagate(sim, y, v)
         if not self.retain_graph:
             for t in graph:

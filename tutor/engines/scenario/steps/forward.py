@@ -99,6 +99,8 @@ class Forward(Step):
                     t.leaves |= u.leaves
         else:
             sim.symbolize(t)
+        if requires and sim.observer is not None:
+            sim.observer.forward(self, t, {name: sim.tensors[name] for name in used})
         sim.tensors[self.name] = t
 
     def render(self, out: CodeWriter) -> None:
