@@ -1,17 +1,42 @@
-"""Terminal styling without click: colours only when asked (on a terminal)."""
+"""Terminal styling without click: colours only when asked (on a terminal, and not under NO_COLOR), drawn by
+rich (imported only then: a plain run, ``--help`` or a pipe, never loads it)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-_CODES = {"red": 31, "green": 32, "yellow": 33, "blue": 34, "magenta": 35, "cyan": 36, "bold": 1, "dim": 2}
+STYLES = ("red", "green", "yellow", "blue", "magenta", "cyan", "bold", "dim")
 
 
 def style(text: str, *names: str, enabled: bool = False) -> str:
+    """``text`` in the styles ``names`` (of STYLES) when ``enabled``, else as it is."""
     if not enabled or not names:
         return text
-    codes = ";".join(str(_CODES[n]) for n in names)
-    return f"\x1b[{codes}m{text}\x1b[0m"
+    from rich.color import ColorSystem
+    from rich.style import Style
+
+    unknown = [n for n in names if n not in STYLES]
+    if unknown:
+        raise ValueError(f"unknown style {unknown[0]!r}")
+    return str(Style.parse(" ".join(names)).render(text, color_system=ColorSystem.STANDARD))
+
+
+def highlight(code: str, enabled: bool) -> str:
+    """Python source coloured by its syntax (rich's highlighter, the terminal's own 16 colours) when
+    ``enabled``, else as it is; never wrapped or padded."""
+    if not enabled or not code:
+        return code
+    import io
+
+    from rich.console import Console
+    from rich.syntax import Syntax
+
+    text = Syntax("", "python", theme="ansi_dark").highlight(code)
+    buffer = io.StringIO()
+    Console(file=buffer, force_terminal=True, color_system="standard", width=10_000, highlight=False,
+            emoji=False, markup=False).print(text, end="", soft_wrap=True)
+    out = buffer.getvalue()
+    return out[:-1] if out.endswith("\n") and not code.endswith("\n") else out
 
 
 def fmt_number(x: Any) -> str:

@@ -109,8 +109,7 @@ def run(topic: str | None, read: Read, emit: Emit, store: Store, bank_dir: str |
 
 def render(event: dict[str, Any], color: bool = False) -> str | None:
     """The lesson's own events as text (None: a quiz event, rendered by the quiz)."""
-    from ...foundation.term import style
-    from .render import highlight
+    from ...foundation.term import highlight, style
 
     kind = event["event"]
     if kind in ("lesson", "demo"):

@@ -1,29 +1,14 @@
 """The quiz's events as terminal text (the JSON front end prints the events themselves)."""
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from ...bank.topics import TOPICS
 from ...foundation.i18n import _, ngettext
-from ...foundation.term import display_width, pad, style
+from ...foundation.term import display_width, highlight, pad, style
 
 Event = dict[str, Any]
-_KEYWORDS = r"\b(import|for|in|range|with|def|return|if|is|not|None|True|False|and|print)\b"
-
-
-def highlight(code: str, color: bool) -> str:
-    if not color:
-        return code
-    out = []
-    for line in code.splitlines():
-        line = re.sub(r"(?<![\w.])(\d+\.?\d*)", lambda m: style(m.group(1), "magenta", enabled=True), line)
-        line = re.sub(_KEYWORDS, lambda m: style(m.group(1), "blue", enabled=True), line)
-        line = re.sub(r"(\.(?:backward|grad|zero_|zero_grad|step|retain_grad|no_grad|is_leaf|requires_grad))\b",
-                      lambda m: style(m.group(1), "cyan", enabled=True), line)
-        out.append(line)
-    return "\n".join(out)
 
 
 def render_event(event: Event, color: bool = False) -> str:

@@ -1,190 +1,17 @@
-"""The backward pass node by node: the graph torch builds, each node's local derivative from sympy, the
-gradient that reaches it and what it sends on, every number checked against torch itself.
-
-A *program* is run in torch one operation of each typed tree at a time (the
-same operations the tutor's rendered code performs), so every part has its
-own tensor: its ``grad_fn`` (and the chain of nodes between it and its inputs,
-read through ``next_functions``) is torch's, its ``.grad`` after backward
-(``retain_grad``) is torch's upstream gradient, and ``torch.autograd.grad``
-on the part's operation gives torch's own local derivative (its Jacobian)
-with respect to each input.  sympy gives the exact values beside them: the
-part's value, the local derivative as a formula and its value, the upstream
-gradient, the product sent to each input; a leaf's ``.grad`` is the sum of
-what reaches it.  The parts are listed in the order torch's engine runs them
-(the last created first), as micrograd's ``draw_dot`` draws value and gradient
-per node; a Graphviz DOT text of the same graph comes with it.
-
-Two front ends: :func:`walk` (one expression of scalar leaves, ``tutor grad
---walk``) and :func:`walk_program` (named results computed one after the
-other from leaves that may be vectors or constants, as a predict question's
-program builds its loss: :mod:`tutor.engines.scenario.walk`).  Values are
-floats for scalar parts and lists of floats for vector parts.
-"""
+"""Running a walk: the program in torch one operation at a time, and each part's exact values, local
+derivatives (Jacobians) and gradients from sympy beside torch's."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
-from ..foundation.errors import TutorError
-from ..foundation.i18n import _
-from ..mathlang import parse
-from ..mathlang.functions import FUNCTIONS
-from ..mathlang.printing import tree_text
-from ..mathlang.tree import BinOp, Call, Const, Neg, Node, Num, Var, children, variables
-
-RTOL = 1e-9       # float64 torch against exact sympy, relative
-
-Value = float | list[float] | list[list[float]]      # a scalar, a vector, a Jacobian matrix
-
-# how a local derivative is shown (its Jacobian's shape): one number; a vector, element by element (a
-# diagonal Jacobian); a vector over the input's elements (a reduction, one output); a vector over the
-# outputs whose products are summed (a scalar input broadcast over a vector); the whole matrix
-SHAPES = ("scalar", "elementwise", "reduce", "broadcast", "matrix")
-
-
-@dataclass
-class Edge:
-    to: str                  # the input, as typed (a leaf's or a result's name, or a part)
-    local: str               # d(part)/d(input), a formula in the program's names
-    local_value: Value       # its value (sympy; see ``shape``)
-    sends: Value             # upstream x local: what this part sends to the input (its shape)
-    local_torch: Value | None = None     # torch's Jacobian of the part's operation w.r.t. the input, same shape
-    node: int | None = None  # the input's place in Walk.nodes (None: a leaf)
-    shape: str = "scalar"    # one of SHAPES
-
-
-@dataclass
-class WalkNode:
-    part: str                # the part as typed
-    grad_fn: str             # torch's node for it (a chain "MulBackward0 <- ReciprocalBackward0" where the
-    #                          function is several torch operations)
-    value: Value
-    upstream: Value          # dL/d(part): exact
-    upstream_torch: Value | None    # torch's .grad of the part's tensor (retain_grad)
-    edges: list[Edge] = field(default_factory=list)
-    linked: bool = True      # each input's grad_fn is among torch's next_functions of this node
-    name: str | None = None  # the program's name for this result (y_predicted), if it has one
-
-
-@dataclass
-class Leaf:
-    name: str
-    flows: list[Value]       # what each edge into it sends
-    grad: Value              # their sum (exact)
-    grad_torch: Value | None
-
-
-@dataclass
-class Walk:
-    expression: str
-    point: dict[str, Value]
-    nodes: list[WalkNode]
-    leaves: list[Leaf]
-    problems: list[str] = field(default_factory=list)    # every number or link torch does not confirm
-    weights: Value | None = None      # backward(gradient=...): what the last result receives
-    note: str | None = None           # said under the heading (a program's first of several backward calls)
-
-    @property
-    def checked(self) -> bool:
-        return not self.problems
-
-    def to_json(self) -> dict[str, Any]:
-        return {"expression": self.expression, "point": self.point, "checked": self.checked,
-                "problems": self.problems, "weights": self.weights, "note": self.note,
-                "nodes": [{"part": n.part, "name": n.name, "grad_fn": n.grad_fn, "value": n.value,
-                           "upstream": n.upstream, "upstream_torch": n.upstream_torch, "linked": n.linked,
-                           "edges": [{"to": e.to, "node": e.node, "local": e.local, "local_value": e.local_value,
-                                      "local_torch": e.local_torch, "sends": e.sends, "shape": e.shape}
-                                     for e in n.edges]}
-                          for n in self.nodes],
-                "leaves": [{"name": lf.name, "flows": lf.flows, "grad": lf.grad, "grad_torch": lf.grad_torch}
-                           for lf in self.leaves],
-                "dot": dot(self)}
-
-
-def close(a: Any, b: Any) -> bool:
-    """Two values of the walk agree (floats, or lists of them, relative tolerance RTOL)."""
-    import math
-
-    if b is None or a is None:
-        return False
-    if isinstance(a, list) or isinstance(b, list):
-        return isinstance(a, list) and isinstance(b, list) and len(a) == len(b) and all(
-            close(x, y) for x, y in zip(a, b))
-    if not (math.isfinite(a) and math.isfinite(b)):
-        return bool(a == b or (math.isnan(a) and math.isnan(b)))
-    return bool(abs(a - b) <= RTOL * max(1.0, abs(a), abs(b)))
-
-
-@dataclass(frozen=True)
-class Input:
-    """A name the program reads that no step of it computes: a leaf (``requires_grad``) or a constant tensor."""
-
-    name: str
-    values: tuple[Any, ...]        # exact numbers
-    vector: bool
-    requires_grad: bool = True
-
-
-def walk(expression: str, at: Mapping[str, Any], weights: Sequence[Any] = ()) -> Walk:
-    """The backward pass of ``expression`` at ``at`` ({name: an exact number, or a list of them for a
-    vector}); ``weights``: the gradient passed to backward() where the result is a vector."""
-    import sympy
-
-    parsed = parse(expression, variables=set(at))
-    missing = [v for v in parsed.variables if v not in at]
-    if missing:
-        raise TutorError(_("no value for {names}").format(names=", ".join(missing)), code="walk.no-value")
-
-    def exact(v: Any) -> Any:
-        return sympy.sympify(v) if isinstance(v, int) else v
-
-    inputs = [Input(n, tuple(exact(v) for v in at[n]) if isinstance(at[n], (list, tuple)) else (exact(at[n]),),
-                    isinstance(at[n], (list, tuple)))
-              for n in parsed.variables]
-    return walk_program(inputs, [(None, parsed.tree)], weights, expression_text=tree_text(parsed.tree))
-
-
-def walk_program(inputs: Sequence[Input], steps: Sequence[tuple[str | None, Node]], weights: Sequence[Any] = (),
-                 expression_text: str | None = None) -> Walk:
-    """The backward pass of the last of ``steps`` ((name, tree): each a result the later ones may read by
-    name), from ``inputs``; ``weights``: the gradient passed to backward() (a vector result), else 1."""
-    import sympy
-    import torch
-
-    run = _Run(torch, sympy, inputs)
-    root: Any = None
-    for name, tree in steps:
-        root = run.define(name, tree)
-    last = steps[-1][1]
-    if not isinstance(root, torch.Tensor) or root.grad_fn is None:
-        raise TutorError(_("{expr} does not depend on its variables: there is no backward pass to walk").format(
-            expr=expression_text or tree_text(last)), code="walk.constant")
-    for t in run.tensors:
-        t.retain_grad()
-    ran: list[int] = []              # the parts' nodes in the order torch's engine runs them
-    hooks = [t.grad_fn.register_prehook(_recorder(ran, id(node))) for node, t in zip(run.order, run.tensors)]
-    if not weights and root.numel() != 1:
-        raise TutorError(_("{expr} is a vector: backward() needs a gradient argument to walk").format(
-            expr=expression_text or tree_text(last)), code="walk.vector-root")
-    exact_weights = [sympy.sympify(w) for w in weights] or [sympy.Integer(1)]
-    if weights:
-        root.backward(torch.tensor([float(w) for w in exact_weights], dtype=torch.float64).reshape(root.shape),
-                      retain_graph=True)  # type: ignore[no-untyped-call]
-    else:
-        root.backward(retain_graph=True)  # type: ignore[no-untyped-call]
-    for hook in hooks:
-        hook.remove()
-    run.ran = list(ran)
-    # read now: torch.autograd.grad below (each local derivative) runs retain_grad's hooks again
-    run.grads = {id(t): _values(t.grad) for t in [*run.tensors, *run.leaves.values()]}
-    text = expression_text or "; ".join(f"{n} = {tree_text(t)}" if n else tree_text(t) for n, t in steps)
-    point = {i.name: _shown(i.values, i.vector) for i in inputs if i.name in run.used}
-    walked = run.report(last, text, point, exact_weights)
-    if weights:
-        walked.weights = _shown(exact_weights, len(exact_weights) > 1 or run.vector(last))
-    return walked
+from ...foundation.errors import TutorError
+from ...foundation.i18n import _
+from ...mathlang.functions import FUNCTIONS
+from ...mathlang.printing import tree_text
+from ...mathlang.tree import BinOp, Call, Const, Neg, Node, Num, Var, children, variables
+from .model import Edge, Input, Leaf, Value, Walk, WalkNode, close
+from .text import brief as _brief
 
 
 def _recorder(ran: list[int], key: int) -> Any:
@@ -289,7 +116,7 @@ class _Run:
 
     def exact_vector(self, node: Node) -> tuple[list[Any], bool]:
         """The part's elements, exact, over the leaves' symbols (and whether it is a vector)."""
-        from ..mathlang.sym import expand_elements
+        from ...mathlang.sym import expand_elements
 
         key = id(node)
         if key not in self._exact:
@@ -370,7 +197,7 @@ class _Run:
     def locals(self, node: Node) -> list[tuple[Node, str, list[list[Any]]]]:
         """(input, d(part)/d(input) as a formula, its exact Jacobian at the point) for each input that depends
         on a leaf: the part's own operation over placeholders for its inputs' elements."""
-        from ..mathlang.sym import derivative, expand_elements
+        from ...mathlang.sym import derivative, expand_elements
 
         sp = self.sp
         kids = children(node)
@@ -396,17 +223,17 @@ class _Run:
     def formula(self, node: Node, i: int) -> str:
         """d(part)/d(input i) as the learner would write it, in the program's names (a vector's name stands
         for each of its elements)."""
-        from ..mathlang.sym import derivative, to_text
+        from ...mathlang.sym import derivative, to_text
 
         sp = self.sp
         kids = children(node)
         if isinstance(node, Call) and FUNCTIONS[node.name].reduces:
             n = len(self.exact(kids[0]))
-            return "1" if node.name == "sum" else to_text(sp.Rational(1, n))
+            return "1" if node.name == "sum" else str(to_text(sp.Rational(1, n)))
         holders = [sp.Dummy(f"in{k}", real=True) for k in range(len(kids))]
         part = _apply(sp, node, [holders[k] if self.tracked(c) else self.generic(c) for k, c in enumerate(kids)])
         real = {holders[k]: self.generic(c) for k, c in enumerate(kids) if self.tracked(c)}
-        return to_text(derivative(part, holders[i]).xreplace(real))
+        return str(to_text(derivative(part, holders[i]).xreplace(real)))
 
     def generic(self, node: Node) -> Any:
         """The part as a formula in the program's names (each name a symbol: a result read by name is not
@@ -421,7 +248,7 @@ class _Run:
             if isinstance(n, Var):
                 return sp.Symbol(n.name, real=True)
             if isinstance(n, Call) and FUNCTIONS[n.name].reduces:
-                from ..mathlang.sym import VMean, VSum
+                from ...mathlang.sym import VMean, VSum
 
                 return (VMean if n.name == "mean" else VSum)(ev(n.args[0]))
             return _apply(sp, n, [ev(c) for c in children(n)])
@@ -564,93 +391,3 @@ def _values(t: Any) -> Value | None:
     return flat if t.dim() > 0 else flat[0]
 
 
-def _brief(v: Any) -> str:
-    from ..foundation.term import fmt_number
-
-    if isinstance(v, list):
-        return "[" + ", ".join(_brief(x) for x in v) + "]"
-    return fmt_number(v) if v is not None else "None"
-
-
-def shown(v: Any) -> str:
-    """A value of the walk as the tutor writes it: 0.5, or [1, 2.5, 3] for a vector."""
-    return _brief(v)
-
-
-def lines(w: Walk, ok: str = "✓", bad: str = "✗") -> list[str]:
-    """The backward pass as text, node by node in the order torch runs it, every number beside torch's (a
-    vector's numbers in brackets, element by element); the last lines say what torch confirmed (or each
-    problem, one per line)."""
-    n = shown
-    point = ", ".join(f"{k} = {n(v)}" for k, v in w.point.items())
-    out = [_("The backward pass of {expr} at {point}, node by node (in the order torch runs it):").format(
-        expr=w.expression, point=point)]
-    if w.note:
-        out.append("  " + w.note)
-    if w.weights is not None:
-        out.append("  " + _("backward(gradient={g}): the last result receives these weights, not 1").format(
-            g=n(w.weights)))
-    for node in w.nodes:
-        part = f"{node.name} = {node.part}" if node.name else node.part
-        out.append(f"  {part}   [{node.grad_fn}]   " + _("value {v}").format(v=n(node.value)))
-        mark = ok if close(node.upstream, node.upstream_torch) else bad
-        out.append("    " + _("receives dL/d({part}) = {g}   (torch: {t} {mark})").format(
-            part=node.name or node.part, g=n(node.upstream), t=n(node.upstream_torch), mark=mark))
-        for e in node.edges:
-            out.append("    " + _edge_text(e, n(node.upstream)))
-    for leaf in w.leaves:
-        total = " + ".join(n(f) for f in leaf.flows) or "0"
-        mark = ok if close(leaf.grad, leaf.grad_torch) else bad
-        out.append("  " + _("{name}.grad = {total} = {g}   (AccumulateGrad; torch: {t} {mark})").format(
-            name=leaf.name, total=total, g=n(leaf.grad), t=n(leaf.grad_torch), mark=mark))
-    if w.problems:
-        out += ["  ✗ " + p for p in w.problems]
-    else:
-        out.append("  " + _("(every node, link and number above is torch's own: grad_fn and next_functions, "
-                            "retain_grad, autograd.grad)"))
-    return out
-
-
-def _edge_text(e: Edge, g: str) -> str:
-    local, sends = shown(e.local_value), shown(e.sends)
-    if e.shape == "broadcast":
-        text = _("to {to}: local derivative {local} = {value}; sends the sum of {g} × {value} = {sends}").format(
-            to=e.to, local=e.local, value=local, g=g, sends=sends)
-    elif e.shape == "elementwise":
-        text = _("to {to}: local derivative {local} = {value} (element by element); sends {g} × {value} = "
-                 "{sends}").format(to=e.to, local=e.local, value=local, g=g, sends=sends)
-    else:
-        text = _("to {to}: local derivative {local} = {value}; sends {g} × {value} = {sends}").format(
-            to=e.to, local=e.local, value=local, g=g, sends=sends)
-    if e.local_torch is not None:
-        text += "   " + _("(torch's local derivative: {t})").format(t=shown(e.local_torch))
-    return text
-
-
-def dot(w: Walk) -> str:
-    """The graph as Graphviz DOT: a box per part (its grad_fn, value and gradient), an ellipse per leaf (its
-    .grad); each edge labelled with what flows along it in the backward pass."""
-    def q(text: str) -> str:
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-    def g(v: Any) -> str:
-        if isinstance(v, list):
-            return "[" + ", ".join(g(x) for x in v) + "]"
-        return f"{v:.6g}"
-
-    lines = ["digraph backward {", "  rankdir=BT;", '  node [fontname="monospace"];']
-    for i, n in enumerate(w.nodes):
-        part = f"{n.name} = {n.part}" if n.name else n.part
-        label = f"{part} | {n.grad_fn} | value {g(n.value)} | grad {g(n.upstream)}"
-        lines.append(f"  n{i} [shape=box, label={q(label)}];")
-    for lf in w.leaves:
-        lines.append(f"  {q('leaf_' + lf.name)} [shape=ellipse, label={q(f'{lf.name} | grad {g(lf.grad)}')}];")
-    for i, n in enumerate(w.nodes):
-        for e in n.edges:
-            src = q(f"leaf_{e.to}") if e.node is None else f"n{e.node}"
-            lines.append(f"  {src} -> n{i} [label={q(g(e.sends))}];")
-    lines.append("}")
-    return "\n".join(lines)
-
-
-__all__ = ["Edge", "Input", "Leaf", "Walk", "WalkNode", "close", "dot", "lines", "shown", "walk", "walk_program"]
