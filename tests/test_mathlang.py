@@ -157,3 +157,18 @@ class TestRejected:
             parse_number("x")
         with pytest.raises(MathError):
             parse_number("sum(1)")
+
+
+@pytest.mark.parametrize("text", [" + ".join(["x"] * 150), " - ".join(["2x"] * 100), "*".join(["x"] * 150),
+                                  "x" + "".join(f"/{i}" for i in range(2, 150))])
+def test_a_long_flat_chain_is_not_nesting(text):
+    """a + b + c ... as typed is flat: only the 400-part limit bounds it, never the nesting limit."""
+    assert parse(text, variables={"x"}).tree is not None
+
+
+def test_nesting_inside_a_chain_still_counts():
+    from tutor.foundation.errors import MathError
+
+    with pytest.raises(MathError) as caught:
+        parse("x + " + "sin(" * 45 + "x" + ")" * 45, variables={"x"})
+    assert caught.value.code in ("math.too-deep", "math.too-long")

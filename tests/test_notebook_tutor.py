@@ -74,3 +74,28 @@ def test_notebook_check_judges_only_numbers_and_stops_a_hang(monkeypatch):
     start = time.monotonic()
     hung = notebook.check("code-zero-before-backward", lambda **kw: time.sleep(60))
     assert not hung.correct and time.monotonic() - start < 10
+
+
+@pytest.mark.parametrize("call,code", [
+    (lambda nb: nb.gradient("x^2", y=2), "grad.no-value"),
+    (lambda nb: nb.gradient("sum(x^2)", x=[1, 2], steps=True), "grad.steps-vector"),
+    (lambda nb: nb.gradient("x^2", x=[1, 2]), "grad.non-scalar"),
+    (lambda nb: nb.gradient("x^2", x=[1, 2], gradient=[1, 2, 3]), "grad.gradient-shape"),
+    (lambda nb: nb.gradient("x^2", x=float("inf")), "notebook.not-finite"),
+    (lambda nb: nb.gradient("x^2", x="abc"), "math.unknown-name"),
+])
+def test_a_notebook_error_names_the_notebooks_arguments_never_the_command_lines_options(call, code):
+    from tutor import notebook
+    from tutor.foundation.errors import TutorError
+
+    with pytest.raises(TutorError) as caught:
+        call(notebook)
+    assert caught.value.code == code
+    assert "--" not in caught.value.one_line(), caught.value.one_line()
+
+
+def test_a_vector_result_takes_the_gradient_argument():
+    from tutor import notebook
+
+    g = notebook.gradient("x^2 y", x=[1, 2], y=3, gradient=[1, 0.5], walk=True)
+    assert g.report.agree and g.walk.checked and g.walk.weights == [1, 0.5]

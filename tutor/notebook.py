@@ -20,7 +20,7 @@ not trust).
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .foundation.errors import TutorError
@@ -276,11 +276,23 @@ def _plain(value: Any) -> Any:  # noqa: ANN401
 class Gradient:
     """``tutor grad`` in a cell: sympy, torch and a finite difference; the steps and the walk if asked."""
 
-    def __init__(self, expression: str, at: dict[str, Any], steps: bool, walk: bool):
+    def __init__(self, expression: str, at: dict[str, Any], steps: bool, walk: bool,
+                 gradient: Sequence[Any] | None = None):
+        import math
+
         from .commands.grad import _computed
 
-        points = [f"{k}={','.join(str(x) for x in v) if isinstance(v, (list, tuple)) else v}" for k, v in at.items()]
-        self.report, self.derivations, self.walk = _computed(expression, points, None, "float64", steps, walk)
+        for name, value in at.items():
+            values = _plain(value) if isinstance(_plain(value), (list, tuple)) else [_plain(value)]
+            if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+                raise TutorError(_("{name}: {value} is not a finite number").format(name=name, value=value),
+                                 code="notebook.not-finite")
+        points = [f"{k}={_listed(v)}" for k, v in at.items()]
+        try:
+            self.report, self.derivations, self.walk = _computed(
+                expression, points, None if gradient is None else _listed(gradient), "float64", steps, walk)
+        except TutorError as exc:
+            raise _in_notebook_words(exc, expression, at) from None
 
     def __repr__(self) -> str:
         from .commands.grad import render, render_steps, render_walk
@@ -319,8 +331,46 @@ class Gradient:
         return "\n".join(parts)
 
 
-def gradient(expression: str, *, steps: bool = False, walk: bool = False, **at: Any) -> Gradient:
-    """The gradient of ``expression`` at ``x=2, y=[1, 2]``: sympy = torch = finite differences, side by side."""
+def gradient(expression: str, *, steps: bool = False, walk: bool = False, gradient: Sequence[Any] | None = None,
+             **at: Any) -> Gradient:
+    """The gradient of ``expression`` at ``x=2, y=[1, 2]``: sympy = torch = finite differences, side by side.
+    ``gradient``: the v of ``y.backward(v)`` where the result is a vector (a list of numbers)."""
     if not at:
         raise TutorError(_("give the point: notebook.gradient(\"x^2\", x=3)"), code="notebook.no-point")
-    return Gradient(expression, at, steps, walk)
+    return Gradient(expression, at, steps, walk, gradient)
+
+
+def _listed(value: Any) -> str:
+    """A number or a list of numbers as the point parser reads it (numpy and torch values as plain ones)."""
+    value = _plain(value)
+    return ",".join(str(x) for x in value) if isinstance(value, (list, tuple)) else str(value)
+
+
+def _in_notebook_words(exc: TutorError, expression: str, at: dict[str, Any]) -> TutorError:
+    """The same error, said with the notebook's arguments instead of the command line's options."""
+    code = exc.code
+    if code == "grad.no-value":
+        from .mathlang import parse
+
+        missing = [v for v in parse(expression).variables if v not in at]
+        return TutorError(_("no value for {names}: give it as an argument, e.g. notebook.gradient(\"{expr}\", "
+                            "{first}=2)").format(names=", ".join(missing), expr=expression, first=missing[0]),
+                          code=code)
+    if code == "grad.steps-vector":
+        vectors = [k for k, v in at.items() if isinstance(_plain(v), (list, tuple))]
+        return TutorError(_("steps=True works on functions of numbers, and {names} is a vector here: give it as a "
+                            "number (each element follows the same rules)").format(names=", ".join(vectors)),
+                          code=code)
+    shape = exc.data.get("shape")
+    if code == "grad.non-scalar" and shape is not None:
+        import math
+
+        return TutorError(_("the result is a vector of shape {shape}: pass gradient=[...] with {n} numbers (the v "
+                            "of y.backward(v)), or reduce it with sum(...) or mean(...)").format(
+            shape=shape, n=math.prod(shape)), code=code)
+    if code == "grad.gradient-shape" and shape is not None:
+        return TutorError(_("gradient=[...] must have the result's shape {shape}").format(shape=shape), code=code)
+    text = exc.one_line()
+    if "--at " in text or "--dtype" in text:          # (option names are never translated)
+        return TutorError(text.replace("--at ", "").replace("--dtype float64", "float64"), code=code)
+    return exc

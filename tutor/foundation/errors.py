@@ -6,21 +6,26 @@ front ends use, so nothing depends on the English (or translated) wording.
 """
 from __future__ import annotations
 
+from typing import Any
+
 
 class TutorError(Exception):
     """Invalid input or a request the tool cannot carry out (exit status 2).
 
     ``code``: a stable dotted id; ``detail``: an optional second part (a caret
     line); ``offset``: the character offset in the text the person typed, where
-    there is one.
+    there is one; ``data``: facts a front end may say in its own words (a
+    notebook names its arguments where the command line names its options).
     """
 
-    def __init__(self, message: str, *, code: str, detail: str | None = None, offset: int | None = None):
+    def __init__(self, message: str, *, code: str, detail: str | None = None, offset: int | None = None,
+                 data: dict[str, Any] | None = None):
         super().__init__(message)
         self.message = message
         self.code = code
         self.detail = detail
         self.offset = offset
+        self.data = data or {}
 
     def one_line(self) -> str:
         return self.message

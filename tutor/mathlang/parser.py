@@ -34,7 +34,8 @@ from .tree import BinaryOp, BinOp, Call, Const, Neg, Node, Num, Var
 
 MAX_LENGTH = 1000          # characters of user text
 MAX_NODES = 400            # syntax-tree nodes
-MAX_DEPTH = 40             # nesting of the syntax tree
+MAX_DEPTH = 40             # nesting of the syntax tree (a flat chain a + b - c ... counts once)
+_CHAINS = ((ast.Add, ast.Sub), (ast.Mult, ast.Div))
 MAX_POWER_BITS = 4096      # bit size of an evaluated numeric power
 MAX_SYMBOLIC_EXPONENT = 1000
 MAX_EXP_ARGUMENT = 10_000  # exp(10^4) ~ 10^4343 still evaluates; beyond is refused
@@ -165,7 +166,10 @@ class _Builder:
         self.fail(_("this is not part of the math language"), node, "math.syntax")
 
     def binary(self, node: ast.BinOp, depth: int) -> tuple[Any, Node]:
-        left, lt = self.visit(node.left, depth + 1)
+        # a + b + c ... and a * b / c ... are flat as typed: the chain to the left is not nesting
+        chained = isinstance(node.left, ast.BinOp) and any(
+            isinstance(node.op, ops) and isinstance(node.left.op, ops) for ops in _CHAINS)
+        left, lt = self.visit(node.left, depth if chained else depth + 1)
         right, rt = self.visit(node.right, depth + 1)
         op = _BINARY.get(type(node.op))
         if op is None:

@@ -71,7 +71,7 @@ def _torch_error(message: str, y: Any) -> TutorError:
     elif "Mismatch in shape" in message:
         hint = _(" --gradient must have the output's shape {shape}.").format(shape=list(y.shape))
         code = "grad.gradient-shape"
-    return TutorError(_("torch: {message}").format(message=message) + hint, code=code)
+    return TutorError(_("torch: {message}").format(message=message) + hint, code=code, data={"shape": list(y.shape)})
 
 
 def _element_symbols(point: dict[str, Value]) -> dict[str, list[Any]]:
