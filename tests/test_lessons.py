@@ -43,6 +43,33 @@ def test_a_typed_value_is_checked_not_evaluated(lessons):
             set_param(lesson, lesson.defaults(), bad)
 
 
+def test_only_a_count_is_held_to_whole_numbers(lessons):
+    """x0 = 2.5 is a value like any other; k (how many times a loop runs) is whole, because the lesson says
+    so, never because its default happens to be."""
+    lesson = lessons["accumulation"]
+    assert lesson.params["k"]["whole"] and not lesson.params["x0"]["whole"]
+    assert str(set_param(lesson, lesson.defaults(), "x0=2.5")["x0"]) == "5/2"
+    multiplier = lessons["no-grad"]                  # c = k*x under no_grad: k multiplies, counts nothing
+    assert set_param(multiplier, multiplier.defaults(), "k=1.5")["k"] == pytest.approx(1.5)
+    assert demo(multiplier, {**multiplier.defaults(), "k": set_param(multiplier, {}, "k=1.5")["k"]}).agree
+
+
+def test_a_count_without_whole_is_refused_by_name(tmp_path):
+    from tutor.foundation.errors import BankError
+
+    folder = tmp_path / "lessons"
+    folder.mkdir()
+    (folder / "x.toml").write_text(
+        'format_version = 1\n[[lesson]]\ntopic = "accumulation"\ntitle = "t"\nidea = "i"\n'
+        '[lesson.params]\nk = { default = 3, min = 1, max = 8 }\n[lesson.scenario]\n'
+        'leaves = [ { name = "x", value = "2" } ]\n'
+        'steps = [ { repeat = "k", body = [ { forward = "y", expr = "x^2" }, { backward = "y" } ] } ]\n'
+        'ask = "x.grad"\n')
+    with pytest.raises(BankError) as info:
+        load_lessons(tmp_path)
+    assert "params.k" in str(info.value) and "whole = true" in str(info.value)
+
+
 def test_a_malformed_lesson_names_its_field(tmp_path):
     from tutor.foundation.errors import BankError
 

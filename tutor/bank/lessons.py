@@ -122,25 +122,44 @@ def _validate(item: object, path: Path) -> Lesson:
             fail(key, _("must be a non-empty string"))
     params: dict[str, dict[str, Any]] = {}
     for name, spec in (item.get("params") or {}).items():
-        if not isinstance(spec, dict) or set(spec) != set(PARAM_FIELDS):
-            fail(f"params.{name}", _("must be {{ default = ..., min = ..., max = ... }}").format())
+        if not isinstance(spec, dict) or not set(PARAM_FIELDS) <= set(spec) <= {*PARAM_FIELDS, "whole"}:
+            fail(f"params.{name}", _("must be {table}, and {setting} for a count").format(
+                table="{ default = ..., min = ..., max = ... }", setting="whole = true"))
         try:
-            values = {k: parse_number(str(spec[k])) for k in PARAM_FIELDS}
+            values: dict[str, Any] = {k: parse_number(str(spec[k])) for k in PARAM_FIELDS}
         except TutorError as exc:
             fail(f"params.{name}", exc.one_line())
         if not values["min"] <= values["default"] <= values["max"]:
             fail(f"params.{name}", _("needs min <= default <= max"))
+        whole = spec.get("whole", False)
+        if not isinstance(whole, bool):
+            fail(f"params.{name}.whole", _("must be true or false"))
+        if whole and not all(values[k].is_Integer for k in PARAM_FIELDS):
+            fail(f"params.{name}", _("a whole parameter needs whole numbers for default, min and max"))
+        values["whole"] = whole
         params[name] = values
     if not isinstance(item.get("scenario"), dict):
         fail("scenario", _("must be a table, as in a predict exercise"))
     lesson = Lesson(str(topic), item["title"], item["idea"], str(item.get("try", "")), params,
                     item["scenario"], path)
-    try:
-        from ..engines.scenario import build
+    from sympy import Rational
 
+    from ..engines.scenario import build
+
+    try:
         build(lesson.scenario, lesson.defaults(), where=f"lesson {topic}.scenario")
     except TutorError as exc:
         raise BankError(path, exc.one_line(), field_name="scenario", code="lesson.scenario") from None
+    for name, spec in params.items():        # a count (a loop's) must say so: the learner may type 2.5 otherwise
+        if spec["whole"] or spec["min"] == spec["max"]:
+            continue
+        half = spec["default"] + Rational(1, 2)
+        half = half if half <= spec["max"] else spec["default"] - Rational(1, 2)
+        try:
+            build(lesson.scenario, {**lesson.defaults(), name: half}, where=f"lesson {topic}.scenario")
+        except TutorError:
+            fail(f"params.{name}", _("the program needs a whole number here (a count): add {setting}").format(
+                setting="whole = true"))
     return lesson
 
 
@@ -158,7 +177,7 @@ def set_param(lesson: Lesson, params: dict[str, Any], text: str) -> dict[str, An
     if not spec["min"] <= number <= spec["max"]:
         raise TutorError(_("{name} goes from {lo} to {hi} here").format(name=name, lo=spec["min"], hi=spec["max"]),
                          code="learn.out-of-range")
-    if spec["default"].is_Integer and not number.is_Integer:
+    if spec["whole"] and not number.is_Integer:
         raise TutorError(_("{name} counts something: a whole number").format(name=name), code="learn.not-whole")
     return {**params, name: number}
 
