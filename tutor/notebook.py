@@ -193,17 +193,12 @@ def check(exercise: str, function: Callable[..., Any], *, seed: int = 0, bank: s
         raise TutorError(_("no code exercise {id} in the bank").format(id=exercise), code="notebook.no-exercise")
     v = bank_module.variant(ex, seed)
     kind = v.kind
-    call = kind.call_args(v)  # type: ignore[attr-defined]
-    try:
-        with _time_limit(CHECK_SECONDS):
-            value = _plain(function(**call))
-        result: dict[str, Any] = {"value": value} if _numbers(value) else {
-            "unusable": _("a {type}").format(type=type(value).__name__)}
-    except _TooLong:
-        result = {"failure": "timeout", "seconds": CHECK_SECONDS}
-    except Exception as exc:  # the learner's function raised: that is the outcome judged
-        result = {"error": f"{type(exc).__name__}: {_safe_text(exc)}"}
+    result = _outcome(function, kind.call_args(v))  # type: ignore[attr-defined]
     judged = kind.grade_result(v, result)  # type: ignore[attr-defined]
+    others = kind.witnesses(v) if judged.misconception else []  # type: ignore[attr-defined]
+    if others:                      # the mistake its value matches: named only if other inputs say the same
+        more = [(w, _outcome(function, kind.call_args(w))) for w in others]  # type: ignore[attr-defined]
+        judged = kind.judge_calls([(v, result), *more])[0]  # type: ignore[attr-defined]
     event = {"event": "feedback", "correct": judged.correct, "explanation": judged.explanation,
              "misconception": judged.misconception, "fix": judged.fix, "attempts_left": 0,
              "expected": judged.expected, "kind": "code"}
@@ -213,6 +208,18 @@ def check(exercise: str, function: Callable[..., Any], *, seed: int = 0, bank: s
 
 
 CHECK_SECONDS = 15
+
+
+def _outcome(function: Callable[..., Any], call: dict[str, Any]) -> dict[str, Any]:
+    """What the learner's function did on one input, as the grader records it."""
+    try:
+        with _time_limit(CHECK_SECONDS):
+            value = _plain(function(**call))
+        return {"value": value} if _numbers(value) else {"unusable": _("a {type}").format(type=type(value).__name__)}
+    except _TooLong:
+        return {"failure": "timeout", "seconds": CHECK_SECONDS}
+    except Exception as exc:  # the learner's function raised: that is the outcome judged
+        return {"error": f"{type(exc).__name__}: {_safe_text(exc)}"}
 
 
 class _TooLong(Exception):

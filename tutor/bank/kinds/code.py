@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -154,8 +154,21 @@ class Code(ExerciseKind[Answer]):
         args = self.call_args(v)
         return f"{v.exercise.data['function']}(" + ", ".join(f"{k}={show(a)}" for k, a in args.items()) + ")"
 
-    def grade_result(self, v: Variant[Answer], result: Mapping[str, Any]) -> Judgement:
-        """Judge what the learner's function returned ({"value": ...} or {"error": "..."})."""
+    def judge_calls(self, pairs: Sequence[tuple[Variant[Answer], Mapping[str, Any]]]) -> list[Judgement]:
+        """Each call judged (:meth:`grade_result`); a mistake is named only where every call names it: the
+        function returned, on each input, what that mistake gives there.  One value can match a mistake by
+        chance, and its story and fix would then be false; a function wrong in another way gets the plain
+        explanation."""
+        first = [self.grade_result(v, r) for v, r in pairs]
+        if len(pairs) < 2 or not any(j.misconception for j in first):
+            return first
+        common = set.intersection(*(set(j.matches or ()) for j in first))
+        return [self.grade_result(v, r, allowed=common) if j.misconception else j for (v, r), j in zip(pairs, first)]
+
+    def grade_result(self, v: Variant[Answer], result: Mapping[str, Any],
+                     allowed: Collection[str] | None = None) -> Judgement:
+        """Judge what the learner's function returned ({"value": ...} or {"error": "..."}); ``allowed``: the
+        mistakes it may be said to match (see :meth:`judge_calls`)."""
         import sympy
 
         from ...engines.scenario import same_answer
@@ -187,7 +200,26 @@ class Code(ExerciseKind[Answer]):
         assert v.scenario is not None
         if same_answer(v.answer, got, v.scenario.dtype):
             return Judgement(True, expected, v.explanation)
-        return wrong(v, classify(got, v.candidates), got.text())
+        ids = classify(got, v.candidates)
+        return wrong(v, ids if allowed is None else [i for i in ids if i in allowed], got.text())
+
+    def witnesses(self, v: Variant[Answer], count: int = 2) -> list[Variant[Answer]]:
+        """Other variants of the exercise whose inputs differ from ``v``'s (none where the function takes
+        none that vary): the same function run on them corroborates which mistake it makes."""
+        from ..variants import variant
+
+        if not self.call_params(v.exercise):
+            return []
+        seen = [self.call_args(v)]
+        found: list[Variant[Answer]] = []
+        for k in range(1, 4 * count + 1):
+            w = variant(v.exercise, v.seed + 7919 * k)
+            if self.call_args(w) not in seen:
+                seen.append(self.call_args(w))
+                found.append(w)
+                if len(found) == count:
+                    break
+        return found
 
     @staticmethod
     def shown(outcome: Mapping[str, Any]) -> object:
@@ -219,6 +251,10 @@ class Code(ExerciseKind[Answer]):
             return Judgement.unreadable(self.expected_text(v), _failure(result), f"quiz.code-{result['failure']}"), \
                 json.dumps(result)[:500]
         judged = self.grade_result(v, result)
+        others = self.witnesses(v) if judged.misconception else []
+        if others:                  # the mistake its value matches: named only if other inputs say the same
+            more = self.run_files(v.exercise, path, [self.call_args(w) for w in others], timeout=QUIZ_TIMEOUT)
+            judged = self.judge_calls([(v, result), *zip(others, more)])[0]
         if result.get("printed"):
             judged = replace(judged, explanation=(judged.explanation or "") + "\n" + _(
                 "Your program printed:") + "\n" + result["printed"].rstrip("\n"))

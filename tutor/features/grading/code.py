@@ -126,8 +126,8 @@ def grade_one(sub: Submission, ex: Exercise, pool: Any, inputs: Inputs, wall: fl
                     "calls": calls, "filename": Path(ex.data["file"]).name, "autograd": autograd})
     outcomes = call_outcomes(run, len(calls), wall)
     results = []
-    for v, call, outcome in zip(variants, calls, outcomes):
-        judged = kind.grade_result(v, outcome)
+    verdicts = kind.judge_calls(list(zip(variants, outcomes)))      # a mistake named only if every case names it
+    for call, outcome, judged in zip(calls, outcomes, verdicts):
         if autograd and judged.correct and not outcome.get("autograd"):
             results.append(TestResult.failed(_test_name(ex, call), _(
                 "The value is right, but this exercise asks for the gradient from autograd: call backward() (or "
