@@ -79,9 +79,14 @@ def lessons_dir(bank: str | Path | None = None) -> Path:
 def load_lessons(bank: str | Path | None = None) -> dict[str, Lesson]:
     """Every lesson of the bank, by topic (empty where the bank has none)."""
     folder = lessons_dir(bank)
+    from .translations import LESSON_TEXTS, lesson_owner, translated, translator
+
+    tr = translator(folder.parent)          # the bank's catalogue holds its lessons' texts too
     found: dict[str, Lesson] = {}
     for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
         for item in _items(path):
+            if isinstance(item, dict) and isinstance(item.get("topic"), str):
+                item = translated(item, lesson_owner(item["topic"]), LESSON_TEXTS, (), tr)
             lesson = _validate(item, path)
             if lesson.topic in found:
                 raise BankError(path, _("a second lesson for topic {topic} (also in {other})").format(

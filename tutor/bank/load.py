@@ -33,10 +33,15 @@ def load(directory: str | Path | None = None) -> list[Exercise]:
     files = sorted(f for f in root.rglob("*.toml") if f.relative_to(root).parts[0] != "lessons")   # (lessons.py)
     if not files:
         raise TutorError(_("no exercise files (*.toml) in {path}").format(path=root), code="bank.empty")
+    from .translations import EXERCISE_LISTS, EXERCISE_TEXTS, translated, translator
+
+    tr = translator(root)                   # the bank's texts in the learner's language, where it has them
     exercises: list[Exercise] = []
     seen: dict[str, Path] = {}
     for path in files:
         for item in _items(path):
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                item = translated(item, item["id"], EXERCISE_TEXTS, EXERCISE_LISTS, tr)
             ex = _validate(item, path, root)
             if ex.id in seen:
                 raise BankError(path, _("duplicate id (also in {other})").format(other=seen[ex.id]),

@@ -8,6 +8,7 @@ part of the tutor that imports click: :mod:`.base` (what the commands share),
 """
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 
@@ -34,12 +35,43 @@ if _asked in LANGUAGES:
 import click  # noqa: E402
 
 from .. import __version__  # noqa: E402
-from ..foundation.i18n import _  # noqa: E402
+from ..foundation.i18n import _, ngettext, translating  # noqa: E402
+
+if translating():          # click's own words (Usage:, Options ...) from the tutor's catalogue too
+    import click.core
+    import click.decorators
+    import click.exceptions
+    import click.formatting
+    import click.parser
+    import click.types
+
+    from .click_texts import route
+
+    route((click.core, click.decorators, click.exceptions, click.formatting, click.parser, click.types), _,
+          ngettext)
+
+
+class TutorCommand(click.Command):
+    """A command whose help (its docstring) is translated: the docstring is the message id."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        if isinstance(kwargs.get("help"), str):
+            kwargs["help"] = _(inspect.cleandoc(str(kwargs["help"])))
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
 
 class TutorGroup(click.Group):
     """``tutor --help`` lists the learner's commands apart from the instructor's (each command says which
-    section it belongs to where it registers: ``section="learn"`` or ``"teach"``)."""
+    section it belongs to where it registers: ``section="learn"`` or ``"teach"``); its commands' help, and
+    its own, translated (see :class:`TutorCommand`)."""
+
+    command_class = TutorCommand
+    group_class = type          # (a group made by this one is a TutorGroup too)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        if isinstance(kwargs.get("help"), str):
+            kwargs["help"] = _(inspect.cleandoc(str(kwargs["help"])))
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     SECTIONS = (("learn", _("Commands for learners")), ("teach", _("Commands for instructors")))
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..foundation.i18n import _
+from . import TutorCommand  # (defined before the commands are imported)
 
 if TYPE_CHECKING:
     from ..foundation.outcome import Outcome
@@ -20,7 +21,7 @@ def math_help() -> str:
              "constants pi and e; functions: {functions}.").format(functions=help_line())
 
 
-class MathCommand(click.Command):
+class MathCommand(TutorCommand):
     """A command whose help ends with the math language (read from the function table when shown)."""
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

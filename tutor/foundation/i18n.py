@@ -51,6 +51,20 @@ def _load() -> gettext.NullTranslations:
 _translation = _load()
 
 
+def translating() -> bool:
+    """Is a catalogue (a real language) in use, not the English texts or the pseudo-translation?"""
+    return isinstance(_translation, gettext.GNUTranslations)
+
+
+def catalogue(domain: str, localedir: str | Path) -> gettext.NullTranslations:
+    """Another gettext domain (a bank's own texts) in the same language as the tutor's messages; a null
+    catalogue where there is none (and under the pseudo-translation, which is the tutor's own only)."""
+    lang = os.environ.get("TUTOR_LANG")
+    if lang == PSEUDO:
+        return gettext.NullTranslations()
+    return gettext.translation(domain, str(localedir), languages=[lang] if lang else None, fallback=True)
+
+
 def _(message: str) -> str:
     """Translate ``message`` (a gettext msgid)."""
     return _translation.gettext(message)

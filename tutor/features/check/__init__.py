@@ -57,6 +57,9 @@ def check_bank(directory: str | Path | None = None, seeds: int = 5, solutions: s
     report.kinds = {kind: sum(1 for ex in exercises if ex.kind == kind) for kind in bank.KINDS}
     report.problems += orphans(root, ctx.solutions, exercises)
     report.problems += check_lessons(root)
+    problems, notes = check_translations(root)
+    report.problems += problems
+    report.notes += notes
     if any(ex.handler.runs_code for ex in exercises) and ctx.solutions is None:
         report.notes.append(_("no solutions/ folder next to {root}: code solutions were not run").format(root=root))
     for verified, problem in run_checks(exercises, seeds, ctx, jobs, progress):
@@ -68,6 +71,39 @@ def check_bank(directory: str | Path | None = None, seeds: int = 5, solutions: s
         progress(len(exercises), len(exercises), "")
     report.seconds = time.perf_counter() - start
     return report
+
+
+def check_translations(root: Path) -> tuple[list[Problem], list[str]]:
+    """Each catalogue of the bank's own texts (``locale/<lang>/LC_MESSAGES/bank.mo``) against the bank: a
+    placeholder lost or added is a problem; how many texts it translates, and the first it does not, a note."""
+    from ...bank.load import read_toml
+    from ...bank.translations import DOMAIN, check_catalogues
+
+    files = sorted(root.rglob("*.toml"))
+    docs = []
+    for path in files:
+        try:
+            docs.append(read_toml(path))
+        except (BankError, TutorError):
+            continue                          # (the bank's own loading names it)
+    problems: list[Problem] = []
+    notes: list[str] = []
+    folder = root / "locale"
+    for po in sorted(folder.glob(f"*/LC_MESSAGES/{DOMAIN}.po")) if folder.is_dir() else []:
+        mo = po.with_suffix(".mo")
+        if not mo.is_file() or mo.stat().st_mtime < po.stat().st_mtime:
+            notes.append(_("{po} is newer than its compiled catalogue: run {command}").format(
+                po=po, command=f"pybabel compile -d {folder} -D {DOMAIN}"))
+    for found in check_catalogues(root, docs):
+        total = found.translated + len(found.untranslated)
+        line = _("the bank's texts in {language}: {n} of {total} translated").format(
+            language=found.language, n=found.translated, total=total)
+        if found.untranslated:
+            line += " " + _("(not yet: {first} ...)").format(first=", ".join(found.untranslated[:3]))
+        notes.append(line)
+        problems += [Problem(str(folder / found.language), None, reason, "check.translation-placeholders")
+                     for reason in found.problems]
+    return problems, notes
 
 
 def check_lessons(root: Path) -> list[Problem]:

@@ -1,0 +1,103 @@
+"""The bank's own texts in Chinese: every text of the bundled bank extracted and translated with the same
+placeholders, shown in the learner's language, and a bank author's own language checked by tutor check."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tutor.bank.load import read_toml
+from tutor.bank.translations import check_catalogues, texts_of
+from tutor.foundation.paths import default_bank_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+BANK = default_bank_dir()
+
+
+def bank_docs(root=BANK):
+    return [read_toml(p) for p in sorted(Path(root).rglob("*.toml"))]
+
+
+def test_every_text_of_the_bundled_bank_is_translated_with_the_same_placeholders():
+    texts = [t for doc in bank_docs() for t in texts_of(doc)]
+    (zh,) = [r for r in check_catalogues(BANK, bank_docs()) if r.language == "zh_CN"]
+    assert zh.untranslated == [] and zh.problems == [], (zh.untranslated[:5], zh.problems[:5])
+    assert zh.translated == len(texts) > 600
+
+
+def test_the_template_holds_every_text_and_pybabel_extracts_them_all():
+    """exercises/locale/bank.pot is current: Babel's own extraction (the bank's babel.cfg) finds every text."""
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
+    from babel.messages.pofile import read_po
+
+    with open(BANK / "babel.cfg") as fh:
+        method_map, options_map = parse_mapping_cfg(fh)
+    extracted = {(ctx, msg) for _f, _l, msg, _c, ctx in extract_from_dir(str(BANK), method_map, options_map)}
+    expected = {t for doc in bank_docs() for t in texts_of(doc)}
+    assert {(c, m) for c, m in expected} == extracted
+    with open(BANK / "locale" / "bank.pot", "rb") as fh:
+        template = {(m.context, m.id) for m in read_po(fh) if m.id}
+    assert template == extracted, "run the pybabel extract line of exercises/babel.cfg"
+    with open(BANK / "locale" / "zh_CN" / "LC_MESSAGES" / "bank.po", "rb") as fh:
+        po = {(m.context, m.id) for m in read_po(fh) if m.id and m.string}
+    assert expected <= po
+
+
+def _tutor(*args, lang=None, input=""):
+    env = {k: v for k, v in os.environ.items() if k not in ("TUTOR_LANG", "LANG", "LANGUAGE", "LC_ALL")}
+    if lang:
+        env["TUTOR_LANG"] = lang
+    return subprocess.run([sys.executable, "-m", "tutor", *args], input=input, capture_output=True, text=True,
+                          cwd=ROOT, env=dict(env, PYTHONPATH=str(ROOT)), timeout=300)
+
+
+def test_a_quiz_in_chinese_shows_the_banks_texts_in_chinese_with_the_same_verdicts(tmp_path):
+    """The same answers, the same verdicts; the question, hints and explanation in Chinese."""
+    results = {}
+    for lang in ("en", "zh_CN"):
+        data = tmp_path / lang
+        env_args = ("quiz", "--exercise", "accumulate-three-backward", "--seed", "2", "--json")
+        p = subprocess.run([sys.executable, "-m", "tutor", *env_args], input="hint\n1\n２\n", capture_output=True,
+                           text=True, cwd=ROOT, timeout=300,
+                           env={**{k: v for k, v in os.environ.items() if k != "TUTOR_LANG"},
+                                "TUTOR_LANG": lang, "TUTOR_DATA": str(data), "PYTHONPATH": str(ROOT)})
+        results[lang] = [json.loads(x) for x in p.stdout.splitlines() if x.strip()]
+    en, zh = results["en"], results["zh_CN"]
+    q_en, q_zh = (next(e for e in evs if e["event"] == "question") for evs in (en, zh))
+    assert q_en["title"] != q_zh["title"] and any("\u4e00" <= ch <= "\u9fff" for ch in q_zh["title"])
+    hint_zh = next(e for e in zh if e["event"] == "hint")
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in hint_zh["text"])
+    verdicts = [[(e["correct"], e.get("misconception")) for e in evs if e["event"] == "feedback"] for evs in (en, zh)]
+    assert verdicts[0] == verdicts[1] and len(verdicts[0]) == 2
+    last_zh = [e for e in zh if e["event"] == "feedback"][-1]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in last_zh["explanation"])
+
+
+def test_an_authors_bank_adds_a_language_and_tutor_check_checks_it(tmp_path):
+    """A bank of one's own: its babel.cfg, a French catalogue, and tutor check on it (a lost placeholder is
+    a problem; an untranslated text is reported)."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    (bank / "t.toml").write_text(
+        'format_version = 1\n[[exercise]]\nid = "d1"\ntitle = "Square"\ntopic = "derivatives"\nkind = "derive"\n'
+        'function = "x^2"\nvariables = ["x"]\nhints = ["The power rule.", "Twice {x0}?"]\n'
+        'explanation = "d/dx x^2 = 2x."\n[exercise.params]\nx0 = { min = 1, max = 3 }\n', encoding="utf-8")
+    folder = bank / "locale" / "fr" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    catalog = Catalog(locale="fr", domain="bank")
+    catalog.add("Square", "Carré", context="d1|title")
+    catalog.add("Twice {x0}?", "Deux fois ?", context="d1|hints")          # the placeholder lost
+    with open(folder / "bank.mo", "wb") as fh:
+        write_mo(fh, catalog)
+    (report,) = check_catalogues(bank, bank_docs(bank))
+    assert report.language == "fr" and report.translated == 2 and len(report.untranslated) == 2
+    assert len(report.problems) == 1 and "d1|hints" in report.problems[0]
+    r = _tutor("--exercises", str(bank), "list", "--json", lang="fr")
+    assert r.returncode == 0 and json.loads(r.stdout)[0]["title"] == "Carré"
+    assert json.loads(_tutor("--exercises", str(bank), "list", "--json", lang="en").stdout)[0]["title"] == "Square"

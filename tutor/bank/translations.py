@@ -1,0 +1,161 @@
+"""The bank's own texts in the learner's language, kept as gettext catalogues beside the bank.
+
+An exercise's texts (``title``, ``question``, ``explanation``, each of its
+``hints``, ``choices`` and ``why``) and a lesson's (``title``, ``idea``,
+``try``) are messages of the domain ``bank`` in the bank's ``locale/`` folder::
+
+    exercises/locale/bank.pot                       # every text, from `pybabel extract`
+    exercises/locale/zh_CN/LC_MESSAGES/bank.po      # a translator's file
+    exercises/locale/zh_CN/LC_MESSAGES/bank.mo      # compiled (`pybabel compile`), read at run time
+
+Each message's context names where it is used (``accumulate-three-backward|hints``,
+``lesson:backward|idea``), so one English sentence in two exercises is two
+entries and an exercise is never duplicated.  A text without a translation
+stays as written.  The language is the tutor's own (``--lang``, ``TUTOR_LANG``,
+the locale).  :func:`extract` is a Babel extraction method (see the bank's
+``babel.cfg``); ``tutor check`` proves each catalogue against the bank
+(:func:`check_catalogues`): every text translated or reported, placeholders
+(``{x0}``, ``{= 2*x0}``) identical.
+"""
+from __future__ import annotations
+
+import gettext
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..foundation.i18n import _, catalogue
+
+DOMAIN = "bank"
+EXERCISE_TEXTS = ("title", "question", "explanation")
+EXERCISE_LISTS = ("hints", "choices", "why")
+LESSON_TEXTS = ("title", "idea", "try")
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+_CACHE: dict[str, gettext.NullTranslations] = {}
+
+
+def context(owner: str, field: str) -> str:
+    return f"{owner}|{field}"
+
+
+def lesson_owner(topic: str) -> str:
+    return f"lesson:{topic}"
+
+
+def translator(root: Path) -> gettext.NullTranslations:
+    """The bank's catalogue for the tutor's language (read once per bank); a null one where there is none."""
+    key = str(root)
+    if key not in _CACHE:
+        _CACHE[key] = catalogue(DOMAIN, root / "locale")
+    return _CACHE[key]
+
+
+def translated(item: Mapping[str, Any], owner: str, fields: Iterable[str], lists: Iterable[str],
+               tr: gettext.NullTranslations) -> dict[str, Any]:
+    """``item`` with its texts in the learner's language (anything not a text, or not translated, as is)."""
+    out = dict(item)
+    for field in fields:
+        if isinstance(item.get(field), str):
+            out[field] = tr.pgettext(context(owner, field), item[field])
+    for field in lists:
+        value = item.get(field)
+        if isinstance(value, list):
+            out[field] = [tr.pgettext(context(owner, field), t) if isinstance(t, str) else t for t in value]
+    return out
+
+
+def exercise_texts(item: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """(context, text) for each text of one exercise's table."""
+    owner = item.get("id")
+    if not isinstance(owner, str):
+        return
+    for field in EXERCISE_TEXTS:
+        if isinstance(item.get(field), str):
+            yield context(owner, field), item[field]
+    for field in EXERCISE_LISTS:
+        for text in item.get(field) or []:
+            if isinstance(text, str):
+                yield context(owner, field), text
+
+
+def lesson_texts(item: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    topic = item.get("topic")
+    if not isinstance(topic, str):
+        return
+    for field in LESSON_TEXTS:
+        if isinstance(item.get(field), str):
+            yield context(lesson_owner(topic), field), item[field]
+
+
+def texts_of(doc: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """Every text of one bank file (exercises or lessons), in file order."""
+    for item in doc.get("exercise") or []:
+        if isinstance(item, dict):
+            yield from exercise_texts(item)
+    for item in doc.get("lesson") or []:
+        if isinstance(item, dict):
+            yield from lesson_texts(item)
+
+
+def extract(fileobj: Any, keywords: Any, comment_tags: Any, options: Any) -> Iterator[tuple[int, str, Any, list[str]]]:
+    """Babel extraction method for a bank's TOML files (``[tutor.bank.translations.extract: **.toml]``)."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:                                   # pragma: no cover - Python 3.10
+        import tomli as tomllib
+
+    raw = fileobj.read()
+    text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return
+    for ctx, message in texts_of(doc):
+        line = text[:max(0, text.find(message.splitlines()[0] if message else message))].count("\n") + 1
+        yield line, "pgettext", (ctx, message), []
+
+
+@dataclass
+class CatalogueReport:
+    language: str
+    translated: int
+    untranslated: list[str]          # contexts of texts without a translation
+    problems: list[str]              # a placeholder lost or added
+
+
+def check_catalogues(root: Path, docs: Iterable[Mapping[str, Any]]) -> list[CatalogueReport]:
+    """Every language the bank has a catalogue for, against every text of ``docs``."""
+    texts = [pair for doc in docs for pair in texts_of(doc)]
+    reports = []
+    folder = root / "locale"
+    for mo in sorted(folder.glob(f"*/LC_MESSAGES/{DOMAIN}.mo")) if folder.is_dir() else []:
+        language = mo.parent.parent.name
+        with open(mo, "rb") as fh:
+            tr = gettext.GNUTranslations(fh)
+        report = CatalogueReport(language, 0, [], [])
+        for ctx, message in texts:
+            found = tr.pgettext(ctx, message)
+            if found == message and not _known(tr, ctx, message):
+                report.untranslated.append(ctx)
+                continue
+            report.translated += 1
+            if sorted(PLACEHOLDER.findall(found)) != sorted(PLACEHOLDER.findall(message)):
+                report.problems.append(_("{language}, {where}: the placeholders differ ({english} in English, "
+                                         "{theirs} in the translation)").format(
+                    language=language, where=ctx, english=" ".join(PLACEHOLDER.findall(message)) or "-",
+                    theirs=" ".join(PLACEHOLDER.findall(found)) or "-"))
+        reports.append(report)
+    return reports
+
+
+def _known(tr: gettext.GNUTranslations, ctx: str, message: str) -> bool:
+    """Is the message in the catalogue (translated as itself: a formula, a torch message kept verbatim)?"""
+    return f"{ctx}\x04{message}" in getattr(tr, "_catalog", {})
+
+
+__all__ = ["DOMAIN", "CatalogueReport", "check_catalogues", "exercise_texts", "extract", "lesson_texts",
+           "translated", "translator", "texts_of"]

@@ -1,0 +1,36 @@
+"""click's own words (its help layout and its usage errors), in the tutor's catalogue.
+
+click looks its texts up with the standard ``gettext`` module's default
+domain, which the tutor does not use; :func:`route` sends those lookups to the
+tutor's own catalogue, so ``tutor --lang zh --help`` says 用法 and 选项 too.
+The texts are click's own msgids, marked here so that extraction puts them in
+the catalogue (a click release that changes one leaves that one in English).
+"""
+from __future__ import annotations
+
+from types import ModuleType
+
+from ..foundation.i18n import N_
+
+TEXTS = (
+    N_("Usage:"), N_("Options"), N_("Commands"), N_("Show this message and exit."), N_("Show the version and exit."),
+    N_("Error: {message}"), N_("Try '{command} {option}' for help."), N_("No such option {name!r}."),
+    N_("No such command {name!r}."), N_("Missing argument"), N_("Missing option"), N_("Missing parameter"),
+    N_("Missing parameter: {param_name}"), N_("Missing command."), N_("Invalid value for {param_hint}: {message}"),
+    N_("Invalid value: {message}"), N_("default: {default}"), N_("required"), N_("Aborted!"),
+    N_("{value!r} is not a valid {number_type}."), N_("{value} is not in the range {range}."),
+    N_("{name} {filename!r} does not exist."), N_("{name} {filename!r} is a directory."),
+    N_("{name} {filename!r} is a file."), N_("Could not open file {filename!r}: {message}"), N_("env var: {var}"),
+    N_("file"), N_("directory"), N_("path"), N_("%(prog)s, version %(version)s"),
+)
+
+
+def route(modules: tuple[ModuleType, ...], gettext: object, ngettext: object) -> None:
+    """Give each click module the tutor's ``gettext`` and ``ngettext`` in place of the standard module's."""
+    import gettext as standard
+
+    for module in modules:
+        if getattr(module, "_", None) is standard.gettext:
+            module._ = gettext  # type: ignore[attr-defined]
+        if getattr(module, "ngettext", None) is standard.ngettext:
+            module.ngettext = ngettext  # type: ignore[attr-defined]
