@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tutor.bank.load import read_toml
 from tutor.bank.translations import check_catalogues, texts_of
 from tutor.foundation.paths import default_bank_dir

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 
-def extract(fileobj: Any, keywords: Any, comment_tags: Any, options: Any) -> Iterator[tuple[int, str, Any, list[str]]]:
+def extract(fileobj: Any, keywords: Any, comment_tags: Any, options: Any) -> Iterator[tuple[Any, ...]]:
     from babel.messages.extract import extract_python
 
     source = fileobj.read()
