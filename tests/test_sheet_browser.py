@@ -60,3 +60,34 @@ def test_math_renders_in_chromium(tmp_path):
     keep = os.environ.get("TUTOR_SCREENSHOTS")
     if keep:
         shutil.copy(shot, keep)
+
+
+def test_a_chinese_sheet_and_key_render_in_chromium(tmp_path):
+    """tutor --lang zh sheet: the bank's texts and the tutor's words in Chinese, the math laid out as math."""
+    import json
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = tmp_path / "zh.html"
+    env = {**os.environ, "PYTHONPATH": root, "TUTOR_LANG": "zh_CN"}
+    r = subprocess.run([sys.executable, "-m", "tutor", "sheet", "--exercise", "chain-rule-sin-power",
+                        "--exercise", "accumulate-three-backward", "--seed", "7", "--format", "html", "-o", str(out)],
+                       capture_output=True, text=True, env=env, cwd=root, timeout=300)
+    assert r.returncode == 0, r.stderr
+    for page in (out, tmp_path / "zh-key.html"):
+        html = page.read_text(encoding="utf-8")
+        assert re.search(r"[\u4e00-\u9fff]{4}", html) and "<script" not in html
+        result = _chromium(tmp_path, html.replace("</body>", PROBE + "</body>"), "--dump-dom",
+                           "--virtual-time-budget=3000")
+        m = re.search(r'data-probe="([^"]*)"', result.stdout)
+        assert m, result.stderr[-500:]
+        data = json.loads(m.group(1).replace("&quot;", '"'))
+        assert data["math"] and all(w > 0 and h > 0 for w, h in data["math"])
+        assert data["fracs"] and all(data["fracs"]) and all(data["sups"]), data
+    shot = tmp_path / "zh-key.png"
+    _chromium(tmp_path, (tmp_path / "zh-key.html").read_text(encoding="utf-8"), f"--screenshot={shot}",
+              "--window-size=900,1200")
+    assert shot.exists() and shot.stat().st_size > 10_000
+    keep = os.environ.get("TUTOR_SCREENSHOTS")
+    if keep:
+        shutil.copy(shot, os.path.join(keep, "zh-key.png") if os.path.isdir(keep) else keep + ".zh.png")

@@ -435,6 +435,24 @@ def test_a_pdf_for_every_name_and_a_clear_message_for_the_one_that_cannot_be_mad
     assert not (tmp_path / "hw" / "sheet-s4.pdf").exists()
 
 
+@pytest.mark.skipif(not _unicode_pdf_ready(), reason="needs xelatex or lualatex and a CJK font (fonts-noto-cjk)")
+def test_a_chinese_sheet_and_key_compile_to_pdf(tmp_path, run_cli):
+    """tutor --lang zh sheet --format pdf: the bank's texts and the tutor's words in Chinese, typeset by the
+    Unicode engine with a CJK font (the text read back from the PDF where pdftotext is installed)."""
+    import shutil
+    import subprocess
+
+    r = run_cli("--lang", "zh", "sheet", "--exercise", "chain-rule-sin-power", "--exercise",
+                "accumulate-three-backward", "--seed", "7", "-o", str(tmp_path / "zh.pdf"), binary=True)
+    assert r.exit_code == 0, r.stderr
+    for name in ("zh.pdf", "zh-key.pdf"):
+        pdf = tmp_path / name
+        assert pdf.read_bytes().startswith(b"%PDF")
+        if shutil.which("pdftotext"):
+            text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+            assert "练习卷" in text and "链式法则" in text and "backward" in text, text[:300]
+
+
 def test_a_name_beyond_latin_without_a_unicode_engine_names_the_student(tmp_path, monkeypatch):
     from tutor.features.sheets import pdf
 

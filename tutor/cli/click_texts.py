@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from ..foundation.i18n import N_
+from ..foundation.i18n import N_, ngettext
 
 TEXTS = (
     N_("Usage:"), N_("Options"), N_("Commands"), N_("Show this message and exit."), N_("Show the version and exit."),
@@ -23,6 +23,11 @@ TEXTS = (
     N_("{name} {filename!r} is a file."), N_("Could not open file {filename!r}: {message}"), N_("env var: {var}"),
     N_("file"), N_("directory"), N_("path"), N_("%(prog)s, version %(version)s"),
 )
+
+
+def _plurals() -> None:  # pragma: no cover - never called: marks click's plural texts for extraction
+    ngettext("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)", 1)
+    ngettext("Got unexpected extra argument ({args})", "Got unexpected extra arguments ({args})", 1)
 
 
 def route(modules: tuple[ModuleType, ...], gettext: object, ngettext: object) -> None:
