@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ..foundation.errors import BankError, TutorError
-from ..foundation.i18n import _
+from ..foundation.i18n import _, ngettext
 from ..foundation.paths import default_bank_dir
 from .kinds import KINDS
 from .misconceptions import CATALOGUE
@@ -80,7 +80,8 @@ def _items(path: Path) -> list[Any]:
                         code="bank.field")
     unknown_top = set(doc) - {"format_version", "exercise"}
     if unknown_top:
-        raise BankError(path, _("unknown top-level key(s): {keys}").format(keys=", ".join(sorted(unknown_top))),
+        raise BankError(path, ngettext("unknown top-level key: {keys}", "unknown top-level keys: {keys}",
+                                       len(unknown_top)).format(keys=", ".join(sorted(unknown_top))),
                         code="bank.unknown-key")
     return items
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from ..features.check import Progress, check_bank
-from ..foundation.i18n import _
+from ..foundation.i18n import _, ngettext
 from ..foundation.outcome import EXIT_FAIL, EXIT_OK, Outcome
 from ..foundation.term import style
 
@@ -23,5 +23,7 @@ def main(*, directory: str | None = None, seeds: int = 5, solutions: str | None 
     if report.ok:
         lines.append(style("✓ ", "green", enabled=color) + summary)
     else:
-        lines.append(style(_("{p} problem(s); ").format(p=len(report.problems)), "red", enabled=color) + summary)
+        count = len(report.problems)
+        lines.append(style(ngettext("{p} problem; ", "{p} problems; ", count).format(p=count), "red", enabled=color)
+                     + summary)
     return Outcome(stdout="\n".join(lines), exit_code=code)

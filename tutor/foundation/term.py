@@ -80,15 +80,85 @@ def wrap(text: str, width: int | None) -> str:
     out = []
     for line in text.split("\n"):
         indent = len(line) - len(line.lstrip(" "))
-        if visible_len(line) <= width or indent >= 4:
+        if display_width(line) <= width or indent >= 4:
             out.append(line)
             continue
         body = line[indent:]
         hang = indent + (2 if body.startswith(("- ", "• ", "! ", "✓ ", "✗ ")) else 0)
+        if any(_wide(ch) for ch in body):      # Chinese: a line may break between any two characters
+            out.append(_wrap_wide(body, width, indent, hang))
+            continue
         # (colour codes count as text for textwrap: a coloured line breaks a few columns early, never late)
         out.append(textwrap.fill(body, width=width, initial_indent=" " * indent, subsequent_indent=" " * hang,
                                  break_long_words=False, break_on_hyphens=False))
     return "\n".join(out)
+
+
+_CLOSING = set("，。、：；！？）》」』】〕")      # never at the start of a line
+_OPENING = set("（《「『【〔")                  # never at the end of one
+
+
+def _wide(ch: str) -> bool:
+    import unicodedata
+
+    return unicodedata.east_asian_width(ch) in "WF"
+
+
+def _tokens(text: str) -> list[tuple[str, bool]]:
+    """(piece, preceded by a space): each wide character a piece of its own (a line may break before it), a
+    run of other characters one piece; closing punctuation kept with what it closes, opening with what it
+    opens; colour codes kept with their text."""
+    import re
+
+    pieces: list[tuple[str, bool]] = []
+    space, word, opening = False, "", ""
+    for part in re.split(r"(\x1b\[[0-9;]*m)", text):
+        if part.startswith("\x1b["):
+            word += part
+            continue
+        for ch in part:
+            if ch == " ":
+                if word:
+                    pieces.append((opening + word, space))
+                    opening, word = "", ""
+                space = True
+            elif _wide(ch):
+                if ch in _CLOSING and (word or pieces):
+                    if word:
+                        word += ch
+                    else:
+                        pieces[-1] = (pieces[-1][0] + ch, pieces[-1][1])
+                    continue
+                if word:
+                    pieces.append((opening + word, space))
+                    opening, word, space = "", "", False
+                if ch in _OPENING:
+                    opening += ch
+                    continue
+                pieces.append((opening + ch, space))
+                opening, space = "", False
+            else:
+                word += ch
+    if word or opening:
+        pieces.append((opening + word, space))
+    return pieces
+
+
+def _wrap_wide(body: str, width: int, indent: int, hang: int) -> str:
+    lines: list[str] = []
+    current, used = " " * indent, indent
+    start = True
+    for piece, space in _tokens(body):
+        size = display_width(piece) + (1 if space and not start else 0)
+        if not start and used + size > width:
+            lines.append(current.rstrip())
+            current, used, start = " " * hang, hang, True
+            size = display_width(piece)
+        current += (" " if space and not start else "") + piece
+        used += size
+        start = False
+    lines.append(current.rstrip())
+    return "\n".join(lines)
 
 
 def display_width(text: str) -> int:

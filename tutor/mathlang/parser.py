@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from ..foundation.errors import MathError
-from ..foundation.i18n import _
+from ..foundation.i18n import _, ngettext
 from .functions import CONSTANTS, FUNCTIONS, NAMES, lookup
 from .tokens import normalise, tokenize
 from .tree import BinaryOp, BinOp, Call, Const, Neg, Node, Num, Var
@@ -260,8 +260,8 @@ class _Builder:
             self.fail(_("functions take plain arguments only"), node, "math.syntax")
         fn = lookup(name)
         if len(node.args) != fn.arity:
-            self.fail(_("{name}() takes {n} argument(s), got {m}").format(
-                name=name, n=fn.arity, m=len(node.args)), node, "math.arity")
+            self.fail(ngettext("{name}() takes {n} argument, got {m}", "{name}() takes {n} arguments, got {m}",
+                               fn.arity).format(name=name, n=fn.arity, m=len(node.args)), node, "math.arity")
         pairs = [self.visit(a, depth + 1) for a in node.args]
         args = [p[0] for p in pairs]
         trees = tuple(p[1] for p in pairs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...engines.scenario import Answer, Scenario
-from ...foundation.i18n import _
+from ...foundation.i18n import _, ngettext
 from ..misconceptions import CATALOGUE, explain
 from ..model import Exercise, Judgement, Variant
 
@@ -114,8 +114,10 @@ def grade_prediction(v: Variant[Answer], text: str) -> Judgement:
         ids = classify(got, v.candidates)
         if ids:                           # a belief that gives another shape (the value of a mean ...)
             return wrong(v, ids, got.text())
-        shape = _("torch prints a tensor with {n} element(s) in brackets, {text}, not a plain number").format(
-            n=len(v.answer.floats()), text=expected) if v.answer.vector else _(
+        n = len(v.answer.floats())
+        shape = ngettext("torch prints a tensor with {n} element in brackets, {text}, not a plain number",
+                         "torch prints a tensor with {n} elements in brackets, {text}, not a plain number", n).format(
+            n=n, text=expected) if v.answer.vector else _(
             "torch prints a single number here, not a list")
         return Judgement(False, expected, shape + "\n" + v.explanation)
     if answers_match(v.answer, got) and as_printed(v.answer, text, got):

@@ -10,7 +10,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from ...foundation.errors import TutorError
-from ...foundation.i18n import _
+from ...foundation.i18n import _, ngettext
 from ...foundation.text import clean, clean_name, spreadsheet_safe
 from .results import GradingReport, SubmissionResult
 
@@ -143,7 +143,8 @@ def summary_lines(report: GradingReport) -> list[str]:
     for student, s in summary["scores"].items():
         name = f" ({clean_name(report.names[student])})" if student in report.names else ""
         lines.append(f"{clean_name(student)}{name}: {points(s['score'])}/{points(s['max_score'])}")
-    lines += [_("  {n} student(s) showed {id}").format(n=n, id=mid) for mid, n in summary["misconceptions"].items()]
+    lines += [ngettext("  {n} student showed {id}", "  {n} students showed {id}", n).format(n=n, id=mid)
+              for mid, n in summary["misconceptions"].items()]
     lines += [_("review {file}: {why}").format(file=clean_name(r.file, 200), why=clean_name(flag, 300))
               for r in report.results for flag in r.flags]
     lines += [_("skipped {file}: {why}").format(file=clean_name(f, 200), why=clean_name(why, 200))
