@@ -78,3 +78,25 @@ def test_lang_chooses_over_the_environment():
     assert "学习者命令" in helped("--lang", "zh", lang_env="en").stdout
     assert "学习者命令" not in helped("--lang=en", lang_env="zh_CN").stdout
     assert helped("--lang", "klingon", lang_env="en").returncode == 2
+
+
+def test_full_width_input_on_the_command_line_is_read_as_meant(run_cli):
+    """Typed with a Chinese input method: ｘ＾２ at ｘ＝３, and ２ｘ against x+x."""
+    import json
+
+    r = run_cli("grad", "ｘ＾２", "--at", "ｘ＝３", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["gradients"]["x"]["torch"] == [6.0]
+    assert run_cli("equiv", "２ｘ", "（ｘ＋ｘ）", "--json").exit_code == 0
+
+
+def test_every_commands_help_is_chinese_with_the_catalogue(run_cli):
+    """tutor --lang zh CMD --help: the command's own help and click's words from the catalogue."""
+    import re
+
+    for command in ("learn", "quiz", "progress", "grad", "equiv", "list", "check", "sheet", "grade", "trace"):
+        r = run_cli("--lang", "zh", command, "--help", binary=True)
+        assert r.exit_code == 0
+        usage, _sep, rest = r.stdout.partition("\n\n")          # the usage line(s), then the command's help
+        assert usage.startswith("用法"), usage
+        assert re.search(r"[\u4e00-\u9fff]", rest.splitlines()[0]), (command, rest[:200])
+        assert "Show this message and exit." not in r.stdout

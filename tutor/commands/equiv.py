@@ -14,7 +14,10 @@ def main(*, reference: str, answer: str, variables: str | None = None, timeout: 
     """Exit status: 0 equivalent, 1 not equivalent, 2 invalid input, 3 undecided."""
     from ..engines.equivalence import EQUIVALENT, NOT_EQUIVALENT, check
 
-    names = None if variables is None else variables.split(",")
+    from ..foundation.text import typed
+
+    reference, answer = typed(reference), typed(answer)         # full-width input read as meant
+    names = None if variables is None else typed(variables).split(",")
     try:
         verdict = check(reference, answer, names, timeout=timeout)
     except TutorError as exc:

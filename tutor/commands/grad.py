@@ -25,7 +25,11 @@ def main(*, expression: str, at: list[str], gradient: str | None = None, dtype: 
     import time
 
     from ..foundation.bounded import bounded
+    from ..foundation.text import typed
 
+    # typed with a Chinese input method: full-width ｘ＝３ and （ｘ＋１）＾２ read as x=3 and (x+1)^2
+    expression, at = typed(expression), [typed(a) for a in at]
+    gradient = None if gradient is None else typed(gradient)
     started = time.monotonic()
     import sympy  # noqa: F401  (loaded before the fork: the child's time goes to the computation)
     import torch  # noqa: F401
