@@ -13,7 +13,6 @@ def main(*, reference: str, answer: str, variables: str | None = None, timeout: 
          as_json: bool = False, color: bool = False) -> Outcome:
     """Exit status: 0 equivalent, 1 not equivalent, 2 invalid input, 3 undecided."""
     from ..engines.equivalence import EQUIVALENT, NOT_EQUIVALENT, check
-
     from ..foundation.text import typed
 
     reference, answer = typed(reference), typed(answer)         # full-width input read as meant
