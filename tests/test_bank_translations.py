@@ -99,3 +99,18 @@ def test_an_authors_bank_adds_a_language_and_tutor_check_checks_it(tmp_path):
     r = _tutor("--exercises", str(bank), "list", "--json", lang="fr")
     assert r.returncode == 0 and json.loads(r.stdout)[0]["title"] == "Carré"
     assert json.loads(_tutor("--exercises", str(bank), "list", "--json", lang="en").stdout)[0]["title"] == "Square"
+
+
+def test_the_compiled_bank_catalogue_is_current():
+    """bank.mo says what bank.po says (run pybabel compile -d exercises/locale -D bank after editing)."""
+    import gettext
+
+    from babel.messages.pofile import read_po
+
+    folder = BANK / "locale" / "zh_CN" / "LC_MESSAGES"
+    with open(folder / "bank.po", "rb") as fh:
+        po = [m for m in read_po(fh) if m.id and m.string]
+    with open(folder / "bank.mo", "rb") as fh:
+        mo = gettext.GNUTranslations(fh)
+    stale = [m.context for m in po if mo.pgettext(m.context, m.id) != m.string]
+    assert not stale, stale[:5]
