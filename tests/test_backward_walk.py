@@ -118,3 +118,19 @@ def test_the_quiz_shows_the_walk_after_the_last_attempt_never_before(run_cli, tm
     skipped = run_cli("quiz", "--exercise", "case-study-one-epoch", "--json", "--seed", "3", input="skip\n")
     (event,) = [json.loads(x) for x in skipped.stdout.splitlines() if '"skipped"' in x]
     assert any("[MeanBackward0]" in line for line in event["walk"])
+
+
+def test_walk_at_the_prompt_of_a_program_without_a_backward_pass_promises_nothing(run_cli, tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setenv("TUTOR_DATA", str(tmp_path / "data"))
+    ex = next(e for e in EXERCISES if first_backward_walk(bank.variant(e, 0).scenario) is None
+              and first_backward_in_torch(bank.variant(e, 0).scenario) is None)
+    r = run_cli("quiz", "--exercise", ex.id, "--json", "--seed", "0", input="walk\nskip\n")
+    evs = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+    said = [e["text"] for e in evs if e["event"] == "help"]
+    skipped = [e for e in evs if e["event"] == "skipped"]
+    assert said and skipped and "walk" not in skipped[0]
+    other = run_cli("quiz", "--exercise", "accumulate-three-backward", "--json", "--seed", "0", input="walk\nquit\n")
+    promised = [json.loads(x)["text"] for x in other.stdout.splitlines() if '"help"' in x]
+    assert promised and promised != said         # a walk is promised only where there is one

@@ -99,3 +99,21 @@ def test_a_vector_result_takes_the_gradient_argument():
 
     g = notebook.gradient("x^2 y", x=[1, 2], y=3, gradient=[1, 0.5], walk=True)
     assert g.report.agree and g.walk.checked and g.walk.weights == [1, 0.5]
+
+
+@pytest.mark.parametrize("call", [
+    lambda nb: nb.check("code-zero-before-backward", lambda **k: 1, seed="abc"),
+    lambda nb: nb.question("accumulate-three-backward", seed=None),
+    lambda nb: nb.questions("zeroing", count=0),
+    lambda nb: nb.check("code-zero-before-backward", 5),
+    lambda nb: nb.gradient(3, x=2),
+    lambda nb: nb.gradient("x^2", x=[1, 2], gradient=[None, 1]),
+    lambda nb: nb.gradient("x^2", x=[1, 2], gradient=[float("nan"), 1]),
+])
+def test_a_notebook_call_with_a_wrong_argument_gets_a_clear_error(call):
+    from tutor import notebook
+    from tutor.foundation.errors import TutorError
+
+    with pytest.raises(TutorError) as caught:
+        call(notebook)
+    assert "--" not in caught.value.one_line()

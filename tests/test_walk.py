@@ -112,3 +112,42 @@ def test_a_vector_result_without_weights_cannot_be_walked():
     with pytest.raises(TutorError) as caught:
         walk("x^2", {"x": [1, 2]})
     assert caught.value.code == "walk.vector-root"
+
+
+def test_the_walk_runs_at_the_point_torch_holds(run_cli):
+    """1.0000000001 is stored as the nearest float64: the walk's exact values are those of that number, so a
+    pole nearby gives no false cross (and the heading shows the point in full)."""
+    for expr, x in (("1/(x-1)", "1.0000000001"), ("tan(x)", "1.5707963267948966")):
+        r = run_cli("grad", expr, "--at", f"x={x}", "--walk", "--json")
+        data = json.loads(r.stdout)
+        assert r.exit_code == 0 and data["walk"]["checked"], data["walk"]["problems"]
+    text = run_cli("grad", "1/(x-1)", "--at", "x=1.0000000001", "--walk").stdout
+    assert "1.0000000001" in text
+
+
+def test_a_bare_leaf_walks_to_its_own_grad(run_cli):
+    data = json.loads(run_cli("grad", "x", "--at", "x=3", "--walk", "--json").stdout)
+    assert data["walk"]["checked"] and data["walk"]["nodes"] == [] and data["walk"]["leaves"][0]["grad"] == 1
+
+
+def test_a_walk_too_long_to_draw_costs_the_report_nothing(run_cli, monkeypatch):
+    import tutor.commands.grad as grad
+
+    monkeypatch.setattr(grad, "WALK_BUDGET", 0.001)
+    r = run_cli("grad", "sum(x^2)", "--at", "x=1,2,3", "--walk", "--json")
+    data = json.loads(r.stdout)
+    assert r.exit_code == 0 and data["agree"] and data["walk"]["code"].startswith("limits.")
+
+
+def test_two_hundred_elements_walk_within_the_time(run_cli):
+    xs = ",".join(str(i) for i in range(1, 201))
+    data = json.loads(run_cli("grad", "sum(x^2)", "--at", f"x={xs}", "--walk", "--json").stdout)
+    assert data["walk"]["checked"] and data["walk"]["leaves"][0]["grad"] == [2.0 * i for i in range(1, 201)]
+
+
+def test_a_walk_that_cannot_be_drawn_is_said_in_a_notebook():
+    from tutor import notebook
+
+    g = notebook.gradient("log(x)", x=0, walk=True)
+    reason = g.walk["error"]
+    assert reason in repr(g) and reason.split(" ")[0] in g._repr_html_()

@@ -165,6 +165,8 @@ class Question:
 
 def question(exercise: str, *, seed: int = 0, attempts: int = 2, bank: str | None = None) -> Question:
     """The exercise ``exercise`` (its id, as ``tutor list`` shows), in the variant ``seed``."""
+    _whole("seed", seed)
+    _whole("attempts", attempts, 1)
     return Question(exercise, seed, attempts, bank)
 
 
@@ -177,6 +179,8 @@ def questions(topic: str, count: int = 3, *, seed: int = 0, bank: str | None = N
     chosen = [ex for ex in bank_module.load(bank) if ex.topic == topic and ex.kind != "code"]
     if not chosen:
         raise TutorError(_("no questions for topic {topic}").format(topic=topic), code="notebook.no-topic")
+    _whole("seed", seed)
+    _whole("count", count, 1)
     rng = random.Random(seed)
     rng.shuffle(chosen)
     return [Question(ex.id, rng.randrange(1_000_000), bank=bank) for ex in chosen[:count]]
@@ -185,6 +189,10 @@ def questions(topic: str, count: int = 3, *, seed: int = 0, bank: str | None = N
 def check(exercise: str, function: Callable[..., Any], *, seed: int = 0, bank: str | None = None) -> Feedback:
     """Self-check a code exercise: ``function`` (yours, defined in the notebook) is called on the question's
     inputs and judged as the grader judges it."""
+    _whole("seed", seed)
+    if not callable(function):
+        raise TutorError(_("check needs your function itself (its name without brackets), not {what}").format(
+            what=type(function).__name__), code="notebook.not-a-function")
     from . import bank as bank_module
 
     exercises = bank_module.by_id(bank_module.load(bank))
@@ -289,8 +297,12 @@ class Gradient:
 
         from .commands.grad import _computed
 
-        for name, value in at.items():
+        given = {**at, **({"gradient": gradient} if gradient is not None else {})}
+        for name, value in given.items():
             values = _plain(value) if isinstance(_plain(value), (list, tuple)) else [_plain(value)]
+            if not values or not all(isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in values):
+                raise TutorError(_("{name} takes a number or a list of numbers, not {value!r}").format(
+                    name=name, value=value), code="notebook.not-numbers")
             if any(isinstance(v, float) and not math.isfinite(v) for v in values):
                 raise TutorError(_("{name}: {value} is not a finite number").format(name=name, value=value),
                                  code="notebook.not-finite")
@@ -307,7 +319,9 @@ class Gradient:
         text = render(self.report)
         for d in self.derivations:
             text += "\n\n" + render_steps(d)
-        if self.walk is not None:
+        if isinstance(self.walk, dict):          # the walk could not be drawn: why
+            text += "\n\n" + _("walk: {reason}").format(reason=self.walk["error"])
+        elif self.walk is not None:
             text += "\n\n" + render_walk(self.walk)
         return text
 
@@ -331,7 +345,9 @@ class Gradient:
                  f"<table><tr>{head}</tr>{''.join(rows)}</table>"]
         for d in self.derivations:
             parts.append(_pre("\n".join(lines(d))))
-        if self.walk is not None:
+        if isinstance(self.walk, dict):
+            parts.append(_p(_("walk: {reason}").format(reason=self.walk["error"])))
+        elif self.walk is not None:
             from .commands.grad import render_walk
 
             parts.append(_pre(render_walk(self.walk)))
@@ -344,7 +360,16 @@ def gradient(expression: str, *, steps: bool = False, walk: bool = False, gradie
     ``gradient``: the v of ``y.backward(v)`` where the result is a vector (a list of numbers)."""
     if not at:
         raise TutorError(_("give the point: notebook.gradient(\"x^2\", x=3)"), code="notebook.no-point")
+    if not isinstance(expression, str):
+        raise TutorError(_("the expression is text: notebook.gradient(\"x^2\", x=3)"), code="notebook.not-text")
     return Gradient(expression, at, steps, walk, gradient)
+
+
+def _whole(name: str, value: Any, least: int = 0) -> None:
+    """A seed or a count as a notebook user may pass it: a whole number (a clear error, never a TypeError)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise TutorError(_("{name} must be a whole number of at least {least}, not {value!r}").format(
+            name=name, least=least, value=value), code="notebook.bad-number")
 
 
 def _listed(value: Any) -> str:
@@ -378,6 +403,7 @@ def _in_notebook_words(exc: TutorError, expression: str, at: dict[str, Any]) -> 
     if code == "grad.gradient-shape" and shape is not None:
         return TutorError(_("gradient=[...] must have the result's shape {shape}").format(shape=shape), code=code)
     text = exc.one_line()
-    if "--at " in text or "--dtype" in text:          # (option names are never translated)
-        return TutorError(text.replace("--at ", "").replace("--dtype float64", "float64"), code=code)
+    if "--at " in text or "--dtype" in text or "--gradient" in text:          # (option names are never translated)
+        return TutorError(text.replace("--at ", "").replace("--dtype float64", "float64").replace(
+            "--gradient", "gradient="), code=code)
     return exc

@@ -12,6 +12,7 @@ from ..foundation.outcome import EXIT_FAIL, EXIT_OK, Outcome, invalid
 from ..foundation.term import display_width, fmt_values, pad, style
 
 BUDGET = 3.5        # seconds for the whole answer, past the imports a bounded computation gets the rest
+WALK_BUDGET = 10.0  # seconds for --walk, on top (each node's Jacobian, checked against torch's)
 
 
 def main(*, expression: str, at: list[str], gradient: str | None = None, dtype: str = "float64",
@@ -37,8 +38,15 @@ def main(*, expression: str, at: list[str], gradient: str | None = None, dtype: 
     budget = max(1.5, BUDGET - (time.monotonic() - started))
     try:
         report, derivations, walked = bounded(
-            lambda: _computed(expression, at, gradient, dtype, steps, walk or dot_file is not None), budget,
+            lambda: _computed(expression, at, gradient, dtype, steps, False), budget,
             _("the gradient of {expr}").format(expr=expression))
+        if walk or dot_file is not None:       # its own time: a walk that cannot finish costs the report nothing
+            try:
+                walked = bounded(lambda: _walk_of(expression, report, gradient), WALK_BUDGET,
+                                 _("the walk of {expr}").format(expr=expression),
+                                 _("a graph this large takes too long to walk node by node; try fewer elements"))
+            except TutorError as exc:
+                walked = {"error": exc.one_line(), "code": exc.code}
         if isinstance(walked, dict) and dot_file is not None:
             raise TutorError(walked["error"], code=walked["code"])
         if walked is not None and dot_file is not None:
@@ -104,19 +112,26 @@ def _computed(expression: str, at: list[str], gradient: str | None, dtype: str, 
                                option="--steps", names=", ".join(vectors)), code="grad.steps-vector")
     names = set(report.point)
     derivations = [derive_steps(expression, name, names) for name in report.point] if steps else []
-    walked: Any = None
-    if walk:
-        from ..engines.walk import walk as backward_walk
+    return report, derivations, _walk_of(expression, report, gradient) if walk else None
 
-        try:
-            from ..engines.gradients.point import parse_values
 
-            weights = parse_values(gradient, "--gradient")[0] if gradient is not None else ()
-            walked = backward_walk(expression, {name: list(v.values) if v.vector else v.values[0]
-                                                for name, v in report.point.items()}, weights)
-        except TutorError as exc:             # (the report above says why; the walk says it cannot be drawn)
-            walked = {"error": exc.one_line(), "code": exc.code}      # (plain data: it crosses a process)
-    return report, derivations, walked
+def _walk_of(expression: str, report: Any, gradient: str | None) -> Any:
+    """The walk at the report's point as torch holds it (each value rounded to float64, so that the walk's
+    exact values are those of the tensors torch walks), or {error, code} saying why it cannot be drawn."""
+    import sympy
+
+    from ..engines.gradients.point import parse_values
+    from ..engines.walk import walk as backward_walk
+
+    def stored(value: Any) -> Any:
+        return sympy.Rational(float(value))
+
+    try:
+        weights = [stored(w) for w in parse_values(gradient, "--gradient")[0]] if gradient is not None else []
+        return backward_walk(expression, {name: [stored(x) for x in v.values] if v.vector else stored(v.values[0])
+                                          for name, v in report.point.items()}, weights)
+    except TutorError as exc:             # (the report above says why; the walk says it cannot be drawn)
+        return {"error": exc.one_line(), "code": exc.code}      # (plain data: it crosses a process)
 
 
 def render_steps(d: Any, color: bool = False) -> str:

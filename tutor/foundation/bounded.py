@@ -20,9 +20,10 @@ class Overrun(TutorError):
     """The computation passed its time or memory budget."""
 
 
-def bounded(work: Callable[[], Any], seconds: float, what: str) -> Any:
+def bounded(work: Callable[[], Any], seconds: float, what: str, advice: str | None = None) -> Any:
     """``work()``'s result, computed in a fork; its TutorError raised here; past ``seconds`` or the memory
-    cap an :class:`Overrun` naming ``what``."""
+    cap an :class:`Overrun` naming ``what`` (and ``advice``, what to do instead, where the default one, a
+    smaller point, is not it)."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:                                    # pragma: no cover - the child
@@ -32,7 +33,7 @@ def bounded(work: Callable[[], Any], seconds: float, what: str) -> Any:
             try:
                 payload = ("ok", work())
             except TutorError as exc:
-                payload = ("error", (exc.message, exc.code, exc.detail, exc.offset))
+                payload = ("error", (exc.message, exc.code, exc.detail, exc.offset, exc.data))
             except MemoryError:
                 payload = ("memory", None)
             except Exception as exc:                # a bug of the tutor's: said plainly, not lost
@@ -54,6 +55,9 @@ def bounded(work: Callable[[], Any], seconds: float, what: str) -> Any:
                     raise Overrun(_("{what} did not finish within {s:.0f} s, but it got only {cpu:.1f} s of "
                                     "processor time: the machine is busy; try again").format(
                         what=what, s=seconds, cpu=cpu), code="limits.busy")
+                if advice is not None:
+                    raise Overrun(_("{what} did not finish within {s:.0f} s: {advice}").format(
+                        what=what, s=seconds, advice=advice), code="limits.time")
                 raise Overrun(_("{what} did not finish within {s:.0f} s (its values are probably too large to "
                                 "compute): try a smaller point or a simpler expression").format(what=what, s=seconds),
                               code="limits.time")
@@ -73,8 +77,8 @@ def bounded(work: Callable[[], Any], seconds: float, what: str) -> Any:
                       code="limits.memory")
     kind, value = pickle.loads(b"".join(chunks))
     if kind == "error":
-        message, code, detail, offset = value
-        raise TutorError(message, code=code, detail=detail, offset=offset)
+        message, code, detail, offset, data = value
+        raise TutorError(message, code=code, detail=detail, offset=offset, data=data)
     if kind == "memory":
         raise Overrun(_("{what} needed more memory than allowed (its values are too large)").format(what=what),
                       code="limits.memory")

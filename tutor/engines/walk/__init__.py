@@ -29,7 +29,7 @@ from ...foundation.errors import TutorError
 from ...foundation.i18n import _
 from ...mathlang import parse
 from ...mathlang.printing import tree_text
-from ...mathlang.tree import Node
+from ...mathlang.tree import Node, Var
 from .model import RTOL, SHAPES, Edge, Input, Leaf, Value, Walk, WalkNode, close
 from .run import _recorder, _Run, _shown, _values
 from .text import dot, lines, shown
@@ -66,6 +66,8 @@ def walk_program(inputs: Sequence[Input], steps: Sequence[tuple[str | None, Node
     for name, tree in steps:
         root = run.define(name, tree)
     last = steps[-1][1]
+    if isinstance(last, Var) and last.name in run.leaves:
+        return _leaf_itself(run, last.name, weights, expression_text or tree_text(last))
     if not isinstance(root, torch.Tensor) or root.grad_fn is None:
         raise TutorError(_("{expr} does not depend on its variables: there is no backward pass to walk").format(
             expr=expression_text or tree_text(last)), code="walk.constant")
@@ -94,6 +96,30 @@ def walk_program(inputs: Sequence[Input], steps: Sequence[tuple[str | None, Node
         walked.weights = _shown(exact_weights, len(exact_weights) > 1 or run.vector(last))
     return walked
 
+
+
+def _leaf_itself(run: _Run, name: str, weights: Sequence[Any], text: str) -> Walk:
+    """The result is a leaf itself (``x``): torch runs no node; backward() puts 1 (or the weights) straight
+    into its .grad, through its AccumulateGrad."""
+    import sympy
+
+    leaf = run.leaves[name]
+    vector = run.vector_of[name]
+    exact = [sympy.sympify(w) for w in weights] or [sympy.Integer(1)] * len(run.symbols[name])
+    if weights:
+        leaf.backward(leaf.new_tensor([float(w) for w in exact]).reshape(leaf.shape))
+    elif leaf.numel() == 1:
+        leaf.backward()
+    else:
+        raise TutorError(_("{expr} is a vector: backward() needs a gradient argument to walk").format(expr=text),
+                         code="walk.vector-root")
+    grad = _shown(exact, vector)
+    walked = Walk(text, {name: _shown(run.inputs[name].values, vector)}, [],
+                  [Leaf(name, [grad], grad, _values(leaf.grad))], weights=grad if weights else None)
+    if not close(grad, walked.leaves[0].grad_torch):
+        walked.problems.append(_("{name}.grad: {exact} exactly, torch {torch}").format(
+            name=name, exact=grad, torch=walked.leaves[0].grad_torch))
+    return walked
 
 
 __all__ = ["RTOL", "SHAPES", "Edge", "Input", "Leaf", "Value", "Walk", "WalkNode", "close", "dot", "lines", "shown",

@@ -216,7 +216,9 @@ class _Run:
         part = expand_elements(shallow, env, vector_of)[0]
         out = []
         for i in live:
-            jac = [[derivative(p, h).xreplace(at) for h in holders[i]] for p in part]
+            zero = sp.Integer(0)
+            jac = [[derivative(p, h).xreplace(at) if h in p.free_symbols else zero for h in holders[i]]
+                   for p in part]      # (an element that does not use an input element: 0, not differentiated)
             out.append((kids[i], self.formula(node, i), jac))
         return out
 

@@ -20,12 +20,20 @@ def shown(v: Any) -> str:
     return brief(v)
 
 
+def exactly(v: Any) -> str:
+    """A point's value in full where the short form would hide it (1.0000000001, not 1)."""
+    if isinstance(v, list):
+        return "[" + ", ".join(exactly(x) for x in v) + "]"
+    text = brief(v)
+    return text if v is None or float(text) == float(v) else repr(float(v))
+
+
 def lines(w: Walk, ok: str = "✓", bad: str = "✗") -> list[str]:
     """The backward pass as text, node by node in the order torch runs it, every number beside torch's (a
     vector's numbers in brackets, element by element); the last lines say what torch confirmed (or each
     problem, one per line)."""
     n = shown
-    point = ", ".join(f"{k} = {n(v)}" for k, v in w.point.items())
+    point = ", ".join(f"{k} = {exactly(v)}" for k, v in w.point.items())
     out = [_("The backward pass of {expr} at {point}, node by node (in the order torch runs it):").format(
         expr=w.expression, point=point)]
     if w.note:

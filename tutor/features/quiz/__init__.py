@@ -143,11 +143,15 @@ def ask(v: Variant[Any], position: int, opts: Options, read: Read, emit: Emit, s
                                                 "questions.")})
             continue
         if command == "walk":
-            emit({"event": "help", "text": _("The walk gives the answer away: torch's backward pass of this program, "
-                                             "node by node, comes with the feedback after your last attempt, or now "
-                                             "if you type skip.")
-                  if ex.kind == "predict" else _("walk shows torch's backward pass node by node, on predict "
-                                                 "questions (and tutor grad EXPR --at ... --walk).")})
+            if ex.kind != "predict":
+                said = _("walk shows torch's backward pass node by node, on predict questions (and tutor grad EXPR "
+                         "--at ... --walk).")
+            elif not backward_walk(v):
+                said = _("This program completes no backward pass, so there is no backward pass to walk here.")
+            else:
+                said = _("The walk gives the answer away: torch's backward pass of this program, node by node, "
+                         "comes with the feedback after your last attempt, or now if you type skip.")
+            emit({"event": "help", "text": said})
             continue
         if command == "run" and ex.kind == "code":
             emit({"event": "running", "seconds": _code_timeout()})
@@ -314,7 +318,11 @@ def _feedback(v: Variant[Any], answer: str, judged: Any, used: int, final: bool,
         from ...bank.misconceptions import CATALOGUE
 
         belief = CATALOGUE[judged.misconception].title if judged.misconception in CATALOGUE else None
-        nudge = [_("Your answer is what torch would give if {belief}.").format(belief=belief)] if belief else []
+        if v.exercise.kind == "code":        # the learner's code made the mistake: say which belief writes it
+            said = _("Your function returns what a program written in the belief that {belief} returns.")
+        else:
+            said = _("Your answer is what torch would give if {belief}.")
+        nudge = [said.format(belief=belief)] if belief else []
         if v.hints:
             nudge.append(_("Hint: {text}").format(text=v.hints[0]))
         event["explanation"] = "\n".join(nudge) if nudge else _("Look again at what each line does to .grad.")
