@@ -94,7 +94,7 @@ LOAD_GRAPH = {name: {t for t in imports_of(path, every=False) if t in MODULES an
               for name, path in MODULES.items()}
 
 
-FRONT_ENDS = ("notebook",)        # tutor.notebook (the Jupyter front end) sits beside the CLI, at the top
+FRONT_ENDS = ("notebook", "notebook_support")   # tutor.notebook (the Jupyter front end) beside the CLI, at the top
 
 
 def layer(name: str) -> int | None:

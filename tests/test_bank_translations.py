@@ -19,10 +19,13 @@ def bank_docs(root=BANK):
 
 
 def test_every_text_of_the_bundled_bank_is_translated_with_the_same_placeholders():
-    texts = [t for doc in bank_docs() for t in texts_of(doc)]
+    """Exercises, lessons and the stubs learners edit (their docstrings and comments, still valid Python)."""
+    from tutor.bank.translations import bank_stub_texts
+
+    texts = [t for doc in bank_docs() for t in texts_of(doc)] + bank_stub_texts(BANK)
     (zh,) = [r for r in check_catalogues(BANK, bank_docs()) if r.language == "zh_CN"]
     assert zh.untranslated == [] and zh.problems == [], (zh.untranslated[:5], zh.problems[:5])
-    assert zh.translated == len(texts) > 600
+    assert zh.translated == len(texts) > 700
 
 
 def test_the_template_holds_every_text_and_pybabel_extracts_them_all():
@@ -33,8 +36,10 @@ def test_the_template_holds_every_text_and_pybabel_extracts_them_all():
 
     with open(BANK / "babel.cfg") as fh:
         method_map, options_map = parse_mapping_cfg(fh)
+    from tutor.bank.translations import bank_stub_texts
+
     extracted = {(ctx, msg) for _f, _l, msg, _c, ctx in extract_from_dir(str(BANK), method_map, options_map)}
-    expected = {t for doc in bank_docs() for t in texts_of(doc)}
+    expected = {t for doc in bank_docs() for t in texts_of(doc)} | set(bank_stub_texts(BANK))
     assert {(c, m) for c, m in expected} == extracted
     with open(BANK / "locale" / "bank.pot", "rb") as fh:
         template = {(m.context, m.id) for m in read_po(fh) if m.id}
@@ -114,3 +119,27 @@ def test_the_compiled_bank_catalogue_is_current():
         mo = gettext.GNUTranslations(fh)
     stale = [m.context for m in po if mo.pgettext(m.context, m.id) != m.string]
     assert not stale, stale[:5]
+
+
+def test_a_code_question_in_chinese_hands_out_the_stub_in_chinese(tmp_path):
+    """The learner's copy: its docstring and TODO in Chinese, the code as written; checking it unedited costs
+    no attempt (it is the stub, in any language)."""
+    data = tmp_path / "data"
+    env = {**{k: v for k, v in os.environ.items() if k != "TUTOR_LANG"}, "TUTOR_LANG": "zh_CN",
+           "TUTOR_DATA": str(data), "PYTHONPATH": str(ROOT)}
+    p = subprocess.run([sys.executable, "-m", "tutor", "quiz", "--exercise", "code-zero-before-backward", "--json"],
+                       input="check\nquit\n", capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    events = [json.loads(x) for x in p.stdout.splitlines() if x.strip()]
+    (copy,) = list((data / "work").rglob("*.py"))
+    text = copy.read_text(encoding="utf-8")
+    english = (BANK / "code" / copy.name).read_text(encoding="utf-8")
+    assert text != english and any("\u4e00" <= ch <= "\u9fff" for ch in text) and "TODO" in text
+    import ast
+
+    def code(source):          # the program without its docstring (ast drops the comments)
+        tree = ast.parse(source)
+        return ast.dump(ast.Module(body=tree.body[1:], type_ignores=[]))
+
+    assert code(text) == code(english)
+    invalid = [e for e in events if e["event"] == "invalid"]
+    assert invalid and invalid[0]["code"] == "quiz.code-unedited"

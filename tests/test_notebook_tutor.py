@@ -67,9 +67,9 @@ def test_a_practice_sheet_checks_itself_in_the_notebook(run_cli, tmp_path):
 def test_notebook_check_judges_only_numbers_and_stops_a_hang(monkeypatch):
     import time
 
-    from tutor import notebook
+    from tutor import notebook, notebook_support
 
-    monkeypatch.setattr(notebook, "CHECK_SECONDS", 1)
+    monkeypatch.setattr(notebook_support, "CHECK_SECONDS", 1)
     assert not notebook.check("code-zero-before-backward", lambda **kw: "0.15552").correct
     start = time.monotonic()
     hung = notebook.check("code-zero-before-backward", lambda **kw: time.sleep(60))

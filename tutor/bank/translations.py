@@ -119,6 +119,101 @@ def extract(fileobj: Any, keywords: Any, comment_tags: Any, options: Any) -> Ite
         yield line, "pgettext", (ctx, message), []
 
 
+def stub_texts(source: str) -> list[tuple[str, str]]:
+    """(kind, text) of a stub a learner edits: its module docstring, then each comment's text."""
+    import ast
+    import io
+    import tokenize
+
+    try:
+        tree = ast.parse(source)
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (SyntaxError, tokenize.TokenError):
+        return []
+    out = []
+    doc = ast.get_docstring(tree, clean=False)
+    if doc:
+        out.append(("docstring", doc))
+    for tok in tokens:
+        text = tok.string[1:].strip() if tok.type == tokenize.COMMENT else ""
+        if text and not text.startswith(("!", "noqa", "type:")):
+            out.append(("comment", text))
+    return out
+
+
+def stub_context(rel: str, kind: str) -> str:
+    return context(f"stub:{rel}", kind)
+
+
+def translated_stub(source: str, rel: str, tr: gettext.NullTranslations) -> str:
+    """The stub with its docstring and comments in the learner's language (its code as it is)."""
+    import ast
+    import io
+    import tokenize
+
+    try:
+        tree = ast.parse(source)
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (SyntaxError, tokenize.TokenError):
+        return source
+    doc = ast.get_docstring(tree, clean=False)
+    edits: list[tuple[tuple[int, int], tuple[int, int], str]] = []
+    for tok in tokens:
+        if tok.type == tokenize.COMMENT:
+            text = tok.string[1:].strip()
+            if text and not text.startswith(("!", "noqa", "type:")):
+                said = tr.pgettext(stub_context(rel, "comment"), text)
+                if said != text and "\n" not in said:
+                    edits.append((tok.start, tok.end, "# " + said))
+        elif doc and tok.type == tokenize.STRING and tok.string.startswith('"""') and not edits and \
+                tok.start[0] == tree.body[0].lineno:
+            said = tr.pgettext(stub_context(rel, "docstring"), doc)
+            if said != doc and '"""' not in said and "\\" not in said:
+                edits.append((tok.start, tok.end, '"""' + said + '"""'))
+    if not edits:
+        return source
+    lines = source.splitlines(keepends=True)
+    for (r0, c0), (r1, c1), text in reversed(edits):
+        head, tail = lines[r0 - 1][:c0], lines[r1 - 1][c1:]
+        lines[r0 - 1:r1] = [head + text + tail]
+    out = "".join(lines)
+    try:
+        compile(out, rel, "exec", dont_inherit=True)
+    except SyntaxError:
+        return source             # (tutor check names such a translation; the learner gets the stub as written)
+    return out
+
+
+def stub_text(root: Path, rel: str) -> str:
+    """A code exercise's stub, as the learner gets it: in their language where the bank translates it."""
+    source = (root / rel).read_text(encoding="utf-8")
+    return translated_stub(source, rel, translator(root))
+
+
+def extract_stub(fileobj: Any, keywords: Any, comment_tags: Any, options: Any) -> Iterator[tuple[Any, ...]]:
+    """Babel extraction method for a bank's stubs (``[tutor.bank.translations.extract_stub: code/**.py]``): the
+    context names the file relative to the bank (the folder of its babel.cfg)."""
+    raw = fileobj.read()
+    source = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    path = Path(getattr(fileobj, "name", "stub.py")).resolve()
+    root = next((p for p in path.parents if (p / "babel.cfg").is_file()), path.parent)
+    rel = path.relative_to(root).as_posix()
+    for kind, text in stub_texts(source):
+        yield 1, "pgettext", (stub_context(rel, kind), text), []
+
+
+def bank_stub_texts(root: Path) -> list[tuple[str, str]]:
+    """(context, text) of every stub under the bank's ``code/`` folder."""
+    folder = root / "code"
+    out = []
+    for path in sorted(folder.rglob("*.py")) if folder.is_dir() else []:
+        if "__pycache__" in path.parts:
+            continue
+        rel = path.relative_to(root).as_posix()
+        out += [(stub_context(rel, kind), text) for kind, text in stub_texts(path.read_text(encoding="utf-8"))]
+    return out
+
+
 @dataclass
 class CatalogueReport:
     language: str
@@ -129,7 +224,7 @@ class CatalogueReport:
 
 def check_catalogues(root: Path, docs: Iterable[Mapping[str, Any]]) -> list[CatalogueReport]:
     """Every language the bank has a catalogue for, against every text of ``docs``."""
-    texts = [pair for doc in docs for pair in texts_of(doc)]
+    texts = [pair for doc in docs for pair in texts_of(doc)] + bank_stub_texts(root)
     reports = []
     folder = root / "locale"
     for mo in sorted(folder.glob(f"*/LC_MESSAGES/{DOMAIN}.mo")) if folder.is_dir() else []:
@@ -148,6 +243,14 @@ def check_catalogues(root: Path, docs: Iterable[Mapping[str, Any]]) -> list[Cata
                                          "{theirs} in the translation)").format(
                     language=language, where=ctx, english=" ".join(PLACEHOLDER.findall(message)) or "-",
                     theirs=" ".join(PLACEHOLDER.findall(found)) or "-"))
+        for path in sorted((root / "code").rglob("*.py")) if (root / "code").is_dir() else []:
+            rel = path.relative_to(root).as_posix()
+            source = path.read_text(encoding="utf-8")
+            shown = translated_stub(source, rel, tr)
+            if shown == source and any(tr.pgettext(stub_context(rel, k), t) != t for k, t in stub_texts(source)):
+                report.problems.append(_("{language}, {file}: the translated stub is not valid Python (a comment "
+                                         "on two lines, or quotes in the docstring); the learner gets it in "
+                                         "English").format(language=language, file=rel))
         reports.append(report)
     return reports
 
@@ -157,5 +260,6 @@ def _known(tr: gettext.GNUTranslations, ctx: str, message: str) -> bool:
     return f"{ctx}\x04{message}" in getattr(tr, "_catalog", {})
 
 
-__all__ = ["DOMAIN", "CatalogueReport", "check_catalogues", "exercise_texts", "extract", "lesson_texts",
-           "translated", "translator", "texts_of"]
+__all__ = ["DOMAIN", "CatalogueReport", "bank_stub_texts", "check_catalogues", "exercise_texts", "extract",
+           "extract_stub", "lesson_texts", "stub_text", "stub_texts", "translated", "translated_stub", "translator",
+           "texts_of"]

@@ -15,6 +15,7 @@ from ...foundation.i18n import _
 from ...foundation.term import fmt_number
 from ..model import Exercise, Judgement, Variant
 from . import CheckContext, ExerciseKind, Fail, Outcome, Prepared, WorkFile
+from ._code_runs import _failure, witnesses
 from ._scenario import (
     build_scenario,
     check_key,
@@ -29,22 +30,6 @@ from ._scenario import (
 
 CHECK_WORDS = ("check", "done")
 QUIZ_TIMEOUT = 15.0         # seconds a quiz check may run (an endless loop is stopped, and the learner told)
-
-
-def _failure(result: Mapping[str, Any]) -> str:
-    """Why a run returned nothing, in the learner's words."""
-    why = result["failure"]
-    if why == "timeout":
-        return _("Your function did not return within {s:g} s (an endless loop?).").format(s=result["seconds"])
-    if why == "load":
-        return _("Your file could not run: {error}.").format(error=result["error"])
-    if why == "too-much-output":
-        return _("Your program wrote more than the grader reads (over 2 MB); nothing was graded.")
-    if why == "unreadable":
-        return _("Your program wrote something on the grader's channel that is not a result; nothing was graded.")
-    if why == "grader-error":
-        return _("The grader could not run your file (its own failure, not yours): ask for a regrade.")
-    return _("Your program ended without returning a result (exit() or a crash).")
 
 
 class Code(ExerciseKind[Answer]):
@@ -204,22 +189,8 @@ class Code(ExerciseKind[Answer]):
         return wrong(v, ids if allowed is None else [i for i in ids if i in allowed], got.text())
 
     def witnesses(self, v: Variant[Answer], count: int = 2) -> list[Variant[Answer]]:
-        """Other variants of the exercise whose inputs differ from ``v``'s (none where the function takes
-        none that vary): the same function run on them corroborates which mistake it makes."""
-        from ..variants import variant
-
-        if not self.call_params(v.exercise):
-            return []
-        seen = [self.call_args(v)]
-        found: list[Variant[Answer]] = []
-        for k in range(1, 4 * count + 1):
-            w = variant(v.exercise, v.seed + 7919 * k)
-            if self.call_args(w) not in seen:
-                seen.append(self.call_args(w))
-                found.append(w)
-                if len(found) == count:
-                    break
-        return found
+        """Other variants whose inputs differ from ``v``'s (see :func:`._code_runs.witnesses`)."""
+        return witnesses(self, v, count)
 
     @staticmethod
     def shown(outcome: Mapping[str, Any]) -> object:
@@ -332,8 +303,11 @@ class Code(ExerciseKind[Answer]):
 
     # ---- views
     def stub(self, v: Variant[Answer]) -> str:
-        path: Path = v.exercise.root / v.exercise.data["file"]
-        return path.read_text(encoding="utf-8")
+        """The stub as the learner gets it (its docstring and comments in their language, where the bank has
+        them)."""
+        from ..translations import stub_text
+
+        return stub_text(v.exercise.root, v.exercise.data["file"])
 
     def solution(self, v: Variant[Answer]) -> tuple[str, str | None]:
         """The reference solution, found as ``tutor check`` finds it (``../solutions`` next to the bank): the

@@ -18,30 +18,32 @@ GRAPH_TOPICS = ("graph-leaves",)
 
 def work_file(ex: Exercise) -> Path:
     """The learner's copy of a code exercise's stub, in the tutor's data folder (copied on first use)."""
-    import shutil
+
+    from ...bank.translations import stub_text
 
     path: Path = data_dir() / "work" / ex.data["file"]
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(ex.root / ex.data["file"], path)
+        path.write_text(stub_text(ex.root, ex.data["file"]), encoding="utf-8")    # in the learner's language
     return path
 
 
 def fresh_work_file(ex: Exercise) -> Path:
     """The stub copied anew for a question asked again; an edited earlier copy is kept beside it as
     ``NAME.previous.py`` (then ``NAME.previous-2.py`` ...: none is lost)."""
-    import shutil
+
+    from ...bank.translations import stub_text
 
     path = work_file(ex)
-    stub = ex.root / ex.data["file"]
-    if path.read_bytes() != stub.read_bytes():
+    stub = stub_text(ex.root, ex.data["file"])
+    if path.read_text(encoding="utf-8", errors="replace") != stub:
         keep = path.with_suffix(".previous" + path.suffix)
         n = 1
         while keep.exists():              # an earlier kept copy stays too: NAME.previous-2.py ...
             n += 1
             keep = path.with_suffix(f".previous-{n}{path.suffix}")
         path.replace(keep)
-        shutil.copyfile(stub, path)
+        path.write_text(stub, encoding="utf-8")
     return path
 
 
