@@ -165,8 +165,8 @@ def translated_stub(source: str, rel: str, tr: gettext.NullTranslations) -> str:
                 said = tr.pgettext(stub_context(rel, "comment"), text)
                 if said != text and "\n" not in said:
                     edits.append((tok.start, tok.end, "# " + said))
-        elif doc and tok.type == tokenize.STRING and tok.string.startswith('"""') and not edits and \
-                tok.start[0] == tree.body[0].lineno:
+        elif doc and tok.type == tokenize.STRING and tok.string.startswith('"""') and \
+                tok.start[0] == tree.body[0].lineno and tok.start[1] == tree.body[0].col_offset:
             said = tr.pgettext(stub_context(rel, "docstring"), doc)
             if said != doc and '"""' not in said and "\\" not in said:
                 edits.append((tok.start, tok.end, '"""' + said + '"""'))

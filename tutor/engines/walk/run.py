@@ -86,10 +86,7 @@ class _Run:
 
     def forward(self, node: Node) -> Any:
         if isinstance(node, Var):
-            if node.name in self.results:
-                return self.made[id(self.results[node.name])]
-            out = self.leaves.get(node.name)
-            return out if out is not None else self.constants[node.name]
+            return self.made_of(node)          # a leaf, a constant tensor, or a result computed before
         if not variables(node):
             value = _real(self.exact(node)[0], node)    # a constant part: a Python number (torch makes no node)
             self.made[id(node)] = value
