@@ -28,6 +28,8 @@ TEXTS = (
 def _plurals() -> None:  # pragma: no cover - never called: marks click's plural texts for extraction
     ngettext("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)", 1)
     ngettext("Got unexpected extra argument ({args})", "Got unexpected extra arguments ({args})", 1)
+    ngettext("{value!r} is not {choice}.", "{value!r} is not one of {choices}.", 1)
+    ngettext("Option {name!r} requires an argument.", "Option {name!r} requires {nargs} arguments.", 1)
 
 
 def route(modules: tuple[ModuleType, ...], gettext: object, ngettext: object) -> None:
