@@ -214,10 +214,10 @@ def test_tex_is_a_complete_article(mixed):
     for key in (False, True):
         doc = sheets.render(mixed, "tex", key=key)
         assert doc.startswith("\\documentclass") and doc.rstrip().endswith("\\end{document}")
-        assert "\\usepackage{amsmath" in doc and "\\begin{lstlisting}" in doc
-        for env in ("lstlisting", "enumerate", "itemize", "align*"):
+        assert "\\usepackage{amsmath" in doc and "\\begin{tutorcode}" in doc
+        for env in ("tutorcode", "enumerate", "itemize", "align*"):
             assert doc.count("\\begin{" + env + "}") == doc.count("\\end{" + env + "}"), env
-        outside = re.sub(r"\\begin\{(lstlisting|align\*)\}.*?\\end\{\1\}", "", doc, flags=re.S)
+        outside = re.sub(r"\\begin\{(tutorcode|align\*)\}.*?\\end\{\1\}", "", doc, flags=re.S)
         outside = re.sub(r"(?<!\\)\$.*?(?<!\\)\$", "", outside)         # inline math
         assert "∂" not in outside and not re.search(r"(?<!\\)[#&_%]", outside.split("\\begin{document}")[1])
     assert escape("a_b & 50% #1 {x} ~ ^ \\") == ("a\\_b \\& 50\\% \\#1 \\{x\\} \\textasciitilde{} "
@@ -451,6 +451,13 @@ def test_a_chinese_sheet_and_key_compile_to_pdf(tmp_path, run_cli):
         if shutil.which("pdftotext"):
             text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
             assert "练习卷" in text and "链式法则" in text and "backward" in text, text[:300]
+    # a code question: its stub's Chinese comments typeset in the code listing, in order
+    r = run_cli("--lang", "zh", "sheet", "--exercise", "code-backward-call-it", "--seed", "1", "-o",
+                str(tmp_path / "code.pdf"), binary=True)
+    assert r.exit_code == 0, r.stderr
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(tmp_path / "code.pdf"), "-"], capture_output=True, text=True).stdout
+        assert "TODO" in text and "均方误差" in text, text[:400]
 
 
 def test_a_name_beyond_latin_without_a_unicode_engine_names_the_student(tmp_path, monkeypatch):

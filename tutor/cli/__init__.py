@@ -43,12 +43,14 @@ if translating():          # click's own words (Usage:, Options ...) from the tu
     import click.exceptions
     import click.formatting
     import click.parser
+    import click.termui
     import click.types
 
-    from .click_texts import route
+    from .click_texts import fit_wide_text, route
 
-    route((click.core, click.decorators, click.exceptions, click.formatting, click.parser, click.types), _,
-          ngettext)
+    route((click.core, click.decorators, click.exceptions, click.formatting, click.parser, click.types,
+           click.termui), _, ngettext)
+    fit_wide_text(click.formatting)
 
 
 class TutorCommand(click.Command):
@@ -76,6 +78,9 @@ class TutorGroup(click.Group):
     SECTIONS = (("learn", _("Commands for learners")), ("teach", _("Commands for instructors")))
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        if ctx.parent is not None:            # a group within tutor (export): its commands, in one list
+            super().format_commands(ctx, formatter)
+            return
         rows: dict[str, list[tuple[str, str]]] = {key: [] for key, _title in self.SECTIONS}
         limit = formatter.width - 6 - max((len(name) for name in self.list_commands(ctx)), default=0)
         for name in self.list_commands(ctx):

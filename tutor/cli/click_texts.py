@@ -32,6 +32,35 @@ def _plurals() -> None:  # pragma: no cover - never called: marks click's plural
     ngettext("Option {name!r} requires an argument.", "Option {name!r} requires {nargs} arguments.", 1)
 
 
+def fit_wide_text(formatting: ModuleType) -> None:
+    """click's help laid out by columns on the screen, not characters: a Chinese character takes two, and a
+    Chinese paragraph may break between any two characters (click's own wrapping breaks only at spaces)."""
+    from ..foundation.term import display_width, joined, wrap_wide
+
+    original = formatting.wrap_text
+
+    def wrap_text(text: str, width: int = 78, initial_indent: str = "", subsequent_indent: str = "",
+                  preserve_paragraphs: bool = False) -> str:
+        if all(display_width(ch) < 2 for ch in text):
+            return str(original(text, width, initial_indent, subsequent_indent, preserve_paragraphs))
+        text = text.expandtabs()
+        if not preserve_paragraphs:
+            return wrap_wide(joined(text.splitlines()), width, initial_indent, subsequent_indent)
+        out = []
+        for block in text.split("\n\n"):
+            lines = block.split("\n")
+            if lines and lines[0].strip() == "\b":             # a block click must not re-wrap
+                out.append("\n".join((initial_indent if i == 0 else subsequent_indent) + ln
+                                     for i, ln in enumerate(lines[1:])))
+                continue
+            extra = " " * (len(lines[0]) - len(lines[0].lstrip())) if lines else ""
+            out.append(wrap_wide(joined(lines), width, initial_indent + extra, subsequent_indent + extra))
+        return "\n\n".join(out)
+
+    formatting.wrap_text = wrap_text  # type: ignore[attr-defined]
+    formatting.term_len = display_width  # type: ignore[attr-defined]
+
+
 def route(modules: tuple[ModuleType, ...], gettext: object, ngettext: object) -> None:
     """Give each click module the tutor's ``gettext`` and ``ngettext`` in place of the standard module's."""
     import gettext as standard

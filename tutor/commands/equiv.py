@@ -25,5 +25,6 @@ def main(*, reference: str, answer: str, variables: str | None = None, timeout: 
         return Outcome(stdout=json.dumps(verdict.to_json()), exit_code=verdict.exit_code)
     word = {EQUIVALENT: (_("equivalent"), "green"), NOT_EQUIVALENT: (_("not equivalent"), "red")}.get(
         verdict.verdict, (_("undecided"), "yellow"))
-    text = style(word[0], word[1], "bold", enabled=color) + ": " + verdict.reason
+    text = _("{verdict}: {reason}").format(verdict=style(word[0], word[1], "bold", enabled=color),
+                                          reason=verdict.reason)
     return Outcome(stdout=text, exit_code=verdict.exit_code)

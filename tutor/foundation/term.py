@@ -145,14 +145,30 @@ def _tokens(text: str) -> list[tuple[str, bool]]:
 
 
 def _wrap_wide(body: str, width: int, indent: int, hang: int) -> str:
+    return wrap_wide(body, width, " " * indent, " " * hang)
+
+
+def joined(lines: Sequence[str]) -> str:
+    """Lines of one paragraph as one: a space between words, none between Chinese characters."""
+    out = ""
+    for line in (ln.strip() for ln in lines):
+        if out and line and not (_wide(out[-1]) or _wide(line[0])):
+            out += " "
+        out += line
+    return out
+
+
+def wrap_wide(body: str, width: int, first: str = "", rest: str = "") -> str:
+    """``body`` broken to ``width`` columns (a wide character takes two; a line may break between two of
+    them), the first line after ``first``, the others after ``rest``."""
     lines: list[str] = []
-    current, used = " " * indent, indent
+    current, used = first, display_width(first)
     start = True
     for piece, space in _tokens(body):
         size = display_width(piece) + (1 if space and not start else 0)
         if not start and used + size > width:
             lines.append(current.rstrip())
-            current, used, start = " " * hang, hang, True
+            current, used, start = rest, display_width(rest), True
             size = display_width(piece)
         current += (" " if space and not start else "") + piece
         used += size

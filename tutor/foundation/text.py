@@ -56,7 +56,7 @@ def decode_source(data: bytes) -> str:
 # words for true and false, read as the ASCII a learner means (never NFKC: it would turn x² into x2)
 _FULL_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0x3002: 0x2E}
 _TRUTH = {"对": "true", "正确": "true", "是": "true", "真": "true",
-          "错": "false", "错误": "false", "否": "false", "不是": "false", "假": "false"}
+          "错": "false", "否": "false", "不是": "false", "假": "false"}   # (not 错误: it also means "an error")
 
 
 def typed(text: str) -> str:

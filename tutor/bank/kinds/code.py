@@ -320,7 +320,10 @@ class Code(ExerciseKind[Answer]):
         path = folder / rel if folder is not None else None
         if path is None or not path.is_file():
             return shown, None
-        return shown, path.read_text(encoding="utf-8")
+        from ..translations import translated_stub, translator
+
+        # it mirrors the stub: the stub's translated docstring and comments serve it too
+        return shown, translated_stub(path.read_text(encoding="utf-8"), rel, translator(v.exercise.root))
 
     def answer_blocks(self, v: Variant[Answer]) -> list[Block]:
         """The value the function must return, then the reference solution (or a line saying there is none)."""

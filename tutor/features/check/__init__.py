@@ -91,7 +91,8 @@ def check_translations(root: Path) -> tuple[list[Problem], list[str]]:
     folder = root / "locale"
     for po in sorted(folder.glob(f"*/LC_MESSAGES/{DOMAIN}.po")) if folder.is_dir() else []:
         mo = po.with_suffix(".mo")
-        if not mo.is_file() or mo.stat().st_mtime < po.stat().st_mtime:
+        # (a minute's grace: a fresh checkout writes both files in whatever order, a moment apart)
+        if not mo.is_file() or mo.stat().st_mtime + 60 < po.stat().st_mtime:
             notes.append(_("{po} is newer than its compiled catalogue: run {command}").format(
                 po=po, command=f"pybabel compile -d {folder} -D {DOMAIN}"))
     for found in check_catalogues(root, docs):

@@ -50,7 +50,11 @@ def _hint(event: Event, color: bool) -> str:
 
 
 def _invalid(event: Event, color: bool) -> str:
-    msg = _("I could not read that: {reason}").format(reason=event.get("caret") or event["reason"])
+    reason = event.get("caret") or event["reason"]
+    if str(event.get("code", "")).startswith("quiz.code-"):      # understood, but nothing to judge yet
+        msg = _("Not checked: {reason}").format(reason=reason)
+    else:
+        msg = _("I could not read that: {reason}").format(reason=reason)
     if event.get("message"):
         msg += "\n" + event["message"]
     return style(msg, "yellow", enabled=color)
@@ -58,7 +62,9 @@ def _invalid(event: Event, color: bool) -> str:
 
 def _feedback(event: Event, color: bool) -> str:
     if event["correct"]:
-        return style(_("✓ Right."), "green", "bold", enabled=color) + " " + str(event["explanation"])
+        head = _("✓ Right.")
+        gap = "" if head.endswith(("。", "！", "：")) else " "        # (no space after a Chinese full stop)
+        return style(head, "green", "bold", enabled=color) + gap + str(event["explanation"])
     lines = [style(_("✗ Not quite."), "red", "bold", enabled=color)]
     if event.get("attempts_left"):           # before the last attempt: a nudge, never the answer
         lines += (event["explanation"] or "").splitlines()

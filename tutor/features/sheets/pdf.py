@@ -52,8 +52,9 @@ def unicode_engine() -> str | None:
     return _first_on_path(UNICODE_ENGINES)
 
 
-def font_for(chars: list[str]) -> str | None:
-    """A font family with a glyph for every character (fontconfig's answer), the preferred ones first."""
+def font_for(chars: list[str], mono: bool = False) -> str | None:
+    """A font family with a glyph for every character (fontconfig's answer), the preferred ones first;
+    ``mono``: a monospaced one (its name says Mono), or None."""
     import subprocess
 
     fc = shutil.which("fc-list")
@@ -66,6 +67,9 @@ def font_for(chars: list[str]) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     families = sorted({line.strip() for line in out.splitlines() if line.strip()})
+    if mono:
+        monos = [f for f in families if "Mono" in f]
+        return next((f for f in monos if f.endswith(" SC")), monos[0] if monos else None)
     for name in PREFERRED_FONTS:
         if name in families:
             return name
@@ -88,7 +92,9 @@ def font_setup(wide: list[str], engine: str) -> str:
 
     single = font_for(wide)
     if single is not None:
-        return "\\def\\tutorfont{" + family(single) + "}\n"
+        mono = font_for(wide, mono=True)       # code listings (a stub's comments in Chinese) need the glyphs too
+        return "\\def\\tutorfont{" + family(single) + "}\n" + (
+            "\\def\\tutormonofont{" + family(mono) + "}\n" if mono is not None else "")
     cjk = [ch for ch in wide if is_cjk(ch)]
     rest = [ch for ch in wide if not is_cjk(ch)]
     main = font_for(rest) if rest else None

@@ -1,8 +1,8 @@
 """LaTeX sheets: a standalone article (amsmath, listings), math from sympy's LaTeX printer.
 
 The document compiles with pdflatex, xelatex or lualatex.  Text from the bank
-is escaped (:func:`escape`); programs go in ``lstlisting`` environments, which
-take them verbatim.
+is escaped (:func:`escape`); programs go in ``tutorcode`` environments (listings, or
+fancyvrb under a Unicode engine), which take them verbatim.
 """
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ PREAMBLE = r"""\documentclass[11pt,a4paper]{article}
 \ifdefined\tutorunicode
   \usepackage{fontspec}
   \ifdefined\tutorfont\setmainfont{\tutorfont}\fi
+  \ifdefined\tutormonofont\setmonofont{\tutormonofont}\fi
   \ifdefined\XeTeXversion\XeTeXlinebreaklocale "zh"\XeTeXlinebreakskip=0pt plus 1pt
     \ifdefined\tutorfallback
       \newfontfamily\tutorfallbackfont{\tutorfallback}
@@ -54,6 +55,13 @@ PREAMBLE = r"""\documentclass[11pt,a4paper]{article}
 \usepackage{xcolor}
 \lstset{language=Python, basicstyle=\ttfamily\small, columns=fullflexible, keepspaces=true,
   breaklines=true, frame=single, rulecolor=\color{gray}, showstringspaces=false, upquote=true}
+\ifdefined\tutorunicode     % listings moves characters beyond ASCII within a word: fancyvrb keeps them in place
+  \IfFileExists{fvextra.sty}{\usepackage{fvextra}%
+    \DefineVerbatimEnvironment{tutorcode}{Verbatim}{frame=single, fontsize=\small, breaklines=true}}%
+  {\usepackage{fancyvrb}\DefineVerbatimEnvironment{tutorcode}{Verbatim}{frame=single, fontsize=\small}}
+\else
+  \lstnewenvironment{tutorcode}{}{}
+\fi
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.5em}
 \sloppy
@@ -94,7 +102,7 @@ def block_lines(block: Block) -> list[str]:
     if isinstance(block, DisplayMath):
         return [r"\[ " + _latex(block.expr) + r" \]"]
     if isinstance(block, Program):
-        return [r"\begin{lstlisting}", block.code.rstrip("\n"), r"\end{lstlisting}"]
+        return [r"\begin{tutorcode}", block.code.rstrip("\n"), r"\end{tutorcode}"]
     if isinstance(block, Choices):
         items = [rf"  \item[{chr(ord('a') + i)})] " + escape(c) for i, c in enumerate(block.items)]
         return [r"\begin{enumerate}", *items, r"\end{enumerate}"]
