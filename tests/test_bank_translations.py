@@ -143,3 +143,18 @@ def test_a_code_question_in_chinese_hands_out_the_stub_in_chinese(tmp_path):
     assert code(text) == code(english)
     invalid = [e for e in events if e["event"] == "invalid"]
     assert invalid and invalid[0]["code"] == "quiz.code-unedited"
+
+
+def test_a_damaged_catalogue_costs_the_bank_nothing_and_check_names_it(tmp_path):
+    """A bank.mo that is not a catalogue: the bank loads in English, tutor check says which file."""
+    import shutil
+
+    bank = tmp_path / "bank"
+    shutil.copytree(BANK, bank, ignore=shutil.ignore_patterns("locale", "__pycache__"))
+    folder = bank / "locale" / "zh_CN" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "bank.mo").write_bytes(b"not a catalogue at all")
+    r = _tutor("--exercises", str(bank), "list", "--json", lang="zh_CN")
+    assert r.returncode == 0 and json.loads(r.stdout)[0]["title"] == "Three backward calls, no zeroing"
+    (report,) = check_catalogues(bank, bank_docs(bank))
+    assert report.problems and "bank.mo" in report.problems[0]

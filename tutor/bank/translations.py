@@ -48,7 +48,10 @@ def translator(root: Path) -> gettext.NullTranslations:
     """The bank's catalogue for the tutor's language (read once per bank); a null one where there is none."""
     key = str(root)
     if key not in _CACHE:
-        _CACHE[key] = catalogue(DOMAIN, root / "locale")
+        try:
+            _CACHE[key] = catalogue(DOMAIN, root / "locale")
+        except Exception:          # a damaged .mo (tutor check names it): the bank's texts as written
+            _CACHE[key] = gettext.NullTranslations()
     return _CACHE[key]
 
 
@@ -229,9 +232,16 @@ def check_catalogues(root: Path, docs: Iterable[Mapping[str, Any]]) -> list[Cata
     folder = root / "locale"
     for mo in sorted(folder.glob(f"*/LC_MESSAGES/{DOMAIN}.mo")) if folder.is_dir() else []:
         language = mo.parent.parent.name
-        with open(mo, "rb") as fh:
-            tr = gettext.GNUTranslations(fh)
         report = CatalogueReport(language, 0, [], [])
+        try:
+            with open(mo, "rb") as fh:
+                tr = gettext.GNUTranslations(fh)
+        except Exception as exc:         # not a catalogue gettext can read: said, never a crash
+            report.problems.append(_("{file} cannot be read as a compiled catalogue ({why}): compile it again with "
+                                     "{command}").format(file=mo, why=type(exc).__name__,
+                                                         command=f"pybabel compile -d {folder} -D {DOMAIN}"))
+            reports.append(report)
+            continue
         for ctx, message in texts:
             found = tr.pgettext(ctx, message)
             if found == message and not _known(tr, ctx, message):
