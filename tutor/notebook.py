@@ -25,7 +25,7 @@ from typing import Any
 
 from .foundation.errors import TutorError
 from .foundation.i18n import _, ngettext
-from .notebook_support import _in_notebook_words, _listed, _outcome, _plain, _whole
+from .notebook_support import in_notebook_words, listed, numbers_given, outcome, whole
 
 __all__ = ["Feedback", "Gradient", "Question", "check", "gradient", "question", "questions"]
 
@@ -166,8 +166,8 @@ class Question:
 
 def question(exercise: str, *, seed: int = 0, attempts: int = 2, bank: str | None = None) -> Question:
     """The exercise ``exercise`` (its id, as ``tutor list`` shows), in the variant ``seed``."""
-    _whole("seed", seed)
-    _whole("attempts", attempts, 1)
+    whole("seed", seed)
+    whole("attempts", attempts, 1)
     return Question(exercise, seed, attempts, bank)
 
 
@@ -180,8 +180,8 @@ def questions(topic: str, count: int = 3, *, seed: int = 0, bank: str | None = N
     chosen = [ex for ex in bank_module.load(bank) if ex.topic == topic and ex.kind != "code"]
     if not chosen:
         raise TutorError(_("no questions for topic {topic}").format(topic=topic), code="notebook.no-topic")
-    _whole("seed", seed)
-    _whole("count", count, 1)
+    whole("seed", seed)
+    whole("count", count, 1)
     rng = random.Random(seed)
     rng.shuffle(chosen)
     return [Question(ex.id, rng.randrange(1_000_000), bank=bank) for ex in chosen[:count]]
@@ -190,7 +190,7 @@ def questions(topic: str, count: int = 3, *, seed: int = 0, bank: str | None = N
 def check(exercise: str, function: Callable[..., Any], *, seed: int = 0, bank: str | None = None) -> Feedback:
     """Self-check a code exercise: ``function`` (yours, defined in the notebook) is called on the question's
     inputs and judged as the grader judges it."""
-    _whole("seed", seed)
+    whole("seed", seed)
     if not callable(function):
         raise TutorError(_("check needs your function itself (its name without brackets), not {what}").format(
             what=type(function).__name__), code="notebook.not-a-function")
@@ -202,12 +202,9 @@ def check(exercise: str, function: Callable[..., Any], *, seed: int = 0, bank: s
         raise TutorError(_("no code exercise {id} in the bank").format(id=exercise), code="notebook.no-exercise")
     v = bank_module.variant(ex, seed)
     kind = v.kind
-    result = _outcome(function, kind.call_args(v))  # type: ignore[attr-defined]
-    judged = kind.grade_result(v, result)  # type: ignore[attr-defined]
-    others = kind.witnesses(v) if judged.misconception else []  # type: ignore[attr-defined]
-    if others:                      # the mistake its value matches: named only if other inputs say the same
-        more = [(w, _outcome(function, kind.call_args(w))) for w in others]  # type: ignore[attr-defined]
-        judged = kind.judge_calls([(v, result), *more])[0]  # type: ignore[attr-defined]
+    judged = kind.corroborated(  # type: ignore[attr-defined]
+        v, outcome(function, kind.call_args(v)),  # type: ignore[attr-defined]
+        lambda others: [outcome(function, kind.call_args(w)) for w in others])  # type: ignore[attr-defined]
     event = {"event": "feedback", "correct": judged.correct, "explanation": judged.explanation,
              "misconception": judged.misconception, "fix": judged.fix, "attempts_left": 0,
              "expected": judged.expected, "kind": "code"}
@@ -216,31 +213,20 @@ def check(exercise: str, function: Callable[..., Any], *, seed: int = 0, bank: s
     return Feedback(event)
 
 
-
 class Gradient:
     """``tutor grad`` in a cell: sympy, torch and a finite difference; the steps and the walk if asked."""
 
     def __init__(self, expression: str, at: dict[str, Any], steps: bool, walk: bool,
                  gradient: Sequence[Any] | None = None):
-        import math
-
         from .commands.grad import _computed
 
-        given = {**at, **({"gradient": gradient} if gradient is not None else {})}
-        for name, value in given.items():
-            values = _plain(value) if isinstance(_plain(value), (list, tuple)) else [_plain(value)]
-            if not values or not all(isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in values):
-                raise TutorError(_("{name} takes a number or a list of numbers, not {value!r}").format(
-                    name=name, value=value), code="notebook.not-numbers")
-            if any(isinstance(v, float) and not math.isfinite(v) for v in values):
-                raise TutorError(_("{name}: {value} is not a finite number").format(name=name, value=value),
-                                 code="notebook.not-finite")
-        points = [f"{k}={_listed(v)}" for k, v in at.items()]
+        numbers_given({**at, **({"gradient": gradient} if gradient is not None else {})})
+        points = [f"{k}={listed(v)}" for k, v in at.items()]
         try:
             self.report, self.derivations, self.walk = _computed(
-                expression, points, None if gradient is None else _listed(gradient), "float64", steps, walk)
+                expression, points, None if gradient is None else listed(gradient), "float64", steps, walk)
         except TutorError as exc:
-            raise _in_notebook_words(exc, expression, at) from None
+            raise in_notebook_words(exc, expression, at) from None
 
     def __repr__(self) -> str:
         from .commands.grad import render, render_steps, render_walk

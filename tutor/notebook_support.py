@@ -14,11 +14,11 @@ from .foundation.i18n import _
 CHECK_SECONDS = 15
 
 
-def _outcome(function: Callable[..., Any], call: dict[str, Any]) -> dict[str, Any]:
+def outcome(function: Callable[..., Any], call: dict[str, Any]) -> dict[str, Any]:
     """What the learner's function did on one input, as the grader records it."""
     try:
         with _time_limit(CHECK_SECONDS):
-            value = _plain(function(**call))
+            value = plain(function(**call))
         return {"value": value} if _numbers(value) else {"unusable": _("a {type}").format(type=type(value).__name__)}
     except _TooLong:
         return {"failure": "timeout", "seconds": CHECK_SECONDS}
@@ -49,7 +49,6 @@ class _time_limit:
             self.armed = True
 
     def __exit__(self, *exc: object) -> None:
-
         if self.armed:
             signal.alarm(0)
             signal.signal(signal.SIGALRM, self.previous)
@@ -70,7 +69,7 @@ def _safe_text(exc: BaseException) -> str:
         return type(exc).__name__
 
 
-def _plain(value: Any) -> Any:  # noqa: ANN401
+def plain(value: Any) -> Any:  # noqa: ANN401
     """A returned tensor or numpy value as the number or list the grader reads."""
     import sys
 
@@ -82,20 +81,34 @@ def _plain(value: Any) -> Any:  # noqa: ANN401
     return value
 
 
-def _whole(name: str, value: Any, least: int = 0) -> None:
+def whole(name: str, value: Any, least: int = 0) -> None:
     """A seed or a count as a notebook user may pass it: a whole number (a clear error, never a TypeError)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < least:
         raise TutorError(_("{name} must be a whole number of at least {least}, not {value!r}").format(
             name=name, least=least, value=value), code="notebook.bad-number")
 
 
-def _listed(value: Any) -> str:
+def numbers_given(given: dict[str, Any]) -> None:
+    """Each value a notebook user gives a point (or the gradient): a number or a flat list of them, finite."""
+    import math
+
+    for name, value in given.items():
+        values = plain(value) if isinstance(plain(value), (list, tuple)) else [plain(value)]
+        if not values or not all(isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in values):
+            raise TutorError(_("{name} takes a number or a list of numbers, not {value!r}").format(
+                name=name, value=value), code="notebook.not-numbers")
+        if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+            raise TutorError(_("{name}: {value} is not a finite number").format(name=name, value=value),
+                             code="notebook.not-finite")
+
+
+def listed(value: Any) -> str:
     """A number or a list of numbers as the point parser reads it (numpy and torch values as plain ones)."""
-    value = _plain(value)
+    value = plain(value)
     return ",".join(str(x) for x in value) if isinstance(value, (list, tuple)) else str(value)
 
 
-def _in_notebook_words(exc: TutorError, expression: str, at: dict[str, Any]) -> TutorError:
+def in_notebook_words(exc: TutorError, expression: str, at: dict[str, Any]) -> TutorError:
     """The same error, said with the notebook's arguments instead of the command line's options."""
     code = exc.code
     if code == "grad.no-value":
@@ -106,7 +119,7 @@ def _in_notebook_words(exc: TutorError, expression: str, at: dict[str, Any]) -> 
                             "{first}=2)").format(names=", ".join(missing), expr=expression, first=missing[0]),
                           code=code)
     if code == "grad.steps-vector":
-        vectors = [k for k, v in at.items() if isinstance(_plain(v), (list, tuple))]
+        vectors = [k for k, v in at.items() if isinstance(plain(v), (list, tuple))]
         return TutorError(_("steps=True works on functions of numbers, and {names} is a vector here: give it as a "
                             "number (each element follows the same rules)").format(names=", ".join(vectors)),
                           code=code)

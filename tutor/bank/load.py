@@ -51,13 +51,18 @@ def load(directory: str | Path | None = None) -> list[Exercise]:
     return exercises
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """A bank file's TOML (exercises or lessons); a BankError naming the file where it cannot be read."""
+def toml_module() -> Any:
+    """The standard library's TOML reader (tomli on Python 3.10)."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:                               # Python 3.10
         import tomli as tomllib
+    return tomllib
 
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A bank file's TOML (exercises or lessons); a BankError naming the file where it cannot be read."""
+    tomllib = toml_module()
     try:
         with open(path, "rb") as fh:
             doc: dict[str, Any] = tomllib.load(fh)

@@ -69,27 +69,27 @@ def translated(item: Mapping[str, Any], owner: str, fields: Iterable[str], lists
     return out
 
 
-def exercise_texts(item: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    """(context, text) for each text of one exercise's table."""
-    owner = item.get("id")
-    if not isinstance(owner, str):
-        return
-    for field in EXERCISE_TEXTS:
+def _texts(item: Mapping[str, Any], owner: str, fields: Iterable[str], lists: Iterable[str]) \
+        -> Iterator[tuple[str, str]]:
+    """(context, text) for each text of one table: its text ``fields``, then each text of its ``lists``."""
+    for field in fields:
         if isinstance(item.get(field), str):
             yield context(owner, field), item[field]
-    for field in EXERCISE_LISTS:
+    for field in lists:
         for text in item.get(field) or []:
             if isinstance(text, str):
                 yield context(owner, field), text
 
 
+def exercise_texts(item: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """(context, text) for each text of one exercise's table."""
+    owner = item.get("id")
+    return _texts(item, owner, EXERCISE_TEXTS, EXERCISE_LISTS) if isinstance(owner, str) else iter(())
+
+
 def lesson_texts(item: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     topic = item.get("topic")
-    if not isinstance(topic, str):
-        return
-    for field in LESSON_TEXTS:
-        if isinstance(item.get(field), str):
-            yield context(lesson_owner(topic), field), item[field]
+    return _texts(item, lesson_owner(topic), LESSON_TEXTS, ()) if isinstance(topic, str) else iter(())
 
 
 def texts_of(doc: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
@@ -104,13 +104,9 @@ def texts_of(doc: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
 
 def extract(fileobj: Any, keywords: Any, comment_tags: Any, options: Any) -> Iterator[tuple[int, str, Any, list[str]]]:
     """Babel extraction method for a bank's TOML files (``[tutor.bank.translations.extract: **.toml]``)."""
-    import sys
+    from .load import toml_module
 
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:                                   # pragma: no cover - Python 3.10
-        import tomli as tomllib
-
+    tomllib = toml_module()
     raw = fileobj.read()
     text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     try:
@@ -122,8 +118,9 @@ def extract(fileobj: Any, keywords: Any, comment_tags: Any, options: Any) -> Ite
         yield line, "pgettext", (ctx, message), []
 
 
-def stub_texts(source: str) -> list[tuple[str, str]]:
-    """(kind, text) of a stub a learner edits: its module docstring, then each comment's text."""
+def _stub_parts(source: str) -> list[tuple[str, str, tuple[int, int], tuple[int, int]]] | None:
+    """(kind, text, start, end) of a stub's translatable parts: its module docstring (the whole string
+    token), then each comment (its text after ``#``); None where it is not Python."""
     import ast
     import io
     import tokenize
@@ -132,16 +129,23 @@ def stub_texts(source: str) -> list[tuple[str, str]]:
         tree = ast.parse(source)
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
     except (SyntaxError, tokenize.TokenError):
-        return []
-    out = []
+        return None
     doc = ast.get_docstring(tree, clean=False)
-    if doc:
-        out.append(("docstring", doc))
+    parts = []
     for tok in tokens:
-        text = tok.string[1:].strip() if tok.type == tokenize.COMMENT else ""
-        if text and not text.startswith(("!", "noqa", "type:")):
-            out.append(("comment", text))
-    return out
+        if tok.type == tokenize.COMMENT:
+            text = tok.string[1:].strip()
+            if text and not text.startswith(("!", "noqa", "type:")):
+                parts.append(("comment", text, tok.start, tok.end))
+        elif doc and tok.type == tokenize.STRING and tok.string.startswith('"""') and \
+                tok.start == (tree.body[0].lineno, tree.body[0].col_offset):
+            parts.append(("docstring", doc, tok.start, tok.end))
+    return parts
+
+
+def stub_texts(source: str) -> list[tuple[str, str]]:
+    """(kind, text) of a stub a learner edits: its module docstring and each comment's text."""
+    return [(kind, text) for kind, text, _start, _end in _stub_parts(source) or []]
 
 
 def stub_context(rel: str, kind: str) -> str:
@@ -150,29 +154,15 @@ def stub_context(rel: str, kind: str) -> str:
 
 def translated_stub(source: str, rel: str, tr: gettext.NullTranslations) -> str:
     """The stub with its docstring and comments in the learner's language (its code as it is)."""
-    import ast
-    import io
-    import tokenize
-
-    try:
-        tree = ast.parse(source)
-        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
-    except (SyntaxError, tokenize.TokenError):
-        return source
-    doc = ast.get_docstring(tree, clean=False)
     edits: list[tuple[tuple[int, int], tuple[int, int], str]] = []
-    for tok in tokens:
-        if tok.type == tokenize.COMMENT:
-            text = tok.string[1:].strip()
-            if text and not text.startswith(("!", "noqa", "type:")):
-                said = tr.pgettext(stub_context(rel, "comment"), text)
-                if said != text and "\n" not in said:
-                    edits.append((tok.start, tok.end, "# " + said))
-        elif doc and tok.type == tokenize.STRING and tok.string.startswith('"""') and \
-                tok.start[0] == tree.body[0].lineno and tok.start[1] == tree.body[0].col_offset:
-            said = tr.pgettext(stub_context(rel, "docstring"), doc)
-            if said != doc and '"""' not in said and "\\" not in said:
-                edits.append((tok.start, tok.end, '"""' + said + '"""'))
+    for kind, text, start, end in _stub_parts(source) or []:
+        said = tr.pgettext(stub_context(rel, kind), text)
+        if said == text:
+            continue
+        if kind == "comment" and "\n" not in said:
+            edits.append((start, end, "# " + said))
+        elif kind == "docstring" and '"""' not in said and "\\" not in said:
+            edits.append((start, end, '"""' + said + '"""'))
     if not edits:
         return source
     lines = source.splitlines(keepends=True)
@@ -205,16 +195,17 @@ def extract_stub(fileobj: Any, keywords: Any, comment_tags: Any, options: Any) -
         yield 1, "pgettext", (stub_context(rel, kind), text), []
 
 
-def bank_stub_texts(root: Path) -> list[tuple[str, str]]:
-    """(context, text) of every stub under the bank's ``code/`` folder."""
+def _stubs(root: Path) -> list[tuple[str, str]]:
+    """(path in the bank, source) of every stub under the bank's ``code/`` folder."""
     folder = root / "code"
-    out = []
-    for path in sorted(folder.rglob("*.py")) if folder.is_dir() else []:
-        if "__pycache__" in path.parts:
-            continue
-        rel = path.relative_to(root).as_posix()
-        out += [(stub_context(rel, kind), text) for kind, text in stub_texts(path.read_text(encoding="utf-8"))]
-    return out
+    return [(path.relative_to(root).as_posix(), path.read_text(encoding="utf-8"))
+            for path in (sorted(folder.rglob("*.py")) if folder.is_dir() else []) if "__pycache__" not in path.parts]
+
+
+def bank_stub_texts(root: Path, stubs: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+    """(context, text) of every stub under the bank's ``code/`` folder (``stubs``: read already)."""
+    return [(stub_context(rel, kind), text) for rel, source in (_stubs(root) if stubs is None else stubs)
+            for kind, text in stub_texts(source)]
 
 
 @dataclass
@@ -227,7 +218,8 @@ class CatalogueReport:
 
 def check_catalogues(root: Path, docs: Iterable[Mapping[str, Any]]) -> list[CatalogueReport]:
     """Every language the bank has a catalogue for, against every text of ``docs``."""
-    texts = [pair for doc in docs for pair in texts_of(doc)] + bank_stub_texts(root)
+    stubs = _stubs(root)
+    texts = [pair for doc in docs for pair in texts_of(doc)] + bank_stub_texts(root, stubs)
     reports = []
     folder = root / "locale"
     for mo in sorted(folder.glob(f"*/LC_MESSAGES/{DOMAIN}.mo")) if folder.is_dir() else []:
@@ -253,9 +245,7 @@ def check_catalogues(root: Path, docs: Iterable[Mapping[str, Any]]) -> list[Cata
                                          "{theirs} in the translation)").format(
                     language=language, where=ctx, english=" ".join(PLACEHOLDER.findall(message)) or "-",
                     theirs=" ".join(PLACEHOLDER.findall(found)) or "-"))
-        for path in sorted((root / "code").rglob("*.py")) if (root / "code").is_dir() else []:
-            rel = path.relative_to(root).as_posix()
-            source = path.read_text(encoding="utf-8")
+        for rel, source in stubs:
             shown = translated_stub(source, rel, tr)
             if shown == source and any(tr.pgettext(stub_context(rel, k), t) != t for k, t in stub_texts(source)):
                 report.problems.append(_("{language}, {file}: the translated stub is not valid Python (a comment "

@@ -53,27 +53,26 @@ if translating():          # click's own words (Usage:, Options ...) from the tu
     fit_wide_text(click.formatting)
 
 
-class TutorCommand(click.Command):
-    """A command whose help (its docstring) is translated: the docstring is the message id."""
+class _TranslatedHelp:
+    """A command or group whose help (its docstring) is translated: the docstring is the message id."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         if isinstance(kwargs.get("help"), str):
             kwargs["help"] = _(inspect.cleandoc(str(kwargs["help"])))
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
 
 
-class TutorGroup(click.Group):
+class TutorCommand(_TranslatedHelp, click.Command):
+    """A command of the tutor (its help translated)."""
+
+
+class TutorGroup(_TranslatedHelp, click.Group):
     """``tutor --help`` lists the learner's commands apart from the instructor's (each command says which
     section it belongs to where it registers: ``section="learn"`` or ``"teach"``); its commands' help, and
     its own, translated (see :class:`TutorCommand`)."""
 
     command_class = TutorCommand
     group_class = type          # (a group made by this one is a TutorGroup too)
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        if isinstance(kwargs.get("help"), str):
-            kwargs["help"] = _(inspect.cleandoc(str(kwargs["help"])))
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     SECTIONS = (("learn", _("Commands for learners")), ("teach", _("Commands for instructors")))
 

@@ -35,13 +35,13 @@ def _plurals() -> None:  # pragma: no cover - never called: marks click's plural
 def fit_wide_text(formatting: ModuleType) -> None:
     """click's help laid out by columns on the screen, not characters: a Chinese character takes two, and a
     Chinese paragraph may break between any two characters (click's own wrapping breaks only at spaces)."""
-    from ..foundation.term import display_width, joined, wrap_wide
+    from ..foundation.term import display_width, has_wide, joined, wrap_wide
 
     original = formatting.wrap_text
 
     def wrap_text(text: str, width: int = 78, initial_indent: str = "", subsequent_indent: str = "",
                   preserve_paragraphs: bool = False) -> str:
-        if all(display_width(ch) < 2 for ch in text):
+        if not has_wide(text):
             return str(original(text, width, initial_indent, subsequent_indent, preserve_paragraphs))
         text = text.expandtabs()
         if not preserve_paragraphs:

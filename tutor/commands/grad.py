@@ -42,7 +42,7 @@ def main(*, expression: str, at: list[str], gradient: str | None = None, dtype: 
             _("the gradient of {expr}").format(expr=expression))
         if walk or dot_file is not None:       # its own time: a walk that cannot finish costs the report nothing
             try:
-                walked = bounded(lambda: _walk_of(expression, report, gradient), WALK_BUDGET,
+                walked = bounded(lambda: _walk_of(expression, report), WALK_BUDGET,
                                  _("the walk of {expr}").format(expr=expression),
                                  _("a graph this large takes too long to walk node by node; try fewer elements"))
             except TutorError as exc:
@@ -112,22 +112,22 @@ def _computed(expression: str, at: list[str], gradient: str | None, dtype: str, 
                                option="--steps", names=", ".join(vectors)), code="grad.steps-vector")
     names = set(report.point)
     derivations = [derive_steps(expression, name, names) for name in report.point] if steps else []
-    return report, derivations, _walk_of(expression, report, gradient) if walk else None
+    return report, derivations, _walk_of(expression, report) if walk else None
 
 
-def _walk_of(expression: str, report: Any, gradient: str | None) -> Any:
+def _walk_of(expression: str, report: Any) -> Any:
     """The walk at the report's point as torch holds it (each value rounded to float64, so that the walk's
-    exact values are those of the tensors torch walks), or {error, code} saying why it cannot be drawn."""
+    exact values are those of the tensors torch walks; the report's gradient argument is already so), or
+    {error, code} saying why it cannot be drawn."""
     import sympy
 
-    from ..engines.gradients.point import parse_values
     from ..engines.walk import walk as backward_walk
 
     def stored(value: Any) -> Any:
         return sympy.Rational(float(value))
 
     try:
-        weights = [stored(w) for w in parse_values(gradient, "--gradient")[0]] if gradient is not None else []
+        weights = [stored(w) for w in report.gradient] if report.gradient is not None else []
         return backward_walk(expression, {name: [stored(x) for x in v.values] if v.vector else stored(v.values[0])
                                           for name, v in report.point.items()}, weights)
     except TutorError as exc:             # (the report above says why; the walk says it cannot be drawn)

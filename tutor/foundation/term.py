@@ -62,13 +62,6 @@ def fmt_values(values: Sequence[Any] | None, vector: bool) -> str:
     return "[" + ", ".join(shown) + "]" if vector else shown[0]
 
 
-def visible_len(text: str) -> int:
-    """Length on screen: colour codes take no room."""
-    import re
-
-    return len(re.sub(r"\x1b\[[0-9;]*m", "", text))
-
-
 def wrap(text: str, width: int | None) -> str:
     """Prose lines longer than ``width`` broken between words, each continuation indented like its line (a
     bullet's text past the bullet).  Code, tables and drawings (lines indented by four spaces or more) are
@@ -85,8 +78,8 @@ def wrap(text: str, width: int | None) -> str:
             continue
         body = line[indent:]
         hang = indent + (2 if body.startswith(("- ", "• ", "! ", "✓ ", "✗ ")) else 0)
-        if any(_wide(ch) for ch in body):      # Chinese: a line may break between any two characters
-            out.append(_wrap_wide(body, width, indent, hang))
+        if has_wide(body):                     # Chinese: a line may break between any two characters
+            out.append(wrap_wide(body, width, " " * indent, " " * hang))
             continue
         # (colour codes count as text for textwrap: a coloured line breaks a few columns early, never late)
         out.append(textwrap.fill(body, width=width, initial_indent=" " * indent, subsequent_indent=" " * hang,
@@ -99,9 +92,14 @@ _OPENING = set("（《「『【〔")                  # never at the end of one
 
 
 def _wide(ch: str) -> bool:
+    """A character two columns wide on a terminal (Chinese, full-width forms)."""
     import unicodedata
 
     return unicodedata.east_asian_width(ch) in "WF"
+
+
+def has_wide(text: str) -> bool:
+    return any(_wide(ch) for ch in text)
 
 
 def _tokens(text: str) -> list[tuple[str, bool]]:
@@ -144,10 +142,6 @@ def _tokens(text: str) -> list[tuple[str, bool]]:
     return pieces
 
 
-def _wrap_wide(body: str, width: int, indent: int, hang: int) -> str:
-    return wrap_wide(body, width, " " * indent, " " * hang)
-
-
 def joined(lines: Sequence[str]) -> str:
     """Lines of one paragraph as one: a space between words, none between Chinese characters."""
     out = ""
@@ -183,7 +177,7 @@ def display_width(text: str) -> int:
     import unicodedata
 
     plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in plain)
+    return sum(2 if _wide(c) else 0 if unicodedata.combining(c) else 1 for c in plain)
 
 
 def pad(text: str, width: int) -> str:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -150,6 +150,17 @@ class Code(ExerciseKind[Answer]):
         common = set.intersection(*(set(j.matches or ()) for j in first))
         return [self.grade_result(v, r, allowed=common) if j.misconception else j for (v, r), j in zip(pairs, first)]
 
+    def corroborated(self, v: Variant[Answer], result: Mapping[str, Any],
+                     run: Callable[[list[Variant[Answer]]], Sequence[Mapping[str, Any]]]) -> Judgement:
+        """``result`` judged; where its value matches a mistake, the same function is run on the inputs of
+        :meth:`witnesses` (``run(variants)`` gives one outcome each) and the mistake named only if every one
+        of them names it (:meth:`judge_calls`)."""
+        judged = self.grade_result(v, result)
+        others = self.witnesses(v) if judged.misconception else []
+        if not others:
+            return judged
+        return self.judge_calls([(v, result), *zip(others, run(others))])[0]
+
     def grade_result(self, v: Variant[Answer], result: Mapping[str, Any],
                      allowed: Collection[str] | None = None) -> Judgement:
         """Judge what the learner's function returned ({"value": ...} or {"error": "..."}); ``allowed``: the
@@ -221,11 +232,8 @@ class Code(ExerciseKind[Answer]):
         if result.get("failure") in ("timeout", "load"):     # it never returned: nothing to judge, no attempt
             return Judgement.unreadable(self.expected_text(v), _failure(result), f"quiz.code-{result['failure']}"), \
                 json.dumps(result)[:500]
-        judged = self.grade_result(v, result)
-        others = self.witnesses(v) if judged.misconception else []
-        if others:                  # the mistake its value matches: named only if other inputs say the same
-            more = self.run_files(v.exercise, path, [self.call_args(w) for w in others], timeout=QUIZ_TIMEOUT)
-            judged = self.judge_calls([(v, result), *zip(others, more)])[0]
+        judged = self.corroborated(v, result, lambda others: self.run_files(
+            v.exercise, path, [self.call_args(w) for w in others], timeout=QUIZ_TIMEOUT))
         if result.get("printed"):
             judged = replace(judged, explanation=(judged.explanation or "") + "\n" + _(
                 "Your program printed:") + "\n" + result["printed"].rstrip("\n"))

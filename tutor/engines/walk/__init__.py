@@ -75,17 +75,12 @@ def walk_program(inputs: Sequence[Input], steps: Sequence[tuple[str | None, Node
         t.retain_grad()
     ran: list[int] = []              # the parts' nodes in the order torch's engine runs them
     hooks = [t.grad_fn.register_prehook(_recorder(ran, id(node))) for node, t in zip(run.order, run.tensors)]
-    if not weights and root.numel() != 1:
-        raise TutorError(_("{expr} is a vector: backward() needs a gradient argument to walk").format(
-            expr=expression_text or tree_text(last)), code="walk.vector-root")
     exact_weights = [sympy.sympify(w) for w in weights] or [sympy.Integer(1)]
-    if weights:
-        root.backward(torch.tensor([float(w) for w in exact_weights], dtype=torch.float64).reshape(root.shape),
-                      retain_graph=True)  # type: ignore[no-untyped-call]
-    else:
-        root.backward(retain_graph=True)  # type: ignore[no-untyped-call]
-    for hook in hooks:
-        hook.remove()
+    try:
+        _backward(root, weights, expression_text or tree_text(last))
+    finally:
+        for hook in hooks:
+            hook.remove()
     run.ran = list(ran)
     # read now: torch.autograd.grad below (each local derivative) runs retain_grad's hooks again
     run.grads = {id(t): _values(t.grad) for t in [*run.tensors, *run.leaves.values()]}
@@ -97,6 +92,17 @@ def walk_program(inputs: Sequence[Input], steps: Sequence[tuple[str | None, Node
     return walked
 
 
+def _backward(result: Any, weights: Sequence[Any], text: str) -> None:
+    """``result.backward()``, or ``result.backward(weights)`` for a vector (its graph kept for the walk's own
+    checks); a vector without weights is a TutorError, as torch would refuse it."""
+    if weights:
+        result.backward(result.new_tensor([float(w) for w in weights]).reshape(result.shape), retain_graph=True)
+    elif result.numel() == 1:
+        result.backward(retain_graph=True)
+    else:
+        raise TutorError(_("{expr} is a vector: backward() needs a gradient argument to walk").format(expr=text),
+                         code="walk.vector-root")
+
 
 def _leaf_itself(run: _Run, name: str, weights: Sequence[Any], text: str) -> Walk:
     """The result is a leaf itself (``x``): torch runs no node; backward() puts 1 (or the weights) straight
@@ -106,13 +112,7 @@ def _leaf_itself(run: _Run, name: str, weights: Sequence[Any], text: str) -> Wal
     leaf = run.leaves[name]
     vector = run.vector_of[name]
     exact = [sympy.sympify(w) for w in weights] or [sympy.Integer(1)] * len(run.symbols[name])
-    if weights:
-        leaf.backward(leaf.new_tensor([float(w) for w in exact]).reshape(leaf.shape))
-    elif leaf.numel() == 1:
-        leaf.backward()
-    else:
-        raise TutorError(_("{expr} is a vector: backward() needs a gradient argument to walk").format(expr=text),
-                         code="walk.vector-root")
+    _backward(leaf, weights, text)
     grad = _shown(exact, vector)
     walked = Walk(text, {name: _shown(run.inputs[name].values, vector)}, [],
                   [Leaf(name, [grad], grad, _values(leaf.grad))], weights=grad if weights else None)

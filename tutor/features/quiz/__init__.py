@@ -265,13 +265,13 @@ def backward_walk(v: Variant[Any]) -> dict[str, Any]:
     from ...engines.walk import lines
 
     assert v.scenario is not None
-    try:
-        walked = first_backward_walk(v.scenario)
-    except TutorError:
-        return {}
-    if walked is None or not walked.checked:
-        return {}
-    return {"walk": lines(walked)}
+    if "walk" not in v.cache:             # (asked at the prompt, then shown with the feedback: walked once)
+        try:
+            walked = first_backward_walk(v.scenario)
+        except TutorError:
+            walked = None
+        v.cache["walk"] = {"walk": lines(walked)} if walked is not None and walked.checked else {}
+    return dict(v.cache["walk"])
 
 
 def attempts_for(v: Variant[Any], attempts: int) -> int:
