@@ -158,3 +158,32 @@ def test_a_damaged_catalogue_costs_the_bank_nothing_and_check_names_it(tmp_path)
     assert r.returncode == 0 and json.loads(r.stdout)[0]["title"] == "Three backward calls, no zeroing"
     (report,) = check_catalogues(bank, bank_docs(bank))
     assert report.problems and "bank.mo" in report.problems[0]
+
+
+def test_the_key_shows_the_reference_solution_in_the_learners_language(tmp_path):
+    env = {**{k: v for k, v in os.environ.items() if k != "TUTOR_LANG"}, "TUTOR_LANG": "zh_CN",
+           "PYTHONPATH": str(ROOT)}
+    out = tmp_path / "s.md"
+    r = subprocess.run([sys.executable, "-m", "tutor", "sheet", "--exercise", "code-backward-call-it", "--seed", "1",
+                        "-o", str(out)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    key = (tmp_path / "s-key.md").read_text(encoding="utf-8")
+    solution = key[key.index("../solutions/"):]
+    assert "均方误差" in solution and "The gradient of the mean squared error" not in solution
+
+
+def test_check_says_when_a_catalogue_was_edited_after_it_was_compiled(tmp_path):
+    """A .po edited after its .mo (more than a checkout's moment apart) is a note; within it, none."""
+    import shutil
+
+    from tutor.features.check import check_translations
+
+    bank = tmp_path / "bank"
+    shutil.copytree(BANK, bank, ignore=shutil.ignore_patterns("__pycache__"))
+    po = bank / "locale" / "zh_CN" / "LC_MESSAGES" / "bank.po"
+    mo = po.with_suffix(".mo")
+    stamp = mo.stat().st_mtime
+    os.utime(po, (stamp + 1, stamp + 1))
+    assert not any(str(po) in n for n in check_translations(bank)[1])
+    os.utime(po, (stamp + 3600, stamp + 3600))
+    assert any(str(po) in n for n in check_translations(bank)[1])

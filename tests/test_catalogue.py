@@ -92,11 +92,31 @@ def test_full_width_input_on_the_command_line_is_read_as_meant(run_cli):
 def test_every_commands_help_is_chinese_with_the_catalogue(run_cli):
     """tutor --lang zh CMD --help: the command's own help and click's words from the catalogue."""
     import re
+    import unicodedata
+
+    def columns(line):
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
 
     for command in ("learn", "quiz", "progress", "grad", "equiv", "list", "check", "sheet", "grade", "trace"):
-        r = run_cli("--lang", "zh", command, "--help", binary=True)
+        r = run_cli("--lang", "zh", command, "--help", binary=True, env={"COLUMNS": "80"})
         assert r.exit_code == 0
         usage, _sep, rest = r.stdout.partition("\n\n")          # the usage line(s), then the command's help
         assert usage.startswith("用法"), usage
         assert re.search(r"[\u4e00-\u9fff]", rest.splitlines()[0]), (command, rest[:200])
         assert "Show this message and exit." not in r.stdout
+        # laid out by columns on the screen (a Chinese character takes two); only a choice list that has no
+        # space to break at (--topic [requires-grad|...]) may run past 80, as in English
+        wide = [ln for ln in r.stdout.splitlines() if columns(ln) > 80 and "|" not in ln]
+        assert not wide, (command, wide)
+
+
+def test_click_s_own_errors_in_chinese(run_cli):
+    r = run_cli("--lang", "zh", "grade", "x.py", "--format", "text", binary=True)
+    assert r.exit_code == 2 and "不是可选值之一" in r.stderr and "is not one of" not in r.stderr
+
+
+def test_error_is_not_read_as_false():
+    """对/错 are true/false, but 错误 also means "an error": it is left as typed (never a lost attempt)."""
+    from tutor.foundation.text import typed
+
+    assert typed("错") == "false" and typed("对") == "true" and typed("错误") == "错误"

@@ -214,3 +214,33 @@ def test_columns_line_up_in_chinese():
     labels = ["符号式", "sympy", "torch 自动求导", "有限差分"]
     width = max(display_width(s) for s in labels) + 2
     assert {display_width(pad(s, width)) for s in labels} == {width}
+
+
+def test_a_group_within_tutor_lists_its_commands_plainly(run_cli):
+    """tutor export --help: its one command, without the learner's and instructor's sections of tutor --help."""
+    from tutor.foundation.i18n import _
+
+    r = run_cli("export", "--help")
+    assert r.exit_code == 0 and "gradescope" in r.stdout
+    assert _("Commands for learners") not in r.stdout and _("Commands for instructors") not in r.stdout
+
+
+def test_a_code_check_with_nothing_to_judge_is_not_called_unreadable():
+    """An unedited stub was understood: "not checked", never "I could not read that"."""
+    from tutor.features.quiz.render import render_event
+    from tutor.foundation.i18n import _
+
+    unread = _("I could not read that: {reason}").format(reason="r")
+    for code, expected in (("quiz.code-unedited", _("Not checked: {reason}")), ("math.syntax", unread)):
+        shown = render_event({"event": "invalid", "reason": "r", "code": code, "message": ""})
+        assert shown.startswith(expected.format(reason="r")), (code, shown)
+
+
+def test_no_space_after_a_chinese_full_stop(monkeypatch):
+    import tutor.features.quiz.render as render
+
+    monkeypatch.setattr(render, "_", lambda m: "✓ 正确。" if m == "✓ Right." else m)
+    shown = render.render_event({"event": "feedback", "correct": True, "explanation": "说明"})
+    assert shown == "✓ 正确。说明"
+    monkeypatch.setattr(render, "_", lambda m: m)
+    assert render.render_event({"event": "feedback", "correct": True, "explanation": "Why."}) == "✓ Right. Why."
