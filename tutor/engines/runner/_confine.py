@@ -20,29 +20,42 @@ class _CapData(ctypes.Structure):
 
 def drop_capabilities():
     """No capability left, none to regain: the bounding set emptied, no new privileges, a syscall filter."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    for cap in range(64):
-        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
-    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
-    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+    prctl = LIBC.prctl   # noqa: F821 - defined in _namespaces.py
+    for cap in range(CONFIG.get("cap_last", 63) + 1):   # noqa: F821 - the kernel's last capability
+        prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    if prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         fail_setup("no_new_privs")   # noqa: F821 - defined in _worker.py
     header, data = _CapHeader(0x20080522, 0), (_CapData * 2)()
-    if libc.capset(ctypes.byref(header), ctypes.byref(data)) != 0:
+    if LIBC.capset(ctypes.byref(header), ctypes.byref(data)) != 0:   # noqa: F821
         fail_setup("capset")   # noqa: F821
 
 
-def install_seccomp():
-    libc = ctypes.CDLL(None, use_errno=True)
+class _SeccompProg(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def prepare_confinement():
+    """Once, in the worker: the syscall filter as the kernel takes it, and the last capability to drop
+    (every job inherits both: a job only installs and drops)."""
     program = CONFIG.get("seccomp")   # noqa: F821 - the worker's configuration
     if program:
         raw = bytes.fromhex(program)
         buf = ctypes.create_string_buffer(raw, len(raw))
+        CONFIG["seccomp_prog"] = (buf, _SeccompProg(len(raw) // 8, ctypes.cast(buf, ctypes.c_void_p)))   # noqa: F821
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as fh:
+            CONFIG["cap_last"] = min(63, int(fh.read()))   # noqa: F821
+    except (OSError, ValueError):
+        pass
 
-        class _Prog(ctypes.Structure):
-            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
-        prog = _Prog(len(raw) // 8, ctypes.cast(buf, ctypes.c_void_p))
-        if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:
+def install_seccomp():
+    if CONFIG.get("seccomp") and "seccomp_prog" not in CONFIG:   # noqa: F821
+        prepare_confinement()
+    if CONFIG.get("seccomp"):   # noqa: F821
+        _buf, prog = CONFIG["seccomp_prog"]   # noqa: F821
+        if LIBC.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:   # noqa: F821
             fail_setup("seccomp")   # noqa: F821
 
 
@@ -64,8 +77,9 @@ def landlock_abi():
 
 def landlock_paths():
     """Once, in the worker: what every job may read and run, opened as paths (each job keeps these
-    descriptors only until its rule set is made): every top-level folder but /proc and /tmp (each job's
-    own, opened by the job), and every entry of /proc that belongs to no process."""
+    descriptors only until its rule set is made), each with the access its rule gives: every top-level
+    folder but /proc and /tmp (each job's own, opened by the job), and every entry of /proc that belongs
+    to no process.  Writable among them: /dev alone (a job's /dev/shm and /dev/null)."""
     out = []
     names = ["/" + n for n in os.listdir("/") if n not in ("proc", "tmp")]
     names += ["/proc/" + n for n in os.listdir("/proc") if not n.isdigit()
@@ -75,8 +89,18 @@ def landlock_paths():
             fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
         except OSError:
             continue
-        out.append((fd, os.path.isdir(path) and not os.path.islink(path)))
+        is_dir = os.path.isdir(path) and not os.path.islink(path)
+        out.append((fd, (LANDLOCK_READ if is_dir else LANDLOCK_READ & ~8) | (LANDLOCK_WRITE if path == "/dev" else 0)))
     return out
+
+
+class _LandlockAttr(ctypes.Structure):
+    _fields_ = [("handled_access_fs", ctypes.c_uint64)]
+
+
+class _LandlockBeneath(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
 
 def hide_other_processes():
@@ -86,35 +110,22 @@ def hide_other_processes():
     mounted under it).  It writes only under its /tmp, /dev (its /dev/shm, /dev/null) and its own /proc
     entry: not into bubblewrap's (/proc/1/oom_score_adj, autogroup ...), which the mounts leave writable."""
     create, add, restrict = SYS_LANDLOCK[os.uname().machine]
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.syscall.restype = ctypes.c_long
-
-    class _Attr(ctypes.Structure):
-        _fields_ = [("handled_access_fs", ctypes.c_uint64)]
-
-    class _Beneath(ctypes.Structure):
-        _pack_ = 1
-        _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
-
-    attr = _Attr(LANDLOCK_READ | LANDLOCK_WRITE)
-    ruleset = libc.syscall(create, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)), ctypes.c_uint32(0))
+    syscall = LIBC.syscall   # noqa: F821 - defined in _namespaces.py
+    syscall.restype = ctypes.c_long
+    attr = _LandlockAttr(LANDLOCK_READ | LANDLOCK_WRITE)
+    ruleset = syscall(create, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)), ctypes.c_uint32(0))
     if ruleset < 0:
         fail_setup("landlock")   # noqa: F821
-    own = [os.open(p, os.O_PATH | os.O_CLOEXEC) for p in ("/proc/" + os.readlink("/proc/self"), "/tmp")]
-    if os.path.isdir("/dev/shm"):
-        own.append(os.open("/dev/shm", os.O_PATH | os.O_CLOEXEC))
-    writable = {os.readlink(f"/proc/self/fd/{fd}") for fd in own} | {"/dev"}
-    for fd, is_dir in [*CONFIG.get("landlock_paths", []), *((fd, True) for fd in own)]:   # noqa: F821
-        access = LANDLOCK_READ if is_dir else (LANDLOCK_READ & ~8)
-        try:
-            if os.readlink(f"/proc/self/fd/{fd}") in writable:
-                access |= LANDLOCK_WRITE
-        except OSError:
-            pass
-        rule = _Beneath(access, fd)
-        if libc.syscall(add, ctypes.c_int(ruleset), ctypes.c_int(1), ctypes.byref(rule), ctypes.c_uint32(0)) != 0:
+    own = ["/proc/" + os.readlink("/proc/self"), "/tmp", *(("/dev/shm",) if os.path.isdir("/dev/shm") else ())]
+    rules = [*CONFIG.get("landlock_paths", []),   # noqa: F821
+             *((os.open(p, os.O_PATH | os.O_CLOEXEC), LANDLOCK_READ | LANDLOCK_WRITE) for p in own)]
+    rule = _LandlockBeneath()
+    for fd, access in rules:
+        rule.allowed_access, rule.parent_fd = access, fd
+        if syscall(add, ctypes.c_int(ruleset), ctypes.c_int(1), ctypes.byref(rule), ctypes.c_uint32(0)) != 0:
             fail_setup("landlock rule")   # noqa: F821
-        os.close(fd)
-    if libc.syscall(restrict, ctypes.c_int(ruleset), ctypes.c_uint32(0)) != 0:
+    if syscall(restrict, ctypes.c_int(ruleset), ctypes.c_uint32(0)) != 0:
         fail_setup("landlock restrict")   # noqa: F821
+    for fd, _access in rules:        # the rules' descriptors: none of them is kept
+        os.close(fd)
     os.close(ruleset)

@@ -17,6 +17,7 @@ CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
 MNT_DETACH = 2
+SYS_USER = "/proc/sys/user"
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE = 1, 4
 MS_REMOUNT, MS_RDONLY = 32, 1
 LIBC = ctypes.CDLL(None, use_errno=True)
@@ -36,18 +37,13 @@ def die_with_parent():
 
 
 def close_fds(keep):
-    """Close every descriptor but ``keep`` (and 0, 1, 2)."""
-    keep = sorted(set(keep) | {0, 1, 2})
-    try:
-        fds = [int(name) for name in os.listdir("/proc/self/fd")]
-    except OSError:
-        fds = list(range(3, 1024))
-    for fd in fds:
-        if fd not in keep:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+    """Close every descriptor but ``keep`` (and 0, 1, 2): ranges between them, one close_range each."""
+    low = 0
+    for fd in sorted(set(keep) | {0, 1, 2}):
+        if fd > low:
+            os.closerange(low, fd)
+        low = max(low, fd + 1)
+    os.closerange(low, 0x7FFFFFFF)
 
 
 def write_file(path, text):
@@ -95,18 +91,24 @@ def private_mounts(limits):
             open(path, "a").close()
         if mount(f"{stage}/{i}", path, None, MS_BIND | MS_REC, None) != 0:
             fail_setup("cannot bind back " + path)
+        # its top is a folder of the worker's /tmp (bubblewrap made it to hold the read-only binds below):
+        # read-only too, so that nothing written there reaches a later job
+        if mount(None, path, None, MS_REMOUNT | MS_BIND | readonly_flags(path), None) != 0:
+            fail_setup("read-only " + path)
     if keep:
         LIBC.umount2(stage.encode(), MNT_DETACH)
 
 
 def readonly_elsewhere():
-    """Every mount but the job's private /tmp and /dev/shm read-only (bubblewrap's /dev is writable)."""
+    """Every mount but /tmp, /dev/shm and /proc read-only (bubblewrap's /dev is writable): None, or what
+    failed.  The worker does this once in its own mount namespace; each job's copy of it keeps every mount
+    locked read-only (a mount namespace copied into a less privileged user namespace)."""
     flag_map = {2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC, 1024: 1024, 2048: 2048, 4096: 4096}
     try:
         with open("/proc/self/mountinfo") as fh:
             points = [line.split()[4] for line in fh]
     except OSError:
-        fail_setup("mountinfo")
+        return "mountinfo"
     for point in points:
         if point in ("/tmp", "/dev/shm", "/proc") or point.startswith("/proc/"):
             continue
@@ -121,7 +123,8 @@ def readonly_elsewhere():
             if flags & st:
                 keep |= ms
         if mount(None, point, None, MS_REMOUNT | MS_BIND | keep, None) != 0:
-            fail_setup("read-only " + point)
+            return "read-only " + point
+    return None
 
 
 def write_maps():
@@ -141,6 +144,12 @@ def enter_worker_namespaces():
     if LIBC.unshare(CLONE_NEWUSER) != 0:
         raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWUSER)")
     write_maps()
+    # a mount namespace of the worker's own, made read-only once for every job (each job copies it)
+    if LIBC.unshare(CLONE_NEWNS) != 0 or mount(None, "/", None, MS_REC | MS_PRIVATE, None) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
+    why = readonly_elsewhere() or readonly_kernel_settings()
+    if why:
+        raise OSError(ctypes.get_errno(), why)
     if LIBC.unshare(CLONE_NEWPID) != 0:
         raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWPID)")
     pid = os.fork()
@@ -156,30 +165,41 @@ def enter_worker_namespaces():
     CONFIG["pidns"] = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
 
 
+def readonly_flags(path):
+    """The remount flags that make ``path``'s mount read-only and keep what it has (nosuid, nodev, noexec)."""
+    flags = os.statvfs(path).f_flag
+    return MS_RDONLY | (MS_NOSUID if flags & 2 else 0) | (MS_NODEV if flags & 4 else 0) | (
+        MS_NOEXEC if flags & 8 else 0)
+
+
 def readonly_kernel_settings():
-    """/proc/sys and its kin read-only in the job's view, whoever the host thinks the job is."""
+    """/proc/sys and its kin read-only in every job's view, whoever the host thinks the job is: None, or
+    what failed (done once, in the worker's mount namespace).  /proc/sys/user stays a writable mount of
+    its own: each job sets its own user namespace's limits there, then makes it read-only."""
+    if os.path.isdir(SYS_USER) and mount(SYS_USER, SYS_USER, None, MS_BIND, None) != 0:
+        return "bind " + SYS_USER
     for path in ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"):
         if not os.path.exists(path):
             continue
         if mount(path, path, None, MS_BIND | MS_REC, None) != 0:
-            fail_setup("bind " + path)
-        flags = os.statvfs(path).f_flag
-        keep = MS_RDONLY | (MS_NOSUID if flags & 2 else 0) | (MS_NODEV if flags & 4 else 0) | (
-            MS_NOEXEC if flags & 8 else 0)
-        if mount(None, path, None, MS_REMOUNT | MS_BIND | keep, None) != 0:
-            fail_setup("read-only " + path)
+            return "bind " + path
+        if mount(None, path, None, MS_REMOUNT | MS_BIND | readonly_flags(path), None) != 0:
+            return "read-only " + path
+    return None
 
 
 def enter_job_namespaces(limits):
-    """The job's own user, mount, network, IPC and UTS namespaces (its pid namespace came with the fork)."""
+    """The job's own user, mount, network, IPC and UTS namespaces (its pid namespace came with the fork);
+    its mounts are the worker's, read-only, but for its private /tmp and /dev/shm."""
     if LIBC.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) != 0:
         fail_setup("unshare")
     write_maps()
     private_mounts(limits)
-    readonly_elsewhere()
     try:                     # no further user namespaces below this one (what bwrap's --disable-userns does)
-        write_file("/proc/sys/user/max_user_namespaces", "0")
+        write_file(SYS_USER + "/max_user_namespaces", "0")
     except OSError:
         pass
-    readonly_kernel_settings()
+    if os.path.isdir(SYS_USER) and mount(None, SYS_USER, None, MS_REMOUNT | MS_BIND | readonly_flags(SYS_USER),
+                                         None) != 0:
+        fail_setup("read-only " + SYS_USER)
     LIBC.sethostname(b"sandbox", 7)

@@ -126,7 +126,7 @@ def job_process(chan_fd, limits):
     """The forked job process: its namespaces (sandbox mode), then the job; never returns."""
     try:
         die_with_parent()
-        close_fds([chan_fd, *(fd for fd, _dir in CONFIG.get("landlock_paths", []))])
+        close_fds([chan_fd, *(fd for fd, _access in CONFIG.get("landlock_paths", []))])
         first_to_go()
         if CONFIG["mode"] == "sandbox":
             enter_job_namespaces(limits)
@@ -275,7 +275,7 @@ def serve_twin(ctrl, fds):
             ctrl.close()
             die_with_parent()
             twin = socket.socket(fileno=fds[0])
-            close_fds([twin.fileno(), CONFIG["pidns"], *(fd for fd, _dir in CONFIG.get("landlock_paths", []))])
+            close_fds([twin.fileno(), CONFIG["pidns"], *(fd for fd, _access in CONFIG.get("landlock_paths", []))])
             CONFIG["twins"] = []
             send(twin, {"op": "ready", "pid": os.getpid(), "python": sys.version.split()[0], "error": None,
                         "twin": True})
@@ -345,6 +345,7 @@ def main():
             if CONFIG["landlock"]:
                 CONFIG["landlock_paths"] = landlock_paths()      # noqa: F821
         LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)      # no job may read this process's memory or descriptors
+        prepare_confinement()      # noqa: F821 - defined in _confine.py
         preload()
         if CONFIG.get("warm"):               # a batch: every job will start with what torch loads lazily
             warm_up()
