@@ -19,6 +19,8 @@ import hmac
 import math
 import os
 import secrets
+import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -44,7 +46,10 @@ CASES = 3          # input sets per code submission
 ISOLATION = ("full", "container")
 Progress = Callable[[int, int], None]
 
-_CASES: dict[tuple[str, str, int, int], list[Variant[Any]]] = {}
+CaseKey = tuple[str, str, int, int]
+_CASES: dict[CaseKey, tuple[list[Variant[Any]], list[dict[str, Any]]]] = {}
+_CASE_LOCKS: dict[CaseKey, threading.Lock] = {}
+_CASES_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -89,12 +94,53 @@ class Inputs:
 def cases_for(ex: Exercise, seed: int, count: int = CASES) -> list[Variant[Any]]:
     """The variants (inputs and exact references) a submission is graded on: chosen by the parent.
 
-    Variants are kept for the batch: students who share inputs share the work.
+    Variants are kept for the batch: students who share inputs share the work (drawn once, whichever
+    thread asks first; the others wait for it).
     """
+    return _cases(ex, seed, count)[0]
+
+
+def _cases(ex: Exercise, seed: int, count: int) -> tuple[list[Variant[Any]], list[dict[str, Any]]]:
+    """The variants and the arguments the learner's function is called with on each."""
     key = (str(ex.path), ex.id, seed, count)
-    if key not in _CASES:
-        _CASES[key] = [bank.variant(ex, seed * 1000 + i, grading=True) for i in range(count)]
+    got = _CASES.get(key)
+    if got is not None:
+        return got
+    with _CASES_LOCK:
+        lock = _CASE_LOCKS.setdefault(key, threading.Lock())
+    with lock:
+        if key not in _CASES:
+            variants = [bank.variant(ex, seed * 1000 + i, grading=True) for i in range(count)]
+            _CASES[key] = (variants, [code_kind(ex).call_args(v) for v in variants])
     return _CASES[key]
+
+
+class References:
+    """The batch's exact references, drawn in a thread of their own in the order the submissions will be
+    graded, while the sandbox starts and the first submissions run (a submission whose references are
+    not drawn yet waits for them, or draws them itself)."""
+
+    def __init__(self, plan: list[tuple[Exercise, int, int]]):
+        self.plan = plan
+        self.switch = sys.getswitchinterval()
+        # the drawing holds the interpreter for long stretches: hand it over often to the threads that
+        # talk to the sandbox, so that a job never waits long to be sent or read
+        sys.setswitchinterval(0.0005)
+        self.thread = threading.Thread(target=self._draw, name="references", daemon=True)
+        self.thread.start()
+
+    def _draw(self) -> None:
+        try:
+            for ex, seed, count in self.plan:
+                try:
+                    _cases(ex, seed, count)
+                except Exception:       # noqa: BLE001 - the submission drawing them again gets the error, its own
+                    continue
+        finally:
+            sys.setswitchinterval(self.switch)
+
+    def close(self) -> None:
+        self.thread.join()
 
 
 def code_kind(ex: Exercise) -> Code:
@@ -116,8 +162,9 @@ def grade_one(sub: Submission, ex: Exercise, pool: Any, inputs: Inputs, wall: fl
 
     kind = code_kind(ex)
     if variants is None:
-        variants = cases_for(ex, inputs.seed_for(sub.student, ex.id), tests)
-    calls = [kind.call_args(v) for v in variants]
+        variants, calls = _cases(ex, inputs.seed_for(sub.student, ex.id), tests)
+    else:
+        calls = [kind.call_args(v) for v in variants]
     if sub.problem is not None:
         reason = _("the file was not graded: {why}").format(why=sub.problem)
         return SubmissionResult(sub.student, sub.exercise, clean_name(sub.path, 300), "unreadable",
@@ -214,6 +261,7 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
                              command="tutor sheet", option="--manifest FILE"),
                          code="grade.notebooks-need-manifest")
     pool = start_pool(1, isolation, timeout) if paths else None     # its torch import runs while the bank loads
+    references: References | None = None
     report_notes: list[str] = []
     judge = Judge(directory, timeout) if notebooks else None
     try:
@@ -249,15 +297,15 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
         runs = [s for s in todo if isinstance(s, Submission) or s.runs_code(by_id)]
         if runs and pool is None:
             pool = start_pool(1, isolation, timeout)
+        tests = {i.exercise: (i.tests, i.autograd) for i in plan.items} if plan is not None else {}
         if todo:
             header: dict[str, Any] = {"isolation": {}, "settings": settings, "run_seed": inputs.seed}
+            todo = exercise_major(todo)       # each exercise's references serve its submissions as soon as drawn
             if runs:
                 assert pool is not None
                 workers = max(1, min(jobs, len(runs)))
                 pool.grow(workers, warm=len(runs) > workers)      # a batch: load torch's lazy imports up front
-                if inputs.policy != "per-student":
-                    for ex_id in sorted({s.exercise for s in runs if isinstance(s, Submission)}):
-                        cases_for(by_id[ex_id], inputs.seed)      # while the workers import torch
+                references = References(reference_plan(todo, by_id, inputs, tests))   # while torch loads
                 # in a per-submission container the submission is the student's own and the output only root
                 # writes: what must stay hidden there is what holds the answers (and the manifest's variants)
                 grader = [*paths, *notebooks, *([Path(progress_file).parent] if progress_file else [])] \
@@ -265,10 +313,11 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
                 hidden = hidden_paths(bank_dir, [*grader, *([manifest] if manifest else []), *hide])
                 report.isolation = check_isolation(pool, hidden)
                 header["isolation"] = report.isolation
-            tests = {i.exercise: (i.tests, i.autograd) for i in plan.items} if plan is not None else {}
             _run_batch(todo, by_id, pool, inputs, timeout, results, progress_file, header, progress, len(subs),
                        tests, judge)
     finally:
+        if references is not None:
+            references.close()
         if pool is not None:
             pool.close()
         if judge is not None:
@@ -276,6 +325,28 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
     report.results = [results[s.key] for s in subs]
     finish(report, plan, roster, exercises, paths, sheet)
     return report
+
+
+def exercise_major(todo: list[Any]) -> list[Any]:
+    """The submissions grouped by exercise (in the order each exercise first appears, each group in its
+    own order), notebooks last: the first exercise's references start every core working."""
+    first: dict[str, int] = {}
+    for sub in todo:
+        if isinstance(sub, Submission):
+            first.setdefault(sub.exercise, len(first))
+    return sorted(todo, key=lambda sub: first[sub.exercise] if isinstance(sub, Submission) else len(first))
+
+
+def reference_plan(todo: list[Any], by_id: Mapping[str, Exercise], inputs: Inputs,
+                   tests: Mapping[str, tuple[int, bool]]) -> list[tuple[Exercise, int, int]]:
+    """Which references the batch needs (exercise, seed, count), each once, in the order of ``todo``."""
+    plan: dict[tuple[str, int, int], tuple[Exercise, int, int]] = {}
+    for sub in todo:
+        ex = by_id.get(sub.exercise) if isinstance(sub, Submission) else None
+        if ex is not None and isinstance(ex.handler, Code):
+            seed, count = inputs.seed_for(sub.student, ex.id), tests.get(ex.id, (CASES, False))[0]
+            plan.setdefault((ex.id, seed, count), (ex, seed, count))
+    return list(plan.values())
 
 
 def _run_batch(todo: list[Any], by_id: Mapping[str, Exercise], pool: Any, inputs: Inputs, wall: float,
