@@ -134,7 +134,7 @@ def grade_cmd(paths: tuple[str, ...], exercise: str | None, manifest: str | None
 
     _emit(run(paths=list(paths), directory=_bank_dir(), exercise=exercise, manifest=manifest, fmt=fmt, output=output,
               jobs=jobs, timeout=timeout, seed=seed, secret=secret, isolation=isolation, assignment=assignment,
-              roster=roster, progress=_bar(_("grading"), True)))
+              roster=roster, progress=_bar(_("grading"), True)), quick_exit=True)
 
 @main.command(name="trace")
 @click.argument("script", type=click.Path(exists=True, dir_okay=False))

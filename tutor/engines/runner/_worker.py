@@ -55,14 +55,12 @@ def preload():
 def compact():
     """Before forking jobs: freeze the collector (a job's collection would touch, so copy, every object)
     and back the heap with huge pages where the kernel can (fewer page tables to copy per fork).  A worker
-    for a few jobs (``compact`` off: the quiz, ``tutor check``) only freezes: collecting and collapsing
-    cost about a second, which only many jobs earn back."""
+    for a few jobs (``compact`` off: the quiz, ``tutor check``) only freezes: collapsing costs half a
+    second, which only many jobs earn back."""
     import gc
+    gc.freeze()         # (no collection first: what the imports left as garbage stays, frozen, a few MB)
     if not CONFIG.get("compact", True):
-        gc.freeze()
         return
-    gc.collect()
-    gc.freeze()
     madvise = LIBC.madvise
     madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
     huge = 1 << 21
