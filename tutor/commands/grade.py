@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..features.grading import FORMATS, atomic_write, grade_paths, render, summary_lines
+from ..features.grading.sandbox_pool import start_pool
 from ..foundation.errors import TutorError
 from ..foundation.i18n import _
 from ..foundation.outcome import EXIT_INVALID, EXIT_OK, Outcome, invalid
@@ -16,6 +16,8 @@ def main(*, paths: Sequence[str], directory: str | None = None, exercise: str | 
          assignment: str | None = None, roster: str | None = None,
          progress: Callable[[int, int], None] | None = None) -> Outcome:
     """Exit status: 0 graded, 2 invalid input (or no sandbox: nothing graded)."""
+    from ..features.grading.reports import FORMATS
+
     if fmt not in FORMATS:
         return Outcome(stderr=_("error: --format must be one of {f}").format(f=", ".join(FORMATS)),
                        exit_code=EXIT_INVALID, code="grade.bad-format")
@@ -23,14 +25,26 @@ def main(*, paths: Sequence[str], directory: str | None = None, exercise: str | 
         return Outcome(stderr=_("error: {path} is a folder; -o takes a file name").format(path=output),
                        exit_code=EXIT_INVALID, code="grade.output-is-folder")
     progress_file = Path(str(output) + ".progress.jsonl") if output else None
+    pool = None
     try:
+        if any(Path(p).suffix != ".ipynb" for p in paths):
+            pool = start_pool(1, isolation, timeout)    # first: its torch import runs while the grader loads
+        from ..features.grading import grade_paths
+
         notebooks, code_paths, roots = _split(paths)
+        if pool is not None and not code_paths:
+            pool.close()
+            pool = None
         report = grade_paths(code_paths, directory=directory, exercise=exercise, jobs=jobs, timeout=timeout,
                              seed=seed, secret=secret, progress_file=progress_file, progress=progress,
                              isolation=isolation, assignment=assignment, roster=roster, notebooks=notebooks,
-                             manifest=manifest, notebook_roots=roots)
+                             manifest=manifest, notebook_roots=roots, pool=pool)
     except TutorError as exc:
+        if pool is not None:
+            pool.close()
         return invalid(exc)
+    from ..features.grading.reports import atomic_write, render, summary_lines
+
     try:
         text = render(report, fmt)
     except TutorError as exc:

@@ -322,12 +322,13 @@ class Worker:
             pass
 
     def close(self) -> None:
+        """Ask the worker to exit (a worker still loading torch, never asked anything, is ended at once)."""
         try:
             self.ctrl.send(b'{"op": "exit"}')
         except OSError:
             pass
         try:
-            self.proc.wait(timeout=2)
+            self.proc.wait(timeout=2 if self.ready is not None else 0)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()

