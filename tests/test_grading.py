@@ -300,3 +300,56 @@ def test_one_students_thousands_of_files_never_hide_another(tmp_path, monkeypatc
     found = submissions.discover([tmp_path], __import__("tutor").bank.load())
     assert sorted(s.student for s in found.submissions) == ["bob", "zoe"]
     assert any("aaron" in f for f, _why in found.skipped)
+
+
+def test_references_are_drawn_once_in_the_order_submissions_are_graded(monkeypatch):
+    """The references thread and the graders share each exercise's draw (never drawn twice, whoever asks
+    first), and the batch is graded exercise by exercise so that the first drawn serves first."""
+    import threading
+    import time
+
+    from tutor import bank
+    from tutor.features.grading import code
+    from tutor.features.grading.code import References, _cases, exercise_major
+    from tutor.features.grading.submissions import Submission
+
+    exercises = [e for e in bank.load(None) if e.handler.runs_code][:3]
+    drawn: list[tuple[str, int]] = []
+    real = code.bank.variant
+
+    def slow_variant(ex, seed, *args, **kwargs):
+        drawn.append((ex.id, seed))
+        time.sleep(0.05)                   # long enough for the graders below to ask while it draws
+        return real(ex, seed, *args, **kwargs)
+
+    monkeypatch.setattr(code.bank, "variant", slow_variant)
+    seed = 987_654
+    refs = References([(ex, seed, 2) for ex in exercises])
+    got: dict[str, list] = {}
+    askers = [threading.Thread(target=lambda ex=ex: got.setdefault(ex.id, _cases(ex, seed, 2)[0]))
+              for ex in reversed(exercises)]
+    for t in askers:
+        t.start()
+    for t in askers:
+        t.join()
+    refs.close()
+    assert sorted(drawn) == sorted({(ex.id, seed * 1000 + i) for ex in exercises for i in range(2)})
+    assert len(drawn) == len(set(drawn)) == 2 * len(exercises)            # each variant drawn exactly once
+    assert all(got[ex.id] is _cases(ex, seed, 2)[0] for ex in exercises)   # one shared draw per exercise
+
+    subs = [Submission(student, ex.id, Path(f"{student}/{ex.id}.py"))
+            for student in ("ann", "bob") for ex in exercises]
+    order = exercise_major(subs)
+    assert [(s.exercise, s.student) for s in order] == [(ex.id, st) for ex in exercises for st in ("ann", "bob")]
+
+
+def test_closing_a_pool_whose_worker_is_still_starting_is_immediate():
+    """A batch that turns out to have nothing to run (or fails early) does not wait for torch to load."""
+    import time
+
+    from tutor.features.grading.sandbox_pool import start_pool
+
+    pool = start_pool(1, "full", 10.0)
+    start = time.monotonic()
+    pool.close()
+    assert time.monotonic() - start < 1.0

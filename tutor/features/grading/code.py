@@ -122,6 +122,7 @@ class References:
 
     def __init__(self, plan: list[tuple[Exercise, int, int]]):
         self.plan = plan
+        self.stop = threading.Event()           # the batch ended early (an error, Ctrl-C): draw no more
         self.switch = sys.getswitchinterval()
         # the drawing holds the interpreter for long stretches: hand it over often to the threads that
         # talk to the sandbox, so that a job never waits long to be sent or read
@@ -132,6 +133,8 @@ class References:
     def _draw(self) -> None:
         try:
             for ex, seed, count in self.plan:
+                if self.stop.is_set():
+                    break
                 try:
                     _cases(ex, seed, count)
                 except Exception:       # noqa: BLE001 - the submission drawing them again gets the error, its own
@@ -140,6 +143,7 @@ class References:
             sys.setswitchinterval(self.switch)
 
     def close(self) -> None:
+        self.stop.set()
         self.thread.join()
 
 
