@@ -269,3 +269,40 @@ def test_a_job_cannot_renice_or_expose_the_sandbox_and_is_the_first_to_go_when_m
         assert run.result["results"] == [{"value": [0, 0, 0, 1000]}], run
     finally:
         pool.close()
+
+
+LOCKED = '''
+import ctypes, errno, os
+def f(x):
+    def refused(action):
+        try:
+            action()
+            return 0
+        except OSError as exc:
+            return 1 if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else 0
+    ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)                  # dumpable again: its /proc files its own
+    out = [refused(lambda: open("/proc/self/oom_score_adj", "w").write("0")),
+           int(open("/proc/self/oom_score_adj").read()),
+           refused(lambda: os.close(os.open("/dev/ptmx", os.O_RDWR))),      # a terminal another job could open
+           refused(lambda: os.mkdir("/dev/made-by-a-job")),
+           refused(lambda: os.symlink("/", "/etc/made-by-a-job")),
+           refused(lambda: os.mkfifo("/usr/made-by-a-job"))]
+    open("/dev/null", "w").write("honest")                    # what honest code does still works
+    os.mkdir("/tmp/d")
+    open("/tmp/d/a.txt", "w").write("x")
+    os.rename("/tmp/d/a.txt", "/tmp/b.txt")
+    open("/dev/shm/s", "wb").write(b"x")
+    return out
+'''
+
+
+def test_a_job_cannot_undo_being_first_to_go_share_a_terminal_or_make_files_outside_its_own_folders():
+    # the red team's finds (2026-12-07): a job made itself dumpable and wrote oom_score_adj back to 0 (the
+    # worker was then the one killed when memory ran out); two jobs side by side talked through /dev/pts;
+    # folders, links and pipes are writes too (Landlock handled only reads and writes of files)
+    pool = Pool(1)
+    try:
+        run = pool.run({**JOB, "source": LOCKED})
+        assert run.result["results"] == [{"value": [1, 1000, 1, 1, 1, 1]}], run
+    finally:
+        pool.close()

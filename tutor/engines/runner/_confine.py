@@ -61,6 +61,15 @@ def install_seccomp():
 
 LANDLOCK_READ = 1 | 4 | 8           # LANDLOCK_ACCESS_FS_EXECUTE | READ_FILE | READ_DIR
 LANDLOCK_WRITE = 2                  # LANDLOCK_ACCESS_FS_WRITE_FILE
+LANDLOCK_MAKE = 0x1FF0              # REMOVE_DIR, REMOVE_FILE, MAKE_CHAR, _DIR, _REG, _SOCK, _FIFO, _BLOCK, _SYM
+LANDLOCK_REFER, LANDLOCK_TRUNCATE = 1 << 13, 1 << 14    # ABI 2 (links, renames across folders), ABI 3
+
+
+def landlock_handled(abi):
+    """Every filesystem right this kernel's Landlock knows: what a rule does not give is refused (making,
+    removing, linking, truncating too, not only reading and writing)."""
+    return LANDLOCK_READ | LANDLOCK_WRITE | LANDLOCK_MAKE | (LANDLOCK_REFER if abi >= 2 else 0) | (
+        LANDLOCK_TRUNCATE if abi >= 3 else 0)
 SYS_LANDLOCK = {"x86_64": (444, 445, 446), "aarch64": (444, 445, 446)}
 
 
@@ -79,7 +88,8 @@ def landlock_paths():
     """Once, in the worker: what every job may read and run, opened as paths (each job keeps these
     descriptors only until its rule set is made), each with the access its rule gives: every top-level
     folder but /proc and /tmp (each job's own, opened by the job), and every entry of /proc that belongs
-    to no process.  Writable among them: /dev alone (a job's /dev/shm and /dev/null)."""
+    to no process, to read; /dev/null to write too (not the rest of /dev: no pseudo-terminal shared
+    with a job beside it)."""
     out = []
     names = ["/" + n for n in os.listdir("/") if n not in ("proc", "tmp")]
     names += ["/proc/" + n for n in os.listdir("/proc") if not n.isdigit()
@@ -90,7 +100,9 @@ def landlock_paths():
         except OSError:
             continue
         is_dir = os.path.isdir(path) and not os.path.islink(path)
-        out.append((fd, (LANDLOCK_READ if is_dir else LANDLOCK_READ & ~8) | (LANDLOCK_WRITE if path == "/dev" else 0)))
+        out.append((fd, LANDLOCK_READ if is_dir else LANDLOCK_READ & ~8))
+    if os.path.exists("/dev/null"):
+        out.append((os.open("/dev/null", os.O_PATH | os.O_CLOEXEC), 4 | LANDLOCK_WRITE | LANDLOCK_TRUNCATE))
     return out
 
 
@@ -107,18 +119,21 @@ def hide_other_processes():
     """Sandbox mode: the job may read (and run) everything it could before, except other processes' entries
     in /proc: those of the worker, of a job running beside it, of the job staged after it (a Landlock
     rule set; /proc is bubblewrap's, for the worker's whole pid namespace, and a fresh one cannot be
-    mounted under it).  It writes only under its /tmp, /dev (its /dev/shm, /dev/null) and its own /proc
-    entry: not into bubblewrap's (/proc/1/oom_score_adj, autogroup ...), which the mounts leave writable."""
+    mounted under it).  It makes, writes and removes files only under its own /tmp and /dev/shm (and
+    writes /dev/null); its own /proc entry it reads only: it cannot lower the oom_score_adj that makes it
+    the first to go (nor write bubblewrap's /proc/1/..., which the mounts leave writable)."""
     create, add, restrict = SYS_LANDLOCK[os.uname().machine]
     syscall = LIBC.syscall   # noqa: F821 - defined in _namespaces.py
     syscall.restype = ctypes.c_long
-    attr = _LandlockAttr(LANDLOCK_READ | LANDLOCK_WRITE)
+    handled = landlock_handled(CONFIG.get("landlock_abi", 1))   # noqa: F821
+    attr = _LandlockAttr(handled)
     ruleset = syscall(create, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)), ctypes.c_uint32(0))
     if ruleset < 0:
         fail_setup("landlock")   # noqa: F821
-    own = ["/proc/" + os.readlink("/proc/self"), "/tmp", *(("/dev/shm",) if os.path.isdir("/dev/shm") else ())]
-    rules = [*CONFIG.get("landlock_paths", []),   # noqa: F821
-             *((os.open(p, os.O_PATH | os.O_CLOEXEC), LANDLOCK_READ | LANDLOCK_WRITE) for p in own)]
+    own = [("/proc/" + os.readlink("/proc/self"), LANDLOCK_READ), ("/tmp", handled),
+           *((("/dev/shm", handled),) if os.path.isdir("/dev/shm") else ())]
+    rules = [*((fd, access & handled) for fd, access in CONFIG.get("landlock_paths", [])),   # noqa: F821
+             *((os.open(p, os.O_PATH | os.O_CLOEXEC), access) for p, access in own)]
     rule = _LandlockBeneath()
     for fd, access in rules:
         rule.allowed_access, rule.parent_fd = access, fd

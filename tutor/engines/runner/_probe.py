@@ -31,8 +31,19 @@ def do_probe(job, channel, limits):
         return None
 
     def create(folder):
-        fd = os.open(os.path.join(folder, job["token"]), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        os.close(fd)
+        """A file, a folder, a link or a pipe made in ``folder``: any one of them is a write (a rule on writes
+        alone, such as a Landlock set that handles only them, would let the others through)."""
+        base = os.path.join(folder, job["token"])
+        refused = []
+        for suffix, make in (("", lambda p: os.close(os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))),
+                             (".d", os.mkdir), (".l", lambda p: os.symlink("/", p)), (".p", os.mkfifo)):
+            try:
+                make(base + suffix)
+            except OSError as exc:
+                refused.append(exc)
+                continue
+            return None
+        raise refused[0]
 
     def tcp(port):
         s = socket.create_connection(("127.0.0.1", port), timeout=1)

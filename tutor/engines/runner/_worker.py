@@ -339,7 +339,8 @@ def main():
     try:
         if CONFIG["mode"] == "sandbox":
             enter_worker_namespaces()
-            CONFIG["landlock"] = landlock_abi() >= 1      # noqa: F821 - each job then sees only itself in /proc
+            CONFIG["landlock_abi"] = landlock_abi()      # noqa: F821
+            CONFIG["landlock"] = CONFIG["landlock_abi"] >= 1      # each job then sees only itself in /proc
             if CONFIG["landlock"]:
                 CONFIG["landlock_paths"] = landlock_paths()      # noqa: F821
         LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)      # no job may read this process's memory or descriptors

@@ -111,15 +111,22 @@ def probe(worker: Worker, hidden: list[str | os.PathLike[str]]) -> Isolation:
                             "unix": [unix_path], "needed": needed_paths()})
         second = worker.run({"mode": "probe", "token": token + "-2",
                              "look_for": [f"/tmp/{token}", f"/dev/shm/{token}"]})
+        # what the probe may have made (a file, a folder, a link, a pipe: _probe.create), where the host sees it
+        made = [folder / (token + suffix) for folder in (canary, Path("/tmp"), Path("/dev/shm"))
+                for suffix in ("", ".d", ".l", ".p")]
         host = {"tcp": _accepted(listener), "unix": _accepted(unix), "uid": worker.host_uid(),
-                "files": [p for p in (canary / token, Path("/tmp") / token, Path("/dev/shm") / token) if p.exists()]}
+                "files": [p for p in made if os.path.lexists(p)]}
     finally:
         listener.close()
         unix.close()
         shutil.rmtree(canary, ignore_errors=True)
-        for leftover in (Path("/tmp") / token, Path("/dev/shm") / token):
-            if leftover.exists() and not leftover.is_symlink():
-                leftover.unlink()
+        for folder in (Path("/tmp"), Path("/dev/shm")):
+            for suffix in ("", ".d", ".l", ".p"):
+                leftover = folder / (token + suffix)
+                if leftover.is_dir() and not leftover.is_symlink():
+                    leftover.rmdir()
+                elif os.path.lexists(leftover):
+                    leftover.unlink()
     a = (first.result or {}).get("probe")
     b = (second.result or {}).get("probe")
     if not isinstance(a, dict) or not isinstance(b, dict):
