@@ -58,7 +58,7 @@ def timed(cmd: list[str], **kw) -> float:
 def throughput(submissions: int, sample: int, rounds: int, per_student: int) -> None:
     sys.path.insert(0, str(ROOT))
     from tutor import bank
-    from tutor.features.grading.code import cases_for
+    from tutor.features.grading.references import cases_for
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-grade-"))
     try:

@@ -309,24 +309,24 @@ def test_references_are_drawn_once_in_the_order_submissions_are_graded(monkeypat
     import time
 
     from tutor import bank
-    from tutor.features.grading import code
-    from tutor.features.grading.code import References, _cases, exercise_major
+    from tutor.features.grading import references
+    from tutor.features.grading.references import References, cases_and_calls, exercise_major
     from tutor.features.grading.submissions import Submission
 
     exercises = [e for e in bank.load(None) if e.handler.runs_code][:3]
     drawn: list[tuple[str, int]] = []
-    real = code.bank.variant
+    real = references.bank.variant
 
     def slow_variant(ex, seed, *args, **kwargs):
         drawn.append((ex.id, seed))
         time.sleep(0.05)                   # long enough for the graders below to ask while it draws
         return real(ex, seed, *args, **kwargs)
 
-    monkeypatch.setattr(code.bank, "variant", slow_variant)
+    monkeypatch.setattr(references.bank, "variant", slow_variant)
     seed = 987_654
     refs = References([(ex, seed, 2) for ex in exercises])
     got: dict[str, list] = {}
-    askers = [threading.Thread(target=lambda ex=ex: got.setdefault(ex.id, _cases(ex, seed, 2)[0]))
+    askers = [threading.Thread(target=lambda ex=ex: got.setdefault(ex.id, cases_and_calls(ex, seed, 2)[0]))
               for ex in reversed(exercises)]
     for t in askers:
         t.start()
@@ -335,7 +335,7 @@ def test_references_are_drawn_once_in_the_order_submissions_are_graded(monkeypat
     refs.close()
     assert sorted(drawn) == sorted({(ex.id, seed * 1000 + i) for ex in exercises for i in range(2)})
     assert len(drawn) == len(set(drawn)) == 2 * len(exercises)            # each variant drawn exactly once
-    assert all(got[ex.id] is _cases(ex, seed, 2)[0] for ex in exercises)   # one shared draw per exercise
+    assert all(got[ex.id] is cases_and_calls(ex, seed, 2)[0] for ex in exercises)   # one shared draw per exercise
 
     subs = [Submission(student, ex.id, Path(f"{student}/{ex.id}.py"))
             for student in ("ann", "bob") for ex in exercises]

@@ -1,7 +1,8 @@
 """Grading: code submissions in a sandbox and completed notebooks, with misconception feedback.
 
 * :mod:`.submissions` finds the files, :mod:`.sandbox_pool` starts the sandbox's
-  workers, :mod:`.code` grades code in the sandbox, :mod:`.notebooks` grades completed notebook
+  workers, :mod:`.references` draws the exact references, :mod:`.code` grades code in
+  the sandbox, :mod:`.notebooks` grades completed notebook
   sheets whole against their manifest (typed answers, and code cells in the sandbox);
 * :mod:`.results` types what comes out, :mod:`.reports` renders it in every format;
 * :mod:`.trace` watches a training loop; :mod:`.export` packs the grader for Gradescope.

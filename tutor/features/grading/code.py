@@ -19,8 +19,6 @@ import hashlib
 import hmac
 import os
 import secrets
-import sys
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -39,17 +37,12 @@ from .judge import Judge
 from .lines import finish
 from .notebooks import SHEET, Manifest, NotebookJob, failed_questions, grade_notebook, load_manifest, plan_notebooks
 from .progress import append, resumed, settings_of
+from .references import CASES, References, cases_and_calls, cases_for, code_kind, exercise_major
 from .results import GradingReport, SubmissionResult, TestResult
 from .sandbox_pool import no_sandbox, start_pool
 from .submissions import Found, Submission, discover, restrict
 
-CASES = 3          # input sets per code submission
 Progress = Callable[[int, int], None]
-
-CaseKey = tuple[str, str, int, int]
-_CASES: dict[CaseKey, tuple[list[Variant[Any]], list[dict[str, Any]]]] = {}
-_CASE_LOCKS: dict[CaseKey, threading.Lock] = {}
-_CASES_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -91,68 +84,6 @@ class Inputs:
         return {"policy": self.policy, **({"seed": self.seed} if self.policy == "fixed" else {})}
 
 
-def cases_for(ex: Exercise, seed: int, count: int = CASES) -> list[Variant[Any]]:
-    """The variants (inputs and exact references) a submission is graded on: chosen by the parent.
-
-    Variants are kept for the batch: students who share inputs share the work (drawn once, whichever
-    thread asks first; the others wait for it).
-    """
-    return _cases(ex, seed, count)[0]
-
-
-def _cases(ex: Exercise, seed: int, count: int) -> tuple[list[Variant[Any]], list[dict[str, Any]]]:
-    """The variants and the arguments the learner's function is called with on each."""
-    key = (str(ex.path), ex.id, seed, count)
-    got = _CASES.get(key)
-    if got is not None:
-        return got
-    with _CASES_LOCK:
-        lock = _CASE_LOCKS.setdefault(key, threading.Lock())
-    with lock:
-        if key not in _CASES:
-            variants = [bank.variant(ex, seed * 1000 + i, grading=True) for i in range(count)]
-            _CASES[key] = (variants, [code_kind(ex).call_args(v) for v in variants])
-    return _CASES[key]
-
-
-class References:
-    """The batch's exact references, drawn in a thread of their own in the order the submissions will be
-    graded, while the sandbox starts and the first submissions run (a submission whose references are
-    not drawn yet waits for them, or draws them itself)."""
-
-    def __init__(self, plan: list[tuple[Exercise, int, int]]):
-        self.plan = plan
-        self.stop = threading.Event()           # the batch ended early (an error, Ctrl-C): draw no more
-        self.switch = sys.getswitchinterval()
-        # the drawing holds the interpreter for long stretches: hand it over often to the threads that
-        # talk to the sandbox, so that a job never waits long to be sent or read
-        sys.setswitchinterval(0.0005)
-        self.thread = threading.Thread(target=self._draw, name="references", daemon=True)
-        self.thread.start()
-
-    def _draw(self) -> None:
-        try:
-            for ex, seed, count in self.plan:
-                if self.stop.is_set():
-                    break
-                try:
-                    _cases(ex, seed, count)
-                except Exception:       # noqa: BLE001 - the submission drawing them again gets the error, its own
-                    continue
-        finally:
-            sys.setswitchinterval(self.switch)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join()
-
-
-def code_kind(ex: Exercise) -> Code:
-    kind = ex.handler
-    assert isinstance(kind, Code), ex.kind
-    return kind
-
-
 def _test_name(ex: Exercise, call: dict[str, Any]) -> str:
     return f"{ex.id} [{', '.join(f'{k}={val}' for k, val in call.items())}]"
 
@@ -166,7 +97,7 @@ def grade_one(sub: Submission, ex: Exercise, pool: Any, inputs: Inputs, wall: fl
 
     kind = code_kind(ex)
     if variants is None:
-        variants, calls = _cases(ex, inputs.seed_for(sub.student, ex.id), tests)
+        variants, calls = cases_and_calls(ex, inputs.seed_for(sub.student, ex.id), tests)
     else:
         calls = [kind.call_args(v) for v in variants]
     if sub.problem is not None:
@@ -315,16 +246,6 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
     report.results = [results[s.key] for s in subs]
     finish(report, plan, roster, exercises, paths, sheet)
     return report
-
-
-def exercise_major(todo: list[Any]) -> list[Any]:
-    """The submissions grouped by exercise (in the order each exercise first appears, each group in its
-    own order), notebooks last: the first exercise's references start every core working."""
-    first: dict[str, int] = {}
-    for sub in todo:
-        if isinstance(sub, Submission):
-            first.setdefault(sub.exercise, len(first))
-    return sorted(todo, key=lambda sub: first[sub.exercise] if isinstance(sub, Submission) else len(first))
 
 
 def reference_plan(todo: list[Any], by_id: Mapping[str, Exercise], inputs: Inputs,
