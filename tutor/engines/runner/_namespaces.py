@@ -103,7 +103,6 @@ def readonly_elsewhere():
     """Every mount but /tmp, /dev/shm and /proc read-only (bubblewrap's /dev is writable): None, or what
     failed.  The worker does this once in its own mount namespace; each job's copy of it keeps every mount
     locked read-only (a mount namespace copied into a less privileged user namespace)."""
-    flag_map = {2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC, 1024: 1024, 2048: 2048, 4096: 4096}
     try:
         with open("/proc/self/mountinfo") as fh:
             points = [line.split()[4] for line in fh]
@@ -113,16 +112,12 @@ def readonly_elsewhere():
         if point in ("/tmp", "/dev/shm", "/proc") or point.startswith("/proc/"):
             continue
         try:
-            flags = os.statvfs(point).f_flag
+            if os.statvfs(point).f_flag & 1:       # ST_RDONLY already
+                continue
+            flags = readonly_flags(point)
         except OSError:
             continue
-        if flags & 1:                      # ST_RDONLY already
-            continue
-        keep = MS_RDONLY
-        for st, ms in flag_map.items():
-            if flags & st:
-                keep |= ms
-        if mount(None, point, None, MS_REMOUNT | MS_BIND | keep, None) != 0:
+        if mount(None, point, None, MS_REMOUNT | MS_BIND | flags, None) != 0:
             return "read-only " + point
     return None
 
@@ -165,11 +160,19 @@ def enter_worker_namespaces():
     CONFIG["pidns"] = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
 
 
+# statvfs flag -> mount flag that a remount must keep (a locked mount refuses to lose them): nosuid, nodev,
+# noexec, noatime, nodiratime, relatime (4096 as written before: MS_BIND, already in every remount here)
+KEPT_FLAGS = {2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC, 1024: 1024, 2048: 2048, 4096: 4096}
+
+
 def readonly_flags(path):
-    """The remount flags that make ``path``'s mount read-only and keep what it has (nosuid, nodev, noexec)."""
+    """The remount flags that make ``path``'s mount read-only and keep what it has (:data:`KEPT_FLAGS`)."""
     flags = os.statvfs(path).f_flag
-    return MS_RDONLY | (MS_NOSUID if flags & 2 else 0) | (MS_NODEV if flags & 4 else 0) | (
-        MS_NOEXEC if flags & 8 else 0)
+    keep = MS_RDONLY
+    for st, ms in KEPT_FLAGS.items():
+        if flags & st:
+            keep |= ms
+    return keep
 
 
 def readonly_kernel_settings():

@@ -85,6 +85,12 @@ def describe(isolation: dict[str, Any]) -> str:
     return text
 
 
+def made(folder: Path, token: str) -> list[Path]:
+    """What the probe may have made in ``folder``, where the host sees it: a file, a folder, a link, a pipe
+    (the suffixes ``_probe.create`` gives them)."""
+    return [folder / (token + suffix) for suffix in ("", ".d", ".l", ".p")]
+
+
 def probe(worker: Worker, hidden: list[str | os.PathLike[str]]) -> Isolation:
     """Run the probe on ``worker`` (sandbox or container mode) and decide what held."""
     canary = Path(tempfile.mkdtemp(prefix="tutor-probe-"))
@@ -111,22 +117,18 @@ def probe(worker: Worker, hidden: list[str | os.PathLike[str]]) -> Isolation:
                             "unix": [unix_path], "needed": needed_paths()})
         second = worker.run({"mode": "probe", "token": token + "-2",
                              "look_for": [f"/tmp/{token}", f"/dev/shm/{token}"]})
-        # what the probe may have made (a file, a folder, a link, a pipe: _probe.create), where the host sees it
-        made = [folder / (token + suffix) for folder in (canary, Path("/tmp"), Path("/dev/shm"))
-                for suffix in ("", ".d", ".l", ".p")]
         host = {"tcp": _accepted(listener), "unix": _accepted(unix), "uid": worker.host_uid(),
-                "files": [p for p in made if os.path.lexists(p)]}
+                "files": [p for p in made(canary, token) + made(Path("/tmp"), token) + made(Path("/dev/shm"), token)
+                          if os.path.lexists(p)]}
     finally:
         listener.close()
         unix.close()
         shutil.rmtree(canary, ignore_errors=True)
-        for folder in (Path("/tmp"), Path("/dev/shm")):
-            for suffix in ("", ".d", ".l", ".p"):
-                leftover = folder / (token + suffix)
-                if leftover.is_dir() and not leftover.is_symlink():
-                    leftover.rmdir()
-                elif os.path.lexists(leftover):
-                    leftover.unlink()
+        for leftover in made(Path("/tmp"), token) + made(Path("/dev/shm"), token):
+            if leftover.is_dir() and not leftover.is_symlink():
+                leftover.rmdir()
+            elif os.path.lexists(leftover):
+                leftover.unlink()
     a = (first.result or {}).get("probe")
     b = (second.result or {}).get("probe")
     if not isinstance(a, dict) or not isinstance(b, dict):
