@@ -93,7 +93,7 @@ class Channel:
 
     def emit(self, message):
         if message.get("t") in ("result", "end"):     # a hint for the worker: warm up what this job loaded
-            message["slow_imports"] = "torch._dynamo" in sys.modules
+            message["slow_imports"] = real_dynamo() is not None       # noqa: F821 - _deferred.py
         data = (json.dumps(message, allow_nan=False, default=repr) + "\n").encode("utf-8", "replace")
         view = memoryview(data)
         while view:

@@ -45,6 +45,7 @@ def preload():
     import torch.nn  # noqa
     import torch.nn.functional
     import torch.optim
+    defer_dynamo()      # noqa: F821 - defined in _deferred.py: torch.compile's machinery only when a job needs it
     torch.set_num_threads(1)
     w = torch.tensor([1.0, 2.0], requires_grad=True)
     (w * w).sum().backward()
@@ -78,9 +79,10 @@ def compact():
             madvise(lo, hi - lo, 25)                        # MADV_COLLAPSE (Linux 6.1+; else a no-op)
 
 
-def warm_up():
-    """What torch imports lazily on first use (an optimizer's step loads torch._dynamo: over a second),
-    done while the first job runs, so that the later ones find it loaded."""
+def warm_up(dynamo=False):
+    """What torch sets up lazily on first use (an optimizer's first step, a layer's first call), so that
+    every job finds it done.  ``dynamo``: also torch.compile's machinery (``torch.func`` needs it: over a
+    second), asked for once a job has loaded it itself."""
     if not CONFIG.get("preload", True):
         return
     import torch
@@ -90,13 +92,15 @@ def warm_up():
         opt.zero_grad()
         torch.nn.functional.mse_loss(w * 2, torch.zeros(2)).backward()
         opt.step()
-    lin = torch.nn.Linear(2, 1)
-    lin(torch.ones(2)).sum().backward()
+    net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
+    torch.nn.MSELoss()(net(torch.ones(4, 2)), torch.zeros(4, 1)).backward()
     with torch.no_grad():
         torch.sigmoid(w).tanh().relu().mean()
     torch.autograd.grad((w ** 2).sum(), w)
-    import torch.func
-    torch.func.grad(lambda t: (t ** 2).sum())(w.detach())
+    (w ** 3).backward(gradient=torch.ones(2))       # a gradient argument: torch's shape checks (sympy)
+    if dynamo:
+        import torch.func
+        torch.func.grad(lambda t: (t ** 2).sum())(w.detach())
     compact()
 
 
@@ -313,10 +317,11 @@ def serve(ctrl):
             serve_job(ctrl, request["limits"])
         elif request.get("op") == "warm":
             discard_staged()
-            if not CONFIG.get("warm"):
+            dynamo = bool(request.get("dynamo")) and real_dynamo() is None      # noqa: F821 - _deferred.py
+            if not CONFIG.get("warm") or dynamo:
                 CONFIG["warm"] = True
                 try:
-                    warm_up()
+                    warm_up(dynamo)
                 except BaseException:
                     pass
             send(ctrl, {"op": "warmed"})

@@ -73,7 +73,7 @@ class WorkerError(Exception):
 
 def _source() -> str:
     here = Path(__file__).with_name
-    parts = ("_namespaces.py", "_confine.py", "_job.py", "_probe.py", "_container.py", "_worker.py")
+    parts = ("_namespaces.py", "_confine.py", "_deferred.py", "_job.py", "_probe.py", "_container.py", "_worker.py")
     return "\n".join(here(name).read_text(encoding="utf-8") for name in parts)
 
 
@@ -91,8 +91,9 @@ class Worker:
 
     def __init__(self, mode: str = "sandbox", *, limits: Limits | None = None, uid: int | None = None,
                  preload: bool = True, warm: bool = False, start_timeout: float = 120.0, compact: bool = True):
-        """``warm``: load what torch imports lazily (an optimizer's step: over a second) before the first job,
-        worth it for a batch; otherwise the first job that needs it loads it, and the worker after it.
+        """``warm``: set up what torch sets up on first use (an optimizer's first step) before the first job,
+        worth it for a batch.  torch.compile's machinery (``torch._dynamo``: over a second) is loaded only
+        once a job has needed it (``torch.func``): the worker loads it then, for the jobs after.
         ``compact``: then collect and back the heap with huge pages (cheaper forks: worth it for many jobs;
         otherwise the collector is only frozen)."""
         if mode not in MODES:
@@ -102,6 +103,7 @@ class Worker:
         self.ready: dict[str, Any] | None = None
         self.stage: str | None = None            # root only: the (empty) folder the launcher mounts over
         self.warmed = warm
+        self.dynamo = False                 # asked to load torch._dynamo (a job loaded it itself)
         self.pending_warm = False
         self.compact = compact
         self.ctrl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -166,12 +168,14 @@ class Worker:
         data, fds, _flags, _addr = socket.recv_fds(self.ctrl, 65536, 4)
         return control_message(data), fds
 
-    def request_warm(self) -> None:
-        """Ask the worker to load what torch imports lazily now (the answer is read before the next job)."""
-        if not self.warmed:
+    def request_warm(self, dynamo: bool = False) -> None:
+        """Ask the worker to set up what torch sets up lazily now, and with ``dynamo`` to load torch.compile's
+        machinery too (the answer is read before the next job)."""
+        if not self.warmed or (dynamo and not self.dynamo):
             self.warmed = self.pending_warm = True
+            self.dynamo = self.dynamo or dynamo
             try:
-                self.ctrl.send(b'{"op": "warm"}')
+                self.ctrl.send(json.dumps({"op": "warm", "dynamo": dynamo}).encode())
             except OSError:
                 self.pending_warm = False
 
@@ -271,7 +275,7 @@ class Worker:
                 raise WorkerError(self._death_note() or "the worker lost a job")
             result = run.result
             if result is not None and result.get("slow_imports") is True:
-                self.request_warm()       # this job loaded it itself: the next ones will find it loaded
+                self.request_warm(dynamo=True)    # this job loaded it itself: the next ones find it loaded
         return _finish(run, done)
 
     def _converse(self, chan: socket.socket, job: dict[str, Any], limits: Limits, max_bytes: int) -> Run:
