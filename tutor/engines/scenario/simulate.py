@@ -106,7 +106,7 @@ class Run:
 
     @property
     def memo(self) -> dict[Any, Any]:
-        """The gradients this run took (see :func:`simulate`)."""
+        """What this run computed: its gradients and forward values (see :func:`simulate`)."""
         assert self.final is not None
         return self.final.memo
 
@@ -120,7 +120,7 @@ def simulate(s: Scenario, beliefs: Iterable[str] = (), memo: dict[Any, Any] | No
     """Run the scenario exactly; ``beliefs`` switch on misconceptions (see BELIEFS).
 
     ``memo``: another run's :attr:`Run.memo` (of the same scenario, or a variant of it): the gradients
-    both runs take at the same point are not differentiated again.
+    both runs take at the same point are not differentiated again, nor the same forward values computed.
     """
     return Simulation(s, frozenset(beliefs), memo).run()
 
@@ -129,7 +129,8 @@ class Simulation:
     def __init__(self, s: Scenario, beliefs: frozenset[str], memo: dict[Any, Any] | None = None):
         import sympy
 
-        self.memo: dict[Any, Any] = {} if memo is None else memo    # (loss, symbols, point) -> gradients
+        # (loss, symbols, point) -> gradients; ("forward", expressions, point) -> a forward step's values
+        self.memo: dict[Any, Any] = {} if memo is None else memo
 
         self.sp = sympy
         self.scenario = s

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ....foundation.i18n import _
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from ..simulate import Simulation
 
 MODES = ("normal", "no_grad", "decorator", "set_grad_enabled")
+EXPANDED_LIMIT = 20000      # expansions kept (a batch's references draw a few thousand)
+_EXPANDED: dict[Any, tuple[tuple[Any, ...], bool]] = {}
 
 
 @dataclass(frozen=True)
@@ -50,19 +53,31 @@ class Forward(Step):
         ctx.defined.add(name)
         return cls(name, tree, mode)
 
+    @cached_property
+    def reads(self) -> list[str]:
+        """The names the line reads, in the order Python reads them: the decorated function's arguments
+        (sorted), else left to right."""
+        reads = [n.name for n in walk(self.tree) if isinstance(n, Var)]
+        return sorted(set(reads)) if self.mode == "decorator" else reads
+
+    @cached_property
+    def used(self) -> frozenset[str]:
+        return frozenset(variables(self.tree))
+
+    @cached_property
+    def means(self) -> bool:
+        return any(isinstance(n, Call) and n.name == "mean" for n in walk(self.tree))
+
     def simulate(self, sim: Simulation) -> None:
-        from ....mathlang.sym import expand_elements
         from ..simulate import Tensor
 
-        # every name the line reads must be assigned (a loop that ran 0 times assigns nothing), in the order
-        # Python reads them: the decorated function's arguments (sorted), else left to right
-        reads = [n.name for n in walk(self.tree) if isinstance(n, Var)]
-        sim.defined(sorted(set(reads)) if self.mode == "decorator" else reads)
+        # every name the line reads must be assigned (a loop that ran 0 times assigns nothing)
+        sim.defined(self.reads)
         tracking = sim.grad_enabled and (self.mode == "normal" or sim.believes("no_grad_ignored"))
         env: dict[str, list[Any]] = {}
         local: dict[str, list[Any]] = {}      # the same, a non-leaf standing as its own symbols
         at: dict[Any, Any] = {}
-        used = variables(self.tree)
+        used = self.used
         for name, t in sim.tensors.items():
             if t.leaf or not t.requires_grad:
                 assert t.symbols is not None
@@ -73,12 +88,16 @@ class Forward(Step):
                 env[name], local[name] = t.expr, t.stand
                 if name in used:
                     at.update(t.at)     # the values it was computed from (a leaf may have moved since)
-        means = any(isinstance(n, Call) and n.name == "mean" for n in walk(self.tree))
-        mean_is_sum = means and sim.believes("mean_is_sum")
+        mean_is_sum = self.means and sim.believes("mean_is_sum")
         vector_of = {k: sim.tensors[k].vector for k in env}
-        exprs, vector = expand_elements(self.tree, env, vector_of, mean_is_sum=mean_is_sum)
+        exprs, vector = expanded(self.tree, used, env, vector_of, mean_is_sum)
         requires = tracking and any(sim.tensors[name].requires_grad for name in used)
-        t = Tensor(self.name, [e.xreplace(at) for e in exprs], vector, leaf=not requires, requires_grad=requires)
+        # the values at this point: the same in every run of this draw that reaches it (computed once)
+        key = ("forward", tuple(exprs), frozenset(at.items()))
+        values = sim.memo.get(key)
+        if values is None:
+            values = sim.memo[key] = [e.xreplace(at) for e in exprs]
+        t = Tensor(self.name, list(values), vector, leaf=not requires, requires_grad=requires)
         if requires:
             t.expr = exprs
             t.at = at
@@ -88,7 +107,7 @@ class Forward(Step):
             t.saved = [(sim.tensors[n], sim.tensors[n].symbols) for n in saved_leaves(self.tree, tracked)
                        if sim.tensors[n].leaf]
             t.created = sim.next_created()
-            t.local = expand_elements(self.tree, local, vector_of, mean_is_sum=mean_is_sum)[0]
+            t.local = expanded(self.tree, used, local, vector_of, mean_is_sum)[0]
             t.stand = [sim.sp.Dummy(f"{self.name}{i}", real=True) for i in range(len(exprs))]
             for name in used:
                 u = sim.tensors[name]
@@ -124,6 +143,23 @@ class Forward(Step):
         if mutation == "mean-to-sum" and any(isinstance(n, Call) and n.name == "mean" for n in walk(self.tree)):
             return (dataclasses.replace(self, tree=rename_calls(self.tree, "mean", "sum")),)
         return None
+
+
+def expanded(tree: Node, used: frozenset[str], env: Mapping[str, Sequence[Any]], vector_of: Mapping[str, bool],
+             mean_is_sum: bool) -> tuple[list[Any], bool]:
+    """:func:`~tutor.mathlang.sym.expand_elements`, each expansion done once: it is symbolic (the values come
+    in later), so the same line over the same expressions (every candidate run of a variant, and every
+    variant of an exercise whose numbers are not in the line) expands alike."""
+    from ....mathlang.sym import expand_elements
+
+    key = (tree, tuple((name, tuple(env[name]), vector_of[name]) for name in sorted(used)), mean_is_sum)
+    got = _EXPANDED.get(key)
+    if got is None:
+        exprs, vector = expand_elements(tree, env, vector_of, mean_is_sum=mean_is_sum)
+        if len(_EXPANDED) >= EXPANDED_LIMIT:
+            _EXPANDED.clear()
+        got = _EXPANDED[key] = (tuple(exprs), vector)
+    return list(got[0]), got[1]
 
 
 def saves_tensors(tree: Node, tracked: set[str] | None = None) -> bool:
