@@ -462,3 +462,27 @@ def test_a_typo_in_a_scenario_key_is_an_error_naming_its_path(spec, path):
     with pytest.raises(TutorError) as info:
         build(spec, {}, where="ex.scenario")
     assert info.value.code == "scenario.unknown-key" and f"ex.scenario.{path}" in str(info.value)
+
+
+def test_runs_of_one_draw_expand_each_line_once_and_compute_each_value_once(monkeypatch):
+    """The candidates' runs reuse what the first run of a draw computed (the same answer, no new work)."""
+    import tutor.mathlang.sym as sym
+    from tutor.engines.scenario.steps import forward
+
+    expansions, values = [], []
+    real_expand = sym.expand_elements
+    monkeypatch.setattr(sym, "expand_elements", lambda *a, **k: expansions.append(a[0]) or real_expand(*a, **k))
+    monkeypatch.setattr(forward, "_EXPANDED", {})
+    s = scen([loop(3, {"zero_grad": True}, fwd("h", "x * 3"), fwd("y", "h^2 + x"), bwd(), {"step": True})],
+             optimizer={"params": ["x"], "lr": "0.01"})
+    first = simulate(s)
+    done = len(expansions)
+    values.extend(k for k in first.memo if k[0] == "forward")
+    assert done and values
+    again = simulate(s, memo=first.memo)
+    assert len(expansions) == done                               # every line already expanded
+    assert [k for k in again.memo if k[0] == "forward"] == values   # every value already computed
+    assert again.answer == first.answer
+    # a run that takes another path (the learner who never zeroes) computes only what differs
+    mutated = simulate(mutate(s, "drop-zeroing"), memo=first.memo)
+    assert mutated.answer != first.answer

@@ -68,6 +68,18 @@ class Forward(Step):
     def means(self) -> bool:
         return any(isinstance(n, Call) and n.name == "mean" for n in walk(self.tree))
 
+    @cached_property
+    def _kept(self) -> dict[frozenset[str], tuple[bool, list[str]]]:
+        return {}
+
+    def kept(self, tracked: frozenset[str]) -> tuple[bool, list[str]]:
+        """(does torch save a tensor for backward, the named tensors it keeps themselves), given which names
+        require grad: worked out once per line and ``tracked``."""
+        got = self._kept.get(tracked)
+        if got is None:
+            got = self._kept[tracked] = (saves_tensors(self.tree, set(tracked)), saved_leaves(self.tree, set(tracked)))
+        return got
+
     def simulate(self, sim: Simulation) -> None:
         from ..simulate import Tensor
 
@@ -101,14 +113,15 @@ class Forward(Step):
         if requires:
             t.expr = exprs
             t.at = at
-            tracked = {name for name in used if sim.tensors[name].requires_grad}
-            t.saves = saves_tensors(self.tree, tracked)
+            tracked = frozenset(name for name in used if sim.tensors[name].requires_grad)
+            t.saves, kept = self.kept(tracked)
             # the leaves torch keeps as they are now (an update in place before backward is an error there)
-            t.saved = [(sim.tensors[n], sim.tensors[n].symbols) for n in saved_leaves(self.tree, tracked)
-                       if sim.tensors[n].leaf]
+            t.saved = [(sim.tensors[n], sim.tensors[n].symbols) for n in kept if sim.tensors[n].leaf]
             t.created = sim.next_created()
             t.local = expanded(self.tree, used, local, vector_of, mean_is_sum)[0]
-            t.stand = [sim.sp.Dummy(f"{self.name}{i}", real=True) for i in range(len(exprs))]
+            # a symbol per element, named by its place in the run (no leaf's symbol has a "~"): every run of
+            # the program names it alike, so the lines computed from it expand alike (see expanded)
+            t.stand = [sim.sp.Symbol(f"{self.name}{i}~{t.created}", real=True) for i in range(len(exprs))]
             for name in used:
                 u = sim.tensors[name]
                 if u.leaf and u.requires_grad:
