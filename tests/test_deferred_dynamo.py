@@ -143,3 +143,85 @@ print(__import__("json").dumps([got, type(sys.modules["torch._dynamo"]).__name__
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.splitlines()[-1]) == [[True] * 4, "module", True]
+
+
+# what the red team found different between the stand-in and torch: each a job of its own, so that each meets
+# the stand-in first; each prints one line, which must read the same everywhere
+PROBES = {
+    "disable a module": """
+m = torch.compiler.disable(torch.nn.Linear(2, 1))
+print(type(m).__name__, sum(p.numel() for p in m.parameters()))""",
+    "disable a class": """
+@torch.compiler.disable
+class Net(torch.nn.Module):
+    def forward(self, t):
+        return t + 1
+print(type(Net).__name__, isinstance(Net(), Net))""",
+    "a submodule first, then its setting": """
+import torch._dynamo.config
+torch._dynamo.config.error_on_recompile = True
+g = torch.compile(lambda t: t * 2, backend="eager", dynamic=False)
+g(torch.ones(2))
+try:
+    g(torch.ones(3))
+    print("no error")
+except Exception as exc:
+    print("error", type(exc).__name__)""",
+    "an exception class imported first": """
+from torch._dynamo.exc import Unsupported
+def side(t):
+    print("side effect", file=sys.stderr)
+    return t * 2
+try:
+    print("compiled", torch.compile(side, backend="eager", fullgraph=True)(torch.ones(2)).tolist())
+except Unsupported:
+    print("fallback")
+except Exception as exc:
+    print("escaped", type(exc).__name__)""",
+    "a torch utility that imports a submodule": """
+from torch.utils.debug_log import debug_grad_log
+x = torch.ones(2, requires_grad=True)
+(x * x).sum().backward()
+debug_grad_log(x)
+print(x.grad.tolist())""",
+    "a name bound before the load": """
+import torch._dynamo as d
+d.config
+print(d is torch._dynamo, d.disable is sys.modules["torch._dynamo"].disable)""",
+}
+
+FUNC = """
+import torch
+def f(seed):
+    import torch.func
+    return torch.func.grad(lambda t: (t ** 3).sum())(torch.tensor([seed]))[0].item()
+"""
+
+
+def _probe_job(body: str) -> dict:
+    indented = "\n".join("    " + line for line in body.strip().splitlines())
+    return _job(f"import sys\nimport torch\n\n\ndef f(seed):\n{indented}\n    return seed\n")
+
+
+def _last_line(text: str) -> str:
+    return text.strip().splitlines()[-1] if text.strip() else ""
+
+
+def test_a_job_sees_the_same_torch_whether_or_not_its_worker_loaded_torch_compile_before():
+    expected = {}
+    for name, body in PROBES.items():
+        plain = subprocess.run([sys.executable, "-c", f"import sys\nimport torch\n{body}"], capture_output=True,
+                               text=True, timeout=300)
+        assert plain.returncode == 0, (name, plain.stderr)
+        expected[name] = _last_line(plain.stdout)
+    pool = Pool(1, "sandbox", Limits(wall=120, cpu=120), warm=True)
+    try:
+        fresh = {name: pool.run(_probe_job(body)) for name, body in PROBES.items()}   # the stand-in first
+        assert pool.run(_job(FUNC)).result["results"] == [{"value": 3.0}]
+        after = {name: pool.run(_probe_job(body)) for name, body in PROBES.items()}   # the real module since
+    finally:
+        pool.close()
+    for name in PROBES:
+        for when, run in (("fresh", fresh[name]), ("after", after[name])):
+            assert run.result is not None and run.result["results"] == [{"value": 1.0}], (name, when, run)
+            assert _last_line(run.result["output"]) == expected[name], (name, when, run.result["output"])

@@ -19,44 +19,78 @@ import importlib.util
 import sys
 import threading
 import types
+from importlib import _bootstrap  # the import system's per-module locks (they detect deadlocks)
 
 DYNAMO = "torch._dynamo"
-_LOADING = threading.RLock()      # (re-entered if the real module, loading, asks the stand-in)
+_STATE = {"loading": None}         # the thread that runs the real module's code, while it does
 
 
 class DeferredDynamo(types.ModuleType):
-    """``torch._dynamo`` before anything has needed it (see the module's docstring)."""
+    """``torch._dynamo`` before anything has needed it (see the module's docstring); a plain module once
+    it is loaded."""
 
     def __getattr__(self, name):
         # a module's own dunders are what introspection probes on every module in sys.modules (inspect does
         # while torch imports its distributed code): they never load it; ``__all__`` (``import *``) does
-        if name.startswith("__") and name.endswith("__") and name != "__all__":
-            raise AttributeError(name)
-        return getattr(load_dynamo(), name)
+        if (name.startswith("__") and name.endswith("__") and name != "__all__") or _loading_here():
+            raise AttributeError(name)       # (while its own code runs: a partly made module, as any import)
+        load_dynamo()
+        return getattr(self, name)
+
+    def __dir__(self):
+        load_dynamo()
+        return dir(self)
+
+    @property
+    def __path__(self):
+        """Read by the import system before it looks for a submodule (``torch._dynamo.utils``): the real
+        package is loaded first, outside the import system's global lock."""
+        if _STATE["loading"] is None:
+            try:
+                load_dynamo()
+            except _bootstrap._DeadlockError:
+                pass        # another thread is loading it and waits for this one: go on with the part made
+        # (while another thread runs the package's code, this import goes on beside it, as Python's own
+        # imports do with a package that is still being made: waiting could close a circle of locks)
+        return self.__dict__["__path__"]
+
+
+def _loading_here():
+    return _STATE["loading"] == threading.get_ident()
 
 
 def real_dynamo():
-    """The real module if it is loaded (possibly still loading), else None."""
+    """The real module if it is loaded, else None."""
     mod = sys.modules.get(DYNAMO)
     return None if mod is None or isinstance(mod, DeferredDynamo) else mod
 
 
 def load_dynamo():
-    """Replace the stand-in by the real module (imported now, once) and return it."""
-    with _LOADING:
-        real = real_dynamo()
-        if real is not None:
-            return real
-        stand_in = sys.modules.pop(DYNAMO, None)
-        torch = sys.modules.get("torch")
-        if torch is not None and stand_in is not None and torch.__dict__.get("_dynamo") is stand_in:
-            del torch._dynamo
+    """Run the real module's code in the stand-in (once) and return it, a plain module from then on."""
+    with _bootstrap._ModuleLockManager(DYNAMO):
+        mod = sys.modules.get(DYNAMO)
+        if not isinstance(mod, DeferredDynamo) or _loading_here():
+            return mod              # (another thread loaded it while this one waited)
+        spec = mod.__spec__
+        _STATE["loading"] = threading.get_ident()
+        spec._initializing = True
         try:
-            return importlib.import_module(DYNAMO)
+            for own in ("graph_break", "disable"):
+                mod.__dict__.pop(own, None)
+            spec.loader.exec_module(mod)
         except BaseException:
-            if stand_in is not None and DYNAMO not in sys.modules:
-                sys.modules[DYNAMO] = stand_in      # (the next use tries again)
+            # as a failed import: gone, so that the next import starts afresh
+            if sys.modules.get(DYNAMO) is mod:
+                del sys.modules[DYNAMO]
+            torch = sys.modules.get("torch")
+            if torch is not None and torch.__dict__.get("_dynamo") is mod:
+                del torch._dynamo
             raise
+        finally:
+            spec._initializing = False
+            _STATE["loading"] = None
+        mod.__class__ = types.ModuleType
+        return mod
 
 
 def deferred_graph_break(msg=""):
@@ -64,9 +98,11 @@ def deferred_graph_break(msg=""):
 
 
 def deferred_disable(fn=None, recursive=True, **options):
-    """``torch._dynamo.disable``: outside compilation, ``fn`` itself; once the real module is loaded, its
-    ``disable(fn)`` (decided at each call until then)."""
-    if fn is None or not callable(fn):
+    """``torch._dynamo.disable`` as torch itself calls it on its own functions (``torch._disable_dynamo``:
+    a plain function, ``wrapping=False``): outside compilation, ``fn`` itself; once the real module is
+    loaded, its ``disable(fn)`` (decided at each call until then).  Any other use (a module, a class, a
+    learner's own call) is the real module's."""
+    if not isinstance(fn, types.FunctionType) or options != {"wrapping": False}:
         return load_dynamo().disable(fn, recursive, **options)
     real = None
 
@@ -74,7 +110,7 @@ def deferred_disable(fn=None, recursive=True, **options):
         nonlocal real
         if real is None:
             dynamo = real_dynamo()
-            if dynamo is None or not hasattr(dynamo, "disable"):
+            if dynamo is None:
                 return fn(*args, **kwargs)
             real = dynamo.disable(fn, recursive, **options)
         return real(*args, **kwargs)
@@ -83,31 +119,34 @@ def deferred_disable(fn=None, recursive=True, **options):
 
 
 class _Loaded:
-    """Loader for a submodule the real package already imported while it loaded: the same module object,
-    its own spec kept."""
+    """Loader for a submodule that is already loaded: the import system gets the same module object back
+    (never a second copy run again), its own spec kept."""
 
-    def __init__(self, module):
-        self.module, self.spec = module, getattr(module, "__spec__", None)
+    def __init__(self, module, spec):
+        self.module, self.spec = module, spec
 
     def create_module(self, spec):
         return self.module
 
     def exec_module(self, module):
         if self.spec is not None:
-            module.__spec__ = self.spec
+            try:
+                module.__spec__ = self.spec
+            except AttributeError:      # (torch's config modules take no new attributes)
+                pass
 
 
 class _SubmoduleFinder:
-    """The import of a submodule (``torch._dynamo.utils``) loads the real package first."""
+    """A submodule of the package that the package imported while it loaded (reading ``__path__`` loads
+    it): Python asks finders after it has looked in sys.modules, and would run such a one a second time
+    beside that copy; it is handed back as it is."""
 
     @staticmethod
     def find_spec(name, path=None, target=None):
-        if not name.startswith(DYNAMO + ".") or real_dynamo() is not None or DYNAMO not in sys.modules:
+        if target is not None or not name.startswith(DYNAMO + ".") or name not in sys.modules:
             return None
-        load_dynamo()
-        if name in sys.modules:
-            return importlib.util.spec_from_loader(name, _Loaded(sys.modules[name]))
-        return None
+        module = sys.modules.pop(name)      # (the import system puts the same object back at once)
+        return importlib.util.spec_from_loader(name, _Loaded(module, getattr(module, "__spec__", None)))
 
 
 def defer_dynamo():
@@ -116,12 +155,12 @@ def defer_dynamo():
     if torch is None or DYNAMO in sys.modules:
         return False
     spec = importlib.util.find_spec(DYNAMO)
-    if spec is None or not spec.submodule_search_locations:
+    if spec is None or not spec.submodule_search_locations or spec.loader is None:
         return False
     stand_in = DeferredDynamo(DYNAMO, DeferredDynamo.__doc__)
     stand_in.__spec__, stand_in.__loader__ = spec, spec.loader
-    stand_in.__file__ = spec.origin
-    stand_in.__path__ = list(spec.submodule_search_locations)
+    stand_in.__file__, stand_in.__cached__ = spec.origin, spec.cached
+    stand_in.__dict__["__path__"] = list(spec.submodule_search_locations)     # (read through the property)
     stand_in.__package__ = DYNAMO
     stand_in.graph_break = deferred_graph_break
     stand_in.disable = deferred_disable
