@@ -34,12 +34,10 @@ class DeferredDynamo(types.ModuleType):
         # while torch imports its distributed code): they never load it; ``__all__`` (``import *``) does
         if (name.startswith("__") and name.endswith("__") and name != "__all__") or _loading_here():
             raise AttributeError(name)       # (while its own code runs: a partly made module, as any import)
-        load_dynamo()
-        return getattr(self, name)
+        return getattr(_loaded(self, name), name)
 
     def __dir__(self):
-        load_dynamo()
-        return dir(self)
+        return dir(_loaded(self, "__dir__"))
 
     @property
     def __path__(self):
@@ -53,6 +51,15 @@ class DeferredDynamo(types.ModuleType):
         # (while another thread runs the package's code, this import goes on beside it, as Python's own
         # imports do with a package that is still being made: waiting could close a circle of locks)
         return self.__dict__["__path__"]
+
+
+def _loaded(stand_in, name):
+    """The real module, for a name asked of the stand-in (AttributeError where it could not be loaded: a
+    stand-in whose loading failed is no longer torch._dynamo, and a fresh import makes another)."""
+    real = load_dynamo()
+    if real is None or isinstance(real, DeferredDynamo):
+        raise AttributeError(name)
+    return real
 
 
 def _loading_here():
