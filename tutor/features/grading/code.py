@@ -248,6 +248,12 @@ def grade_paths(paths: Sequence[str | Path], *, directory: str | Path | None = N
     return report
 
 
+def tests_of(tests: Mapping[str, tuple[int, bool]], exercise: str) -> tuple[int, bool]:
+    """(input sets, autograd required) for an exercise: the assignment's, else the default (the references
+    are drawn, and the submissions graded, on the same count)."""
+    return tests.get(exercise, (CASES, False))
+
+
 def reference_plan(todo: list[Any], by_id: Mapping[str, Exercise], inputs: Inputs,
                    tests: Mapping[str, tuple[int, bool]]) -> list[tuple[Exercise, int, int]]:
     """Which references the batch needs (exercise, seed, count), each once, in the order of ``todo``."""
@@ -255,7 +261,7 @@ def reference_plan(todo: list[Any], by_id: Mapping[str, Exercise], inputs: Input
     for sub in todo:
         ex = by_id.get(sub.exercise) if isinstance(sub, Submission) else None
         if ex is not None and isinstance(ex.handler, Code):
-            seed, count = inputs.seed_for(sub.student, ex.id), tests.get(ex.id, (CASES, False))[0]
+            seed, count = inputs.seed_for(sub.student, ex.id), tests_of(tests, ex.id)[0]
             plan.setdefault((ex.id, seed, count), (ex, seed, count))
     return list(plan.values())
 
@@ -277,7 +283,7 @@ def _run_batch(todo: list[Any], by_id: Mapping[str, Exercise], pool: Any, inputs
         ex = by_id.get(sub.exercise)
         try:
             assert ex is not None
-            count, autograd = tests.get(sub.exercise, (CASES, False))
+            count, autograd = tests_of(tests, sub.exercise)
             return sub, grade_one(sub, ex, pool, inputs, wall, count, autograd)
         except Exception as exc:          # the grader's own failure: this submission's line, not the batch
             return sub, grader_error(sub, ex, exc)
