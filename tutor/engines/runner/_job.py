@@ -14,6 +14,7 @@ import sys
 import types
 
 MAX_JOB = 8 << 20
+DEFERRED_AT_START = []      # what the worker had not loaded when this job began (see _deferred.py)
 OUTPUT_FILE = ".output"
 
 
@@ -92,8 +93,8 @@ class Channel:
         self.fd = fd
 
     def emit(self, message):
-        if message.get("t") in ("result", "end"):     # a hint for the worker: warm up what this job loaded
-            message["slow_imports"] = real_dynamo() is not None       # noqa: F821 - _deferred.py
+        if message.get("t") in ("result", "end"):     # a hint for the worker: load what this job loaded
+            message["slow_imports"] = [m for m in DEFERRED_AT_START if real_module(m) is not None]   # noqa: F821
         data = (json.dumps(message, allow_nan=False, default=repr) + "\n").encode("utf-8", "replace")
         view = memoryview(data)
         while view:
@@ -295,6 +296,7 @@ def run_job(chan_fd, limits, mode):
     """The job process: pid 1 of its own namespaces (sandbox mode), or its own uid (container mode)."""
     die_with_parent()   # noqa: F821
     os.setsid()
+    DEFERRED_AT_START[:] = deferred_now()   # noqa: F821 - _deferred.py
     # (a fresh /proc cannot be mounted under bubblewrap's, whose covered parts make it "too revealing";
     # the job still sees only its worker's pid namespace: the worker, its own processes, no one else's)
     job = read_job(chan_fd)

@@ -46,6 +46,7 @@ def preload():
     import torch.nn.functional
     import torch.optim
     defer_dynamo()      # noqa: F821 - defined in _deferred.py: torch.compile's machinery only when a job needs it
+    defer_shapes()      # noqa: F821 - and torch's symbolic shapes (sympy)
     torch.set_num_threads(1)
     w = torch.tensor([1.0, 2.0], requires_grad=True)
     (w * w).sum().backward()
@@ -79,10 +80,10 @@ def compact():
             madvise(lo, hi - lo, 25)                        # MADV_COLLAPSE (Linux 6.1+; else a no-op)
 
 
-def warm_up(dynamo=False):
+def warm_up(load=()):
     """What torch sets up lazily on first use (an optimizer's first step, a layer's first call), so that
-    every job finds it done.  ``dynamo``: also torch.compile's machinery (``torch.func`` needs it: over a
-    second), asked for once a job has loaded it itself."""
+    every job finds it done.  ``load``: modules deferred so far that a job has loaded itself (torch.compile's
+    machinery, which ``torch.func`` needs: over a second; torch's symbolic shapes), for the jobs after."""
     if not CONFIG.get("preload", True):
         return
     import torch
@@ -97,10 +98,12 @@ def warm_up(dynamo=False):
     with torch.no_grad():
         torch.sigmoid(w).tanh().relu().mean()
     torch.autograd.grad((w ** 2).sum(), w)
-    (w ** 3).backward(gradient=torch.ones(2))       # a gradient argument: torch's shape checks (sympy)
-    if dynamo:
+    (w ** 3).backward(gradient=torch.ones(2))       # a gradient argument: torch's shape checks
+    if DYNAMO in load:          # noqa: F821 - _deferred.py
         import torch.func
         torch.func.grad(lambda t: (t ** 2).sum())(w.detach())
+    for module in load:
+        load_deferred(module)   # noqa: F821 - _deferred.py
     compact()
 
 
@@ -317,11 +320,12 @@ def serve(ctrl):
             serve_job(ctrl, request["limits"])
         elif request.get("op") == "warm":
             discard_staged()
-            dynamo = bool(request.get("dynamo")) and real_dynamo() is None      # noqa: F821 - _deferred.py
-            if not CONFIG.get("warm") or dynamo:
+            asked = request.get("load")
+            load = [m for m in deferred_now() if isinstance(asked, list) and m in asked]     # noqa: F821
+            if not CONFIG.get("warm") or load:
                 CONFIG["warm"] = True
                 try:
-                    warm_up(dynamo)
+                    warm_up(load)
                 except BaseException:
                     pass
             send(ctrl, {"op": "warmed"})

@@ -21,7 +21,7 @@ class Twin(Worker):
         self.ready = None
         self.stage = None
         self.warmed, self.pending_warm, self.compact = origin.warmed, False, origin.compact
-        self.dynamo = origin.dynamo
+        self.loaded = set(origin.loaded)
         self.ctrl = ctrl
         self.cap = None
         self.pidfd: int | None = None

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ MAX_MESSAGES_BYTES = 2 << 20       # everything one job may send back
 MAX_LINE_BYTES = 1 << 20
 MAX_MESSAGES = 50_000
 MODES = ("sandbox", "container", "trusted")
+DEFERRED = ("torch._dynamo", "torch.fx.experimental.symbolic_shapes")   # loaded in a worker once a job needs them
 SANDBOX_HOST_UID_BASE = 2_000_000_000           # far above the uids of people and of containers' ranges
 DEBUG = bool(os.environ.get("TUTOR_RUNNER_DEBUG"))     # the worker's errors on this process's stderr
 
@@ -71,10 +73,13 @@ class WorkerError(Exception):
     """The worker could not start or died (never a job's fault)."""
 
 
+# the worker's program: these files, one after another, as one script (never imported by the tutor)
+PARTS = ("_namespaces.py", "_confine.py", "_deferred.py", "_job.py", "_probe.py", "_container.py", "_worker.py")
+
+
 def _source() -> str:
     here = Path(__file__).with_name
-    parts = ("_namespaces.py", "_confine.py", "_deferred.py", "_job.py", "_probe.py", "_container.py", "_worker.py")
-    return "\n".join(here(name).read_text(encoding="utf-8") for name in parts)
+    return "\n".join(here(name).read_text(encoding="utf-8") for name in PARTS)
 
 
 def worker_config(mode: str, *, ctrl_fd: int, uid: int | None = None, preload: bool = True, warm: bool = False,
@@ -92,8 +97,9 @@ class Worker:
     def __init__(self, mode: str = "sandbox", *, limits: Limits | None = None, uid: int | None = None,
                  preload: bool = True, warm: bool = False, start_timeout: float = 120.0, compact: bool = True):
         """``warm``: set up what torch sets up on first use (an optimizer's first step) before the first job,
-        worth it for a batch.  torch.compile's machinery (``torch._dynamo``: over a second) is loaded only
-        once a job has needed it (``torch.func``): the worker loads it then, for the jobs after.
+        worth it for a batch.  torch.compile's machinery (``torch._dynamo``: over a second) and torch's
+        symbolic shapes (sympy) are loaded only once a job has needed them (``torch.func``, a symbolic
+        size): the worker loads them then, for the jobs after.
         ``compact``: then collect and back the heap with huge pages (cheaper forks: worth it for many jobs;
         otherwise the collector is only frozen)."""
         if mode not in MODES:
@@ -103,7 +109,7 @@ class Worker:
         self.ready: dict[str, Any] | None = None
         self.stage: str | None = None            # root only: the (empty) folder the launcher mounts over
         self.warmed = warm
-        self.dynamo = False                 # asked to load torch._dynamo (a job loaded it itself)
+        self.loaded: set[str] = set()       # deferred modules it was asked to load (a job loaded them itself)
         self.pending_warm = False
         self.compact = compact
         self.ctrl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -120,7 +126,7 @@ class Worker:
             theirs.close()
 
     def _spawn(self, theirs: socket.socket, uid: int | None, preload: bool, warm: bool) -> subprocess.Popen[bytes]:
-        from .sandbox import bwrap_argv, filesystem, find_bwrap
+        from .sandbox import ENVIRONMENT, bwrap_argv, filesystem, find_bwrap
         from .seccomp import program_hex
 
         keep: tuple[str, ...] = ()
@@ -133,7 +139,8 @@ class Worker:
         config = worker_config(self.mode, ctrl_fd=fd, uid=uid, preload=preload, warm=warm, seccomp=seccomp,
                                keep_under_tmp=keep, compact=self.compact)
         python = [sys.executable, "-I", "-S", "-c", _source(), json.dumps(config)]
-        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1",
+               "GLIBC_TUNABLES": ENVIRONMENT["GLIBC_TUNABLES"]}
         stderr = None if DEBUG else subprocess.PIPE
         if self.mode != "sandbox":
             return subprocess.Popen(python, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
@@ -168,14 +175,15 @@ class Worker:
         data, fds, _flags, _addr = socket.recv_fds(self.ctrl, 65536, 4)
         return control_message(data), fds
 
-    def request_warm(self, dynamo: bool = False) -> None:
-        """Ask the worker to set up what torch sets up lazily now, and with ``dynamo`` to load torch.compile's
-        machinery too (the answer is read before the next job)."""
-        if not self.warmed or (dynamo and not self.dynamo):
+    def request_warm(self, load: Collection[str] = ()) -> None:
+        """Ask the worker to set up what torch sets up lazily now, and to load the modules of ``load`` (of
+        :data:`DEFERRED`) too (the answer is read before the next job)."""
+        new = {m for m in DEFERRED if m in load} - self.loaded
+        if not self.warmed or new:
             self.warmed = self.pending_warm = True
-            self.dynamo = self.dynamo or dynamo
+            self.loaded |= new
             try:
-                self.ctrl.send(json.dumps({"op": "warm", "dynamo": dynamo}).encode())
+                self.ctrl.send(json.dumps({"op": "warm", "load": sorted(new)}).encode())
             except OSError:
                 self.pending_warm = False
 
@@ -274,8 +282,9 @@ class Worker:
             if done is None or done.get("op") != "done":
                 raise WorkerError(self._death_note() or "the worker lost a job")
             result = run.result
-            if result is not None and result.get("slow_imports") is True:
-                self.request_warm(dynamo=True)    # this job loaded it itself: the next ones find it loaded
+            slow = result.get("slow_imports") if result is not None else None
+            if isinstance(slow, list) and slow:
+                self.request_warm(load=[m for m in slow if isinstance(m, str)])     # the next jobs find them loaded
         return _finish(run, done)
 
     def _converse(self, chan: socket.socket, job: dict[str, Any], limits: Limits, max_bytes: int) -> Run:
