@@ -22,6 +22,7 @@ import of one of its submodules (``torch.func`` and ``torch.compile`` do
 that).  A function handed out by a stand-in checks again at each call, so
 after the real module is loaded it behaves as torch's own.
 """
+import builtins
 import functools
 import importlib
 import importlib.util
@@ -45,7 +46,8 @@ class Deferred(types.ModuleType):
         # while torch imports its distributed code): they never load it; ``__all__`` (``import *``) does
         if (name.startswith("__") and name.endswith("__") and name != "__all__") or \
                 _loading_here(self.__dict__["__name__"]):
-            raise AttributeError(name)       # (while its own code runs: a partly made module, as any import)
+            # (while its own code runs: a partly made module, as any import; the words are a module's own)
+            raise AttributeError("module {!r} has no attribute {!r}".format(self.__dict__["__name__"], name))
         return getattr(_loaded(self, name), name)
 
     def __dir__(self):
@@ -182,8 +184,9 @@ def deferred_expect_true(a, skip=0):
 _ANSWERS = {DYNAMO: {"graph_break": deferred_graph_break, "disable": deferred_disable},
             SHAPES: {"sym_eq": deferred_sym_eq, "expect_true": deferred_expect_true}}
 for _module, _answers in _ANSWERS.items():
-    for _name, _answer in _answers.items():      # named as the module's own (pickle finds them by name)
+    for _name, _answer in _answers.items():      # named as the module's own (pickle, profilers, tracebacks)
         _answer.__module__, _answer.__name__, _answer.__qualname__ = _module, _name, _name
+        _answer.__code__ = _answer.__code__.replace(co_name=_name, co_qualname=_name)
 
 
 class _Loaded:
@@ -227,7 +230,8 @@ def _defer(module, kind):
     if spec is None or spec.loader is None or bool(spec.submodule_search_locations) != package \
             or module in sys.modules or parent not in sys.modules:
         return False
-    stand_in = kind(module, kind.__doc__)
+    stand_in = kind(module)        # (no docstring: the real module's code sets its own, if it has one)
+    stand_in.__dict__["__builtins__"] = builtins.__dict__      # as in any module whose code has run
     stand_in.__spec__, stand_in.__loader__ = spec, spec.loader
     stand_in.__file__, stand_in.__cached__ = spec.origin, spec.cached
     if package:

@@ -292,10 +292,24 @@ def do_trace(job, channel, limits):
     channel.emit(end)
 
 
+def settle_torch():
+    """torch remakes its autograd engine in a forked process at its first use there, "with the GIL held";
+    but a thread of the job may reach it without (saving a tensor for backward), and two threads remaking
+    it at once crash the job (SIGSEGV in about one job in ten where two threads run backward).  The job
+    makes it now, while it is the only thread."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        try:
+            torch.autograd.Variable._execution_engine.is_checkpoint_valid()
+        except Exception:
+            pass
+
+
 def run_job(chan_fd, limits, mode):
     """The job process: pid 1 of its own namespaces (sandbox mode), or its own uid (container mode)."""
     die_with_parent()   # noqa: F821
     os.setsid()
+    settle_torch()
     DEFERRED_AT_START[:] = deferred_now()   # noqa: F821 - _deferred.py
     # (a fresh /proc cannot be mounted under bubblewrap's, whose covered parts make it "too revealing";
     # the job still sees only its worker's pid namespace: the worker, its own processes, no one else's)
