@@ -359,3 +359,11 @@ def test_the_worker_programs_parts_define_no_name_twice():
             for name in names:
                 assert name not in seen, f"{name} is defined in {seen[name]} and in {part}"
                 seen[name] = part
+
+
+def test_the_grader_knows_the_same_deferred_modules_as_the_worker():
+    ns: dict = {}
+    exec(DEFERRED.read_text(), ns)     # the worker's part, alone (it imports nothing of the tutor)
+    from tutor.engines.runner.worker import DEFERRED as KNOWN
+
+    assert sorted(KNOWN) == sorted(ns["_ANSWERS"]) == sorted([ns["DYNAMO"], ns["SHAPES"]])

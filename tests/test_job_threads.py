@@ -1,8 +1,8 @@
 """A job forked from a warm worker may run backward in several threads.
 
 torch remakes its autograd engine in a forked process at the engine's first use there; two threads of a
-job reaching it at once crashed the job (SIGSEGV in roughly one job in ten to twenty), a zero for an honest
-submission that trains in two threads.  Each job now makes the engine before the learner's code runs.
+job reaching it at once crashed the job (SIGSEGV: 3 of 300 jobs that train in two threads, 40 of 300 plain
+forks), a zero for an honest submission.  Each job now makes the engine before the learner's code runs.
 """
 from __future__ import annotations
 

@@ -295,8 +295,8 @@ def do_trace(job, channel, limits):
 def settle_torch():
     """torch remakes its autograd engine in a forked process at its first use there, "with the GIL held";
     but a thread of the job may reach it without (saving a tensor for backward), and two threads remaking
-    it at once crash the job (SIGSEGV in about one job in ten where two threads run backward).  The job
-    makes it now, while it is the only thread."""
+    it at once crash the job (SIGSEGV: measured in about one job in a hundred where two threads run
+    backward, one fork in seven outside the sandbox).  The job makes it now, while it is the only thread."""
     torch = sys.modules.get("torch")
     if torch is not None:
         try:
