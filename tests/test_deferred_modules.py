@@ -63,7 +63,7 @@ def _fresh_pool() -> Pool:
 
 @pytest.fixture(scope="module")
 def worker():
-    pool = Pool(1, "sandbox", Limits(wall=60, cpu=60), warm=True)
+    pool = _fresh_pool()
     yield pool
     pool.close()
 
@@ -128,12 +128,13 @@ def gradients(seed):
 """
 
 
-def test_shape_checks_give_torchs_values_and_errors_without_loading_sympy(worker):
+def test_shape_checks_give_torchs_values_and_errors_without_loading_sympy():
     code = "import sys\nimport torch\n" + GRADIENTS
     plain = subprocess.run([sys.executable, "-c", code + "\nprint(gradients(1.5))"], capture_output=True,
                            text=True, timeout=300)
     assert plain.returncode == 0, plain.stderr
-    run = worker.run(_job(code + f"""
+    with _fresh_pool() as worker:        # (one that no earlier test made load a module)
+        run = worker.run(_job(code + f"""
 def f(seed):
     out = gradients(seed)
     print(out)
