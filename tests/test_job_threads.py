@@ -45,9 +45,11 @@ def test_backward_in_two_threads_of_a_forked_job_never_crashes():
 
 
 FORKS = r'''
-import os, sys, threading, torch
+import ast, os, sys, threading, torch
+source = open(sys.argv[1]).read()            # the job's own settle_torch, as the worker sends it
+node = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == "settle_torch")
 ns = {"sys": sys}
-exec(open(sys.argv[1]).read().split("def run_job")[0].split("def settle_torch")[1].join(["def settle_torch", ""]), ns)
+exec(ast.get_source_segment(source, node), ns)
 settle = sys.argv[2] == "settle"
 w = torch.ones(2, requires_grad=True)
 (w * 2).sum().backward()          # the parent has used the engine: each child remakes it at its first use
