@@ -99,8 +99,8 @@ def real_dynamo():
 
 
 def deferred_now():
-    """The modules still deferred (stand-ins in sys.modules)."""
-    return [name for name in (DYNAMO, SHAPES) if isinstance(sys.modules.get(name), Deferred)]
+    """The modules still deferred (stand-ins in sys.modules), of those with answers (:data:`_ANSWERS`)."""
+    return [name for name in _ANSWERS if isinstance(sys.modules.get(name), Deferred)]
 
 
 def load_deferred(module):
